@@ -1,0 +1,39 @@
+/**
+ * The one `chexpo` command. Each subcommand lives in its own module and is loaded only when used,
+ * so `chexpo serve` does not pay for training code and vice versa.
+ */
+interface Command {
+  summary: string;
+  run: (argv: string[]) => Promise<void>;
+}
+
+const commands: Record<string, Command> = {
+  serve: {
+    summary: 'serve the current model version over HTTP',
+    run: async (argv) => (await import('./server/serve-command.ts')).serveCommand(argv),
+  },
+  synth: {
+    summary: 'generate synthetic chest radiographs, labels and instruction samples',
+    run: async (argv) => (await import('./data/synth-command.ts')).synthCommand(argv),
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return `usage: chexpo <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'chexpo <command> --help' for a command's options.`;
+}
+
+const [name, ...rest] = process.argv.slice(2);
+if (!name || name === '--help' || name === '-h') {
+  console.log(usage());
+} else if (!(name in commands)) {
+  console.error(`chexpo: unknown command '${name}'\n\n${usage()}`);
+  process.exitCode = 2;
+} else {
+  try {
+    await commands[name].run(rest);
+  } catch (err) {
+    console.error(`chexpo ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}
