@@ -36,21 +36,30 @@ export interface Finding {
   tip?: TipPosition;
 }
 
-/** Patient anatomy and acquisition parameters, all sampled from the case seed. */
-export interface RenderParams {
-  /** Rendered image side in pixels (square). */
-  size: number;
-  [key: string]: number | string | boolean;
+/** A case with labels, synthetic or imported. Findings not listed are unknown (never asked about). */
+export interface LabelledCase {
+  id: string;
+  findings: Finding[];
+  view?: View;
+  /** Cardiothoracic ratio when known exactly (phantoms). */
+  ctr?: number;
 }
 
-export interface PhantomCase {
-  id: string;
+/** A grayscale image with integer pixels (higher = brighter = more attenuation, as MONOCHROME2). */
+export interface GrayImage {
+  width: number;
+  height: number;
+  /** Significant bits per pixel, e.g. 8, 12 or 16; pixels are < 2 ** bitsStored. */
+  bitsStored: number;
+  data: Uint16Array;
+}
+
+/** A synthetic case; its findings list has one entry per catalogue finding, so absence is exact too. */
+export interface PhantomCase extends LabelledCase {
   /** The case seed; one patient per seed, so splits by seed are splits by patient. */
   seed: number;
   patient_id: string;
   view: View;
-  /** One entry per catalogue finding, present or not, so absence is an exact label too. */
-  findings: Finding[];
   /** Cardiothoracic ratio as drawn (exact, measured on the phantom geometry). */
   ctr: number;
   anatomy: Record<string, number>;
