@@ -1,0 +1,11 @@
+export { type FindingSentence, type ReportSection, reportFindingSentences } from './finding-sentences.ts';
+export { splitSentences, type TextSpan } from './sentences.ts';
+export {
+  existential,
+  isCompleteForPathology,
+  NO_POSITIVE_IMPRESSION,
+  NORMAL_IMPRESSION,
+  REPORT_ORDER,
+  type WrittenReport,
+  writeReport,
+} from './write.ts';
