@@ -2,6 +2,9 @@ export { type FindingSentence, type ReportSection, reportFindingSentences } from
 export { splitSentences, type TextSpan } from './sentences.ts';
 export {
   existential,
+  IMPRESSION_ORDER,
+  indefiniteDisplay,
+  indefinitePhrase,
   isCompleteForPathology,
   NO_POSITIVE_IMPRESSION,
   NORMAL_IMPRESSION,

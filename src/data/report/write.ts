@@ -33,7 +33,7 @@ export const REPORT_ORDER: readonly FindingKey[] = [
 ];
 
 /** Impression order: most urgent first. */
-const IMPRESSION_ORDER: readonly FindingKey[] = [
+export const IMPRESSION_ORDER: readonly FindingKey[] = [
   'pneumothorax',
   'endotracheal_tube',
   'central_line',
@@ -54,12 +54,24 @@ export const NO_POSITIVE_IMPRESSION = 'No acute abnormality identified.';
 
 const MASS_NOUNS = new Set<FindingKey>(['cardiomegaly', 'consolidation', 'atelectasis', 'edema']);
 
+/** Indefinite noun phrase: "a small right pleural effusion", "moderate cardiomegaly", "small bilateral pleural effusions". */
+export function indefinitePhrase(f: Finding): string {
+  const phrase = findingPhrase(f);
+  if (MASS_NOUNS.has(f.name) || f.side === 'bilateral') return phrase;
+  return `${/^[aeiou]/.test(phrase) ? 'an' : 'a'} ${phrase}`;
+}
+
+/** Display name with its article, for questions: "a pleural effusion", "cardiomegaly", "an endotracheal tube". */
+export function indefiniteDisplay(key: FindingKey): string {
+  const display = CATALOGUE[key].display;
+  if (MASS_NOUNS.has(key)) return display;
+  return `${/^[aeiou]/.test(display) ? 'an' : 'a'} ${display}`;
+}
+
 /** "There is a small right pleural effusion" / "There are small bilateral pleural effusions". */
 export function existential(f: Finding): string {
-  const phrase = findingPhrase(f);
-  if (f.side === 'bilateral' && !MASS_NOUNS.has(f.name)) return `there are ${phrase}`;
-  if (MASS_NOUNS.has(f.name)) return `there is ${phrase}`;
-  return `there is ${/^[aeiou]/.test(phrase) ? 'an' : 'a'} ${phrase}`;
+  const plural = f.side === 'bilateral' && !MASS_NOUNS.has(f.name);
+  return `there ${plural ? 'are' : 'is'} ${indefinitePhrase(f)}`;
 }
 
 type Phrasing = (f: Finding, ctr: number | undefined) => string;

@@ -1,0 +1,13 @@
+export { TokenizerError, type TokenizerErrorCode } from './errors.ts';
+export {
+  type BuildOptions,
+  type Encoded,
+  type EncodeOptions,
+  pretokenize,
+  SPECIAL_TOKENS,
+  type SpecialToken,
+  TOKENIZER_FORMAT,
+  TOKENIZER_FORMAT_VERSION,
+  Tokenizer,
+  type TokenizerJSON,
+} from './tokenizer.ts';
