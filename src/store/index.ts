@@ -1,0 +1,9 @@
+/** The store: contract, LanceDB implementation, write queue and its metrics adaptor. */
+export * from './contract.ts';
+export { STORE_ERROR_CODES, StoreError, type StoreErrorCode } from './errors.ts';
+export { LanceStore, type LanceStoreOptions } from './lance-store.ts';
+export * from './queue-metrics.ts';
+export { checkVector, validateNewHardExample } from './rows.ts';
+export { tableSchema, vectorType } from './schemas.ts';
+export { sqlAnd, sqlEpochMs, sqlIn, sqlString } from './sql.ts';
+export * from './write-queue.ts';
