@@ -59,7 +59,7 @@ test('RGB and RGBA PNG become Rec. 601 luma (alpha ignored); grey stored as RGB 
 test('JPEG encoded with jpeg-js decodes back within JPEG error', () => {
   const g = testGray(48, 40, 8);
   const rgba = new Uint8Array(48 * 40 * 4);
-  g.data.forEach((v, i) => rgba.set([v, v, v, 255], i * 4));
+  for (let i = 0; i < g.data.length; i++) rgba.set([g.data[i], g.data[i], g.data[i], 255], i * 4);
   const bytes = new Uint8Array(jpeg.encode({ width: 48, height: 40, data: rgba }, 95).data);
   const img = decodeImage(bytes);
   assert.equal(img.format, 'jpeg');
