@@ -1,0 +1,8 @@
+/**
+ * Reverse-mode autodiff on ONNX graphs: `appendGradients(graph, loss, params)` appends standard-op
+ * nodes computing dLoss/dParam. Rules live in one table (`rules.ts`); one walker (`backward.ts`).
+ */
+export { appendGradients, type GradientOptions } from './backward.ts';
+export type { GradContext, GradRule } from './context.ts';
+export { AutodiffError, type AutodiffErrorCode } from './errors.ts';
+export { RULES } from './rules.ts';
