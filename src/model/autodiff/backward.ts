@@ -69,7 +69,10 @@ export function appendGradients(
   const grads = new Map<Tensor, Tensor>();
   const accumulate = (x: Tensor, g: Tensor) => {
     const shaped = unbroadcast(g, x);
-    if (shaped.rank !== x.rank)
+    const clash = shaped.shape.some(
+      (d, i) => typeof d === 'number' && typeof x.shape[i] === 'number' && d !== x.shape[i],
+    );
+    if (shaped.rank !== x.rank || clash)
       throw new AutodiffError(
         'AUTODIFF_UNSUPPORTED',
         `gradient ${formatShape(shaped.shape)} does not fit ${x.toString()}`,

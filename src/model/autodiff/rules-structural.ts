@@ -34,21 +34,18 @@ export function matmulGrad(ctx: GradContext, node: Node, dy: Tensor): (Tensor | 
     );
   const k = b.shape[b.rank - 2];
   const n = b.shape[b.rank - 1];
-  const dA = when(ctx, 0, () =>
-    b.rank === 2 && a.rank > 2 && typeof k === 'number' && typeof n === 'number'
-      ? op.reshape(op.gemm(op.reshape(dy, [-1, n]), b, { transB: true }), shapeTensor(a), a.shape)
-      : b.rank === 2 && a.rank === 2
-        ? op.gemm(dy, b, { transB: true })
-        : op.matmul(dy, transposeLast2(b)),
-  );
-  const dB = when(ctx, 1, () => {
-    if (b.rank === 2 && typeof k === 'number' && typeof n === 'number') {
-      const a2 = a.rank === 2 ? a : op.reshape(a, [-1, k]);
-      const dy2 = dy.rank === 2 ? dy : op.reshape(dy, [-1, n]);
-      return op.gemm(a2, dy2, { transA: true });
-    }
-    return op.matmul(transposeLast2(a), dy);
-  });
+  if (b.rank === 2 && typeof k === 'number' && typeof n === 'number') {
+    // Shared 2-D weight: flatten the batch once and let GEMM transpose its operands.
+    const dy2 = dy.rank === 2 ? dy : op.reshape(dy, [-1, n]); // (B·T, N)
+    const dA = when(ctx, 0, () => {
+      const d = op.gemm(dy2, b, { transB: true }); // (B·T, K)
+      return a.rank === 2 ? d : op.reshape(d, shapeTensor(a), a.shape);
+    });
+    const dB = when(ctx, 1, () => op.gemm(a.rank === 2 ? a : op.reshape(a, [-1, k]), dy2, { transA: true }));
+    return [dA, dB];
+  }
+  const dA = when(ctx, 0, () => op.matmul(dy, transposeLast2(b)));
+  const dB = when(ctx, 1, () => op.matmul(transposeLast2(a), dy));
   return [dA, dB];
 }
 

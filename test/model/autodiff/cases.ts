@@ -97,6 +97,7 @@ export const CASES: GradCase[] = [
   },
   {
     name: 'ReduceMax last axis',
+    coords: 30,
     inputs: [f('x', [2, 3, 4])],
     build: (_g, x) => op.reduceMax(x.x, { axes: [-1], keepdims: false }),
   },
@@ -119,13 +120,21 @@ export const CASES: GradCase[] = [
   },
   {
     name: 'Slice',
+    coords: 60,
     inputs: [f('x', [3, 5, 4])],
     build: (_g, x) => op.slice(x.x, { starts: [1, -3], ends: [1000, -1], axes: [1, 2] }),
   },
   {
     name: 'Slice symbolic (next-token shift)',
+    coords: 30,
     inputs: [f('x', [2, 5, 3], { declared: [2, 'seq', 3] })],
     build: (_g, x) => op.reshape(op.slice(x.x, { starts: [1], ends: [2 ** 62], axes: [1] }), [2, 4, 3]),
+  },
+  {
+    name: 'Slice symbolic, run-time pads on both ends',
+    coords: 30,
+    inputs: [f('x', [2, 5, 3], { declared: [2, 'seq', 3] })],
+    build: (_g, x) => op.reshape(op.slice(x.x, { starts: [-4], ends: [4], axes: [1] }), [2, 3, 3]),
   },
   {
     name: 'Unsqueeze then Squeeze',
@@ -144,11 +153,13 @@ export const CASES: GradCase[] = [
   },
   {
     name: 'Gather embedding (repeated ids)',
+    coords: 30,
     inputs: [f('w', [5, 3]), ints('ids', [2, 4], 0, 4)],
     build: (_g, x) => op.gather(x.w, x.ids, 0),
   },
   {
     name: 'Gather axis 1',
+    coords: 30,
     inputs: [f('w', [2, 4, 3]), ints('ids', [2, 2], 0, 3)],
     build: (_g, x) => op.gather(x.w, x.ids, 1),
   },
@@ -159,6 +170,7 @@ export const CASES: GradCase[] = [
   },
   {
     name: 'GatherElements target log-probs',
+    coords: 30,
     inputs: [f('x', [2, 3, 5]), ints('t', [2, 3, 1], 0, 4)],
     build: (_g, x) => op.gatherElements(op.logSoftmax(x.x, -1), x.t, 2),
   },

@@ -20,6 +20,8 @@ export interface GradCase {
   inputs: CaseInput[];
   /** Overrides the dtype's step and tolerance (e.g. a float64 case with a float32 op inside). */
   tolerance?: { eps: number; rtol: number; atol: number };
+  /** Coordinates perturbed per input (default 6; use the input size to also check all-zero regions). */
+  coords?: number;
   /** Builds the function under test; returns its output (any shape). */
   build: (g: Graph, x: Record<string, Tensor>) => Tensor;
 }
@@ -115,7 +117,7 @@ export async function checkGradients(c: GradCase, options: CheckOptions = {}): P
     const analytic = base[`grad.${i.name}`].data as FloatArray;
     const size = values[i.name].length;
     const picks = new Set<number>();
-    const want = Math.min(options.coords ?? 4, size);
+    const want = Math.min(c.coords ?? options.coords ?? 6, size);
     while (picks.size < want) picks.add(rng.int(0, size - 1));
     for (const k of picks) {
       const fd = ((await lossAt(i.name, k, tol.eps)) - (await lossAt(i.name, k, -tol.eps))) / (2 * tol.eps);
