@@ -1,0 +1,17 @@
+/** Procedural chest radiographs with exact labels: sampling, rendering and counterfactual edits. */
+export { applyHeart, CTR_RANGES, sampleAnatomy } from './anatomy.ts';
+export {
+  type CooccurrenceBoost,
+  conditionalProbability,
+  defaultPhantomConfig,
+  expectedConditional,
+  expectedPrevalence,
+  MAX_PROBABILITY,
+  type PhantomConfig,
+  SAMPLING_ORDER,
+  validateConfig,
+} from './config.ts';
+export { PhantomError, type PhantomErrorCode } from './errors.ts';
+export { FIELD_OF_VIEW_MM, heartShape, lateralX } from './geometry.ts';
+export { BITS_STORED, type RenderOptions, renderCase } from './render.ts';
+export { caseId, isSubtle, patientId, SIZE_BANDS_MM, sampleAttributes, sampleCase } from './sample.ts';
