@@ -2,7 +2,7 @@ import { type Graph, isFloat, type Node, op, type Tensor } from '../graph/index.
 import { formatShape } from '../graph/shape.ts';
 import { type GradContext, type GradRule, zerosLike } from './context.ts';
 import { AutodiffError } from './errors.ts';
-import { RULES } from './rules.ts';
+import { MULTI_OUTPUT_RULES, RULES } from './rules.ts';
 
 export interface GradientOptions {
   /** Rule table to use instead of the built-in one (tests inject deliberately wrong rules). */
@@ -89,7 +89,7 @@ export function appendGradients(
     if (!outGrads.some(Boolean)) continue;
     const wanted = node.inputs.map((i) => !!i && reach.has(i));
     if (!wanted.some(Boolean)) continue;
-    if (outGrads.slice(1).some(Boolean))
+    if (outGrads.slice(1).some(Boolean) && !MULTI_OUTPUT_RULES.has(node.op))
       throw new AutodiffError(
         'AUTODIFF_UNSUPPORTED',
         `${node.op} ${node.name}: gradients of several outputs`,
@@ -97,8 +97,8 @@ export function appendGradients(
     const rule = rules[node.op];
     if (!rule)
       throw new AutodiffError('AUTODIFF_NO_RULE', `no gradient rule for op ${node.op} (node ${node.name})`);
-    const ctx: GradContext = { graph, needs: (i) => wanted[i] };
-    const inGrads = rule(ctx, node, outGrads[0]!);
+    const ctx: GradContext = { graph, needs: (i) => wanted[i], outputGrad: (i) => outGrads[i] };
+    const inGrads = rule(ctx, node, outGrads[0] ?? zerosLike(node.outputs[0]));
     node.inputs.forEach((x, i) => {
       const g = inGrads[i];
       if (x && wanted[i] && g) accumulate(x, g);

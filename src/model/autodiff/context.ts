@@ -7,6 +7,8 @@ export interface GradContext {
   readonly graph: Graph;
   /** Whether input `i` of the current node needs a gradient (skip building the others). */
   needs(i: number): boolean;
+  /** dLoss/dOutput i, if that output reaches the loss (multi-output rules such as Split use it). */
+  outputGrad(i: number): Tensor | undefined;
 }
 
 /**

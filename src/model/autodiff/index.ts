@@ -5,4 +5,4 @@
 export { appendGradients, type GradientOptions } from './backward.ts';
 export type { GradContext, GradRule } from './context.ts';
 export { AutodiffError, type AutodiffErrorCode } from './errors.ts';
-export { RULES } from './rules.ts';
+export { MULTI_OUTPUT_RULES, RULES } from './rules.ts';

@@ -116,6 +116,13 @@ export function concatGrad(ctx: GradContext, node: Node, dy: Tensor): (Tensor | 
   return parts.map((p, i) => (ctx.needs(i) ? p : undefined));
 }
 
+/** The gradients of the pieces, concatenated back (zeros for pieces that do not reach the loss). */
+export function splitGrad(ctx: GradContext, node: Node, _dy: Tensor): (Tensor | undefined)[] {
+  const axis = intAttr(node, 'axis', 0);
+  const parts = node.outputs.map((o, i) => ctx.outputGrad(i) ?? zerosLike(o));
+  return [op.concat(parts, axis), undefined];
+}
+
 /** Slice with unit steps: the gradient is dY zero-padded back to x's extent (run-time pads if symbolic). */
 export function sliceGrad(_ctx: GradContext, node: Node, dy: Tensor): (Tensor | undefined)[] {
   const x = inputOf(node, 0);

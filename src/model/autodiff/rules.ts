@@ -10,6 +10,7 @@ import {
   reduceMeanGrad,
   reduceSumGrad,
   sliceGrad,
+  splitGrad,
 } from './rules-structural.ts';
 
 /** 2/√π, the derivative scale of erf. */
@@ -19,6 +20,9 @@ const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
  * One gradient rule per op: (ctx, node, dy) → one gradient per input. x/a/b are inputs, y the output.
  * Broadcasting is undone by the walker, so binary rules return output-shaped gradients.
  */
+/** Ops whose rule reads the gradients of every output (the walker rejects several output grads otherwise). */
+export const MULTI_OUTPUT_RULES: ReadonlySet<string> = new Set(['Split']);
+
 export const RULES: Readonly<Record<string, GradRule>> = {
   Identity: (_c, _n, dy) => [dy],
   Add: (c, _n, dy) => [when(c, 0, () => dy), when(c, 1, () => dy)],
@@ -62,6 +66,10 @@ export const RULES: Readonly<Record<string, GradRule>> = {
   // dσ = y(1 − y)
   Sigmoid: (_c, n, dy) => [op.mul(dy, op.mul(n.outputs[0], op.sub(1, n.outputs[0])))],
   Relu: (_c, n, dy) => [op.where(op.greater(inputOf(n, 0), 0), dy, 0)],
+  // d|x| = sign(x) (0 at 0 is not needed: the kink has measure zero)
+  Abs: (_c, n, dy) => [op.where(op.less(inputOf(n, 0), 0), op.neg(dy), dy)],
+  // d softplus = σ(x)
+  Softplus: (_c, n, dy) => [op.mul(dy, op.sigmoid(inputOf(n, 0)))],
   // dx = y ⊙ (dy − Σ dy⊙y) along the softmax axis
   Softmax: (_c, n, dy) => {
     const y = n.outputs[0];
@@ -91,6 +99,7 @@ export const RULES: Readonly<Record<string, GradRule>> = {
     ];
   },
   Concat: concatGrad,
+  Split: splitGrad,
   Slice: sliceGrad,
   // Expand is a broadcast: the walker's un-broadcast sums dy back to x's shape.
   Expand: (_c, _n, dy) => [dy, undefined],

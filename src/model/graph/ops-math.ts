@@ -57,6 +57,9 @@ export const tanh = (x: Tensor): Tensor => unary('Tanh', x);
 export const erf = (x: Tensor): Tensor => unary('Erf', x);
 export const sigmoid = (x: Tensor): Tensor => unary('Sigmoid', x);
 export const relu = (x: Tensor): Tensor => unary('Relu', x);
+export const abs = (x: Tensor): Tensor => unary('Abs', x);
+/** log(1 + eˣ); log-sigmoid(x) = −softplus(−x) is the stable form for DPO. */
+export const softplus = (x: Tensor): Tensor => unary('Softplus', x);
 export const identity = (x: Tensor): Tensor => unary('Identity', x);
 export const softmax = (x: Tensor, axis = -1): Tensor => unary('Softmax', x, { axis: attr.int(axis) });
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => unary('LogSoftmax', x, { axis: attr.int(axis) });

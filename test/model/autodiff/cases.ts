@@ -42,6 +42,17 @@ export const CASES: GradCase[] = [
   { name: 'Sigmoid', inputs: [f('x', [2, 3])], build: (_g, x) => op.sigmoid(x.x) },
   { name: 'Relu', inputs: [f('x', [2, 3], offZero)], build: (_g, x) => op.relu(x.x) },
   // ORT's CPU Erf has no double kernel: float32, eps 1e-2, |err| ≤ 2e-3 + 2e-2·|grad|.
+  { name: 'Abs', inputs: [f('x', [2, 3], offZero)], build: (_g, x) => op.abs(x.x) },
+  { name: 'Softplus', inputs: [f('x', [2, 3])], build: (_g, x) => op.softplus(x.x) },
+  {
+    name: 'Split, one piece unused',
+    inputs: [f('x', [2, 7])],
+    coords: 14,
+    build: (_g, x) => {
+      const [a, , c] = op.split(x.x, 1, [2, 3, 2]);
+      return op.mul(a, c);
+    },
+  },
   { name: 'Erf', dtype: 'float32', inputs: [f('x', [2, 3])], build: (_g, x) => op.erf(x.x) },
   {
     name: 'GELU (erf form)',
