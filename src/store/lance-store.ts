@@ -264,7 +264,7 @@ export class LanceStore implements ChexpoStore {
     return rows.map((r) => ({ row: decode(r), distance: Number(r._distance) }));
   }
 
-  count(name: TableName, where?: string): Promise<number> {
+  async count(name: TableName, where?: string): Promise<number> {
     const table = this.table(name);
     return backendCall(`counting ${name}`, () => table.countRows(where));
   }
