@@ -74,8 +74,16 @@ function patchPlan(
         return { x0, y0: c.y, x1: x0 + sgn * Math.cos(ang) * len, y1: c.y + Math.sin(ang) * len };
       })
     : [];
+  let box = boxOfBumps(bumps);
+  for (const t of tubes)
+    box = unionBox(box, {
+      x0: Math.min(t.x0, t.x1) - 2,
+      y0: Math.min(t.y0, t.y1) - 2,
+      x1: Math.max(t.x0, t.x1) + 2,
+      y1: Math.max(t.y0, t.y1) + 2,
+    });
   return {
-    box: boxOfBumps(bumps),
+    box,
     draw(raster, layers) {
       for (const b of bumps) raster.unionBump(layers.airless, b.x, b.y, b.rx, b.ry, b.amount);
       for (const t of tubes) raster.addCapsule(layers.dense, t, 1.6, -0.05);
@@ -175,7 +183,8 @@ export function edemaPlan(ctx: PlanContext): FindingPlan {
     }
   }
   return {
-    box: unionBox(hemithoraxBox(a, -1), hemithoraxBox(a, 1)),
+    // Both lungs: the upper-zone vessels change too (render.ts draws them with EDEMA_UPPER_VESSEL_GAIN).
+    box: unionBox(unionBox(hemithoraxBox(a, -1), hemithoraxBox(a, 1)), boxOfBumps(bumps)),
     draw(raster, layers) {
       for (const b of bumps) raster.unionBump(layers.airless, b.x, b.y, b.rx, b.ry, b.amount);
       for (const s of kerley) raster.addCapsule(layers.dense, s, 0.8, 0.09);

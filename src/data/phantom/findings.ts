@@ -13,14 +13,17 @@ import { effusionPlan, pneumothoraxPlan } from './findings-pleura.ts';
 import { costophrenicY, heartShape } from './geometry.ts';
 import type { FindingPlan, PlanContext } from './plan.ts';
 
-/** The heart is anatomy; cardiomegaly's region is the heart and the lung bases beside it. */
+/**
+ * The heart is anatomy; cardiomegaly's region is the heart plus the 22 mm of lung beside it whose
+ * thickness profile follows the heart border (render-anatomy.ts, air ramp).
+ */
 function cardiomegalyPlan({ a }: PlanContext): FindingPlan {
   const h = heartShape(a);
   return {
     box: {
-      x0: -h.right - 3,
+      x0: -h.right - 24,
       y0: Math.min(h.rightTop, h.leftTop) - 3,
-      x1: h.left + 3,
+      x1: h.left + 24,
       y1: Math.max(costophrenicY(a, 1), costophrenicY(a, -1)) + 3,
     },
     draw() {},

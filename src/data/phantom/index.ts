@@ -11,7 +11,10 @@ export {
   SAMPLING_ORDER,
   validateConfig,
 } from './config.ts';
+export { type CaseEdit, editCase } from './edit.ts';
 export { PhantomError, type PhantomErrorCode } from './errors.ts';
 export { FIELD_OF_VIEW_MM, heartShape, lateralX } from './geometry.ts';
+export type { PixelBox } from './raster.ts';
+export { findingRegion } from './region.ts';
 export { BITS_STORED, type RenderOptions, renderCase } from './render.ts';
 export { caseId, isSubtle, patientId, SIZE_BANDS_MM, sampleAttributes, sampleCase } from './sample.ts';
