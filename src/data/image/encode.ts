@@ -1,9 +1,8 @@
-import { PNG } from 'pngjs';
 import { Rng } from '../random.ts';
 import type { GrayImage, View } from '../types.ts';
 import { type DicomElement, encodePart10 } from './dicom-writer.ts';
 import { assertGrayImage, maxValueOf, replicateTo16 } from './gray-scale.ts';
-import { insertChunkAfterIhdr } from './png-chunks.ts';
+import { writeGrayPng } from './png-write.ts';
 import { TS } from './transfer-syntax.ts';
 
 /** Digital X-Ray Image Storage – For Presentation; Modality is DX throughout. */
@@ -15,9 +14,9 @@ export const CHEXPO_IMPLEMENTATION_VERSION = 'CHEXPO_0_1';
 export function encodePng8(img: GrayImage): Uint8Array {
   assertGrayImage(img);
   const scale = 255 / maxValueOf(img.bitsStored);
-  const data = Buffer.alloc(img.width * img.height);
-  for (let i = 0; i < data.length; i++) data[i] = Math.round(img.data[i] * scale);
-  return writeGrayPng(img.width, img.height, data, 8);
+  const bytes = new Uint8Array(img.width * img.height);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.round(img.data[i] * scale);
+  return writeGrayPng({ width: img.width, height: img.height, bitDepth: 8, bytes });
 }
 
 /**
@@ -26,27 +25,19 @@ export function encodePng8(img: GrayImage): Uint8Array {
  */
 export function encodePng16(img: GrayImage): Uint8Array {
   assertGrayImage(img);
-  const data = Buffer.alloc(img.width * img.height * 2);
-  for (let i = 0; i < img.data.length; i++)
-    data.writeUInt16BE(replicateTo16(img.data[i], img.bitsStored), i * 2);
-  const png = writeGrayPng(img.width, img.height, data, 16);
-  return img.bitsStored < 16 ? insertChunkAfterIhdr(png, 'sBIT', Uint8Array.of(img.bitsStored)) : png;
-}
-
-/** `data` holds one sample per pixel, 16-bit ones big-endian as in the PNG stream. */
-function writeGrayPng(width: number, height: number, data: Buffer, bitDepth: 8 | 16): Uint8Array {
-  const png = new PNG({ width, height, bitDepth, colorType: 0, inputColorType: 0, inputHasAlpha: false });
-  png.data = bitDepth === 16 ? nativeWords(data) : data;
-  return new Uint8Array(
-    PNG.sync.write(png, { bitDepth, colorType: 0, inputColorType: 0, inputHasAlpha: false }),
-  );
-}
-
-/** pngjs reads 16-bit input as host-order Uint16 words over `data.buffer` from offset 0. */
-function nativeWords(bigEndian: Buffer): Buffer {
-  const words = new Uint16Array(bigEndian.length / 2);
-  for (let i = 0; i < words.length; i++) words[i] = bigEndian.readUInt16BE(i * 2);
-  return Buffer.from(words.buffer);
+  const bytes = new Uint8Array(img.width * img.height * 2);
+  for (let i = 0; i < img.data.length; i++) {
+    const w = replicateTo16(img.data[i], img.bitsStored);
+    bytes[2 * i] = w >> 8;
+    bytes[2 * i + 1] = w & 0xff;
+  }
+  return writeGrayPng({
+    width: img.width,
+    height: img.height,
+    bitDepth: 16,
+    bytes,
+    significantBits: img.bitsStored,
+  });
 }
 
 export interface DicomEncodeOptions {

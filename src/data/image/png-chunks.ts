@@ -66,18 +66,13 @@ function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** Returns a copy of `png` with a chunk inserted right after IHDR (signature 8 + IHDR 25 bytes). */
-export function insertChunkAfterIhdr(png: Uint8Array, type: string, data: Uint8Array): Uint8Array {
-  const at = 8 + 25;
+/** One chunk: length, type, data, CRC over type and data. */
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const chunk = new Uint8Array(12 + data.length);
   const view = new DataView(chunk.buffer);
   view.setUint32(0, data.length);
   for (let i = 0; i < 4; i++) chunk[4 + i] = type.charCodeAt(i);
   chunk.set(data, 8);
   view.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)));
-  const out = new Uint8Array(png.length + chunk.length);
-  out.set(png.subarray(0, at), 0);
-  out.set(chunk, at);
-  out.set(png.subarray(at), at + chunk.length);
-  return out;
+  return chunk;
 }

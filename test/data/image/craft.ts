@@ -34,8 +34,8 @@ export interface CraftOptions {
   photometric?: string;
   samplesPerPixel?: number;
   transferSyntax?: string;
-  /** 'part10' (default) or a headless implicit-VR little-endian stream without preamble or meta. */
-  layout?: 'part10' | 'headless';
+  /** 'part10' (default), or a headless little-endian stream (no preamble, no meta) in implicit or explicit VR. */
+  layout?: 'part10' | 'headless' | 'headless-explicit';
   /** Extra or overriding elements (same tag replaces). */
   extra?: DicomElement[];
   /** Drop Pixel Data entirely. */
@@ -70,6 +70,8 @@ export function craftDicom(options: CraftOptions): Uint8Array {
   for (const e of options.extra ?? []) put(e);
   const list = [...elements.values()];
   if (options.layout === 'headless') return encodeElements(list, { explicitVr: false, littleEndian: true });
+  if (options.layout === 'headless-explicit')
+    return encodeElements(list, { explicitVr: true, littleEndian: true });
   return encodePart10(list, {
     transferSyntax: ts,
     sopClassUid: '1.2.840.10008.5.1.4.1.1.1',

@@ -90,6 +90,17 @@ test('every uncompressed and lossless syntax decodes the same 12-bit image to v 
   assert.ok(maxAbsDiff(decodeImage(headless).pixels, expected12) < 1e-6, 'headless');
 });
 
+test('headless explicit VR and a meta group without preamble are detected too', () => {
+  const common = { rows: 16, columns: 24, samples: gray12.data, bitsStored: 12, extra: fullWindow };
+  const explicit = decodeImage(craftDicom({ ...common, layout: 'headless-explicit' }));
+  assert.equal(explicit.meta.transferSyntax, TS.explicitLittle);
+  assert.ok(maxAbsDiff(explicit.pixels, expected12) < 1e-6);
+  const withoutPreamble = craftDicom({ ...common, transferSyntax: TS.explicitBig }).subarray(132);
+  const decoded = decodeImage(withoutPreamble);
+  assert.equal(decoded.meta.transferSyntax, TS.explicitBig);
+  assert.ok(maxAbsDiff(decoded.pixels, expected12) < 1e-6);
+});
+
 test('RLE decodes 8-bit and 16-bit with long runs and literals exactly', () => {
   const samples = new Uint16Array(40 * 30);
   for (let i = 0; i < samples.length; i++) samples[i] = i < 500 ? 7 : (i * 7919) % 65536;

@@ -7,6 +7,7 @@ import {
   DX_FOR_PRESENTATION_SOP_CLASS,
   decodeImage,
   encodeDicom,
+  encodePng8,
   encodePng16,
   grayToDecoded,
 } from '../../../src/data/image/index.ts';
@@ -86,6 +87,14 @@ test('DICOM and 16-bit PNG exports decode to the same intensities, bit for bit',
     assert.deepEqual(fromDicom.pixels, grayToDecoded(g).pixels, `${bits} bits`);
     assert.equal(fromDicom.meta.modality, 'DX');
     assert.equal(fromDicom.meta.bitsStored, bits);
+  }
+});
+
+test('8-bit PNG reads back in pngjs with the rounded values', () => {
+  const viewer = PNG.sync.read(Buffer.from(encodePng8(gray)));
+  assert.equal(viewer.width, 40);
+  for (let i = 0; i < gray.data.length; i++) {
+    assert.equal(viewer.data[i * 4], Math.round((gray.data[i] * 255) / 4095), `pixel ${i}`);
   }
 });
 
