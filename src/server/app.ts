@@ -1,19 +1,109 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+/**
+ * buildApp assembles the HTTP server from its parts and never listens, so tests drive it with
+ * inject(). Order matters: swagger and rate-limit watch routes as they are added, so they come
+ * first; the auth hook is app-level and so runs before any route-level hook.
+ */
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import underPressure from '@fastify/under-pressure';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { authHook } from './auth.ts';
+import type { ServerConfig } from './config.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { apiError } from './errors.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { answerRoute } from './routes/answer.ts';
+import { feedbackRoute } from './routes/feedback.ts';
+import { healthRoutes } from './routes/health.ts';
+import { observabilityRoutes } from './routes/observability.ts';
+import { registerSchemas } from './schemas.ts';
+import type { AnswerService, FeedbackService, ModelStatus } from './services.ts';
 
 export interface AppOptions {
-  /** Model name and version once one is loaded; absent means "no model yet" (not ready). */
-  model?: { name: string; version: string };
-  logger?: boolean;
+  config: ServerConfig;
+  /** The engine; absent means "no model yet": /v1/answer answers MODEL_NOT_READY. */
+  answerService?: AnswerService;
+  /** The hard-example store; absent means /v1/feedback answers FEEDBACK_UNAVAILABLE. */
+  feedbackService?: FeedbackService;
+  /** Readiness (KServe v2); defaults to "ready when an answerService is attached". */
+  modelStatus?: () => ModelStatus;
+  /** Defaults to a fresh registry (createMetrics()). */
+  metrics?: Metrics;
+  /** fastify logger option; defaults to off (tests). serve passes a level from the config. */
+  logger?: FastifyServerOptions['logger'];
 }
 
-/** Builds the fastify app without listening, so tests can drive it with inject(). */
-export function buildApp(options: AppOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false });
-  app.get('/v2/health/live', async () => ({ live: true }));
-  app.get('/v2/health/ready', async (_req, reply) => {
-    if (!options.model)
-      return reply.code(503).send({ ready: false, reason: 'no model version is loaded yet' });
-    return { ready: true, model: options.model };
+export const API_VERSION = '0.1.0';
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const metrics = options.metrics ?? createMetrics();
+  const modelStatus =
+    options.modelStatus ??
+    ((): ModelStatus =>
+      options.answerService ? { ready: true } : { ready: false, reason: 'no model is attached yet' });
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: config.limits.bodyLimitBytes,
+    requestTimeout: config.limits.requestTimeoutMs,
+    // Unknown fields must be reported (UNKNOWN_FIELD), not silently removed; all errors at once.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   });
+  // Only JSON and multipart reach the routes; text/plain would skip body validation.
+  app.removeContentTypeParser('text/plain');
+
+  installErrorHandling(app, { metrics, retryAfterSeconds: config.limits.retryAfterSeconds });
+  registerSchemas(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'chexpo',
+        version: API_VERSION,
+        description:
+          'Chest X-ray question answering with token confidences and hallucination risk. Research use only.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  if (config.limits.maxEventLoopDelayMs > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: config.limits.maxEventLoopDelayMs,
+      retryAfter: config.limits.retryAfterSeconds,
+      // Health, metrics and docs stay up under pressure: a liveness probe must not kill a busy pod.
+      pressureHandler: (request) => {
+        if (request.routeOptions.config.scope) throw apiError('OVERLOADED');
+      },
+    });
+  }
+
+  app.addHook('onRequest', authHook(config.auth));
+
+  if (config.limits.rateLimitMax > 0) {
+    await app.register(rateLimit, {
+      max: config.limits.rateLimitMax,
+      timeWindow: config.limits.rateLimitWindowMs,
+      allowList: (request) => !request.routeOptions.config.scope,
+      keyGenerator: (request) => request.principal?.keyId ?? request.ip,
+      errorResponseBuilder: (_request, context) => apiError('RATE_LIMITED', `retry in ${context.after}`),
+    });
+  }
+
+  await app.register(multipart, { limits: { fileSize: config.limits.maxImageBytes, files: 1 } });
+
+  healthRoutes(app, { modelName: config.model.name, modelStatus });
+  observabilityRoutes(app, { metrics });
+  answerRoute(app, {
+    answerService: options.answerService,
+    metrics,
+    requestTimeoutMs: config.limits.requestTimeoutMs,
+    maxImageBytes: config.limits.maxImageBytes,
+  });
+  feedbackRoute(app, { feedbackService: options.feedbackService });
   return app;
 }

@@ -1,0 +1,155 @@
+/**
+ * The server's configuration: environment variables, validated against schemas/config.json (types,
+ * ranges, defaults), then shaped into one typed object. Invalid settings fail fast, all listed at once.
+ *
+ * Auth default: on. With no CHEXPO_API_KEYS and CHEXPO_AUTH_DISABLED unset, the server still starts
+ * outside production (so `npm start` works on a fresh clone: health, readiness, metrics and docs
+ * answer) but refuses every /v1 request with 401, with a warning saying how to proceed. In production
+ * (NODE_ENV=production) that combination is a configuration error.
+ */
+import { Ajv } from 'ajv';
+import { type ApiKey, parseApiKeys } from './auth.ts';
+import { loadSchema } from './schemas.ts';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  auth: {
+    disabled: boolean;
+    /** Digests only; the keys themselves are not kept. */
+    keys: ApiKey[];
+  };
+  model: { dir: string; name: string; executionProvider: ExecutionProvider; workers: number };
+  store: { uri: string };
+  riskThreshold: number;
+  limits: {
+    maxQueue: number;
+    requestTimeoutMs: number;
+    bodyLimitBytes: number;
+    maxImageBytes: number;
+    /** 0 = rate limiting off. */
+    rateLimitMax: number;
+    rateLimitWindowMs: number;
+    /** 0 = under-pressure check off. */
+    maxEventLoopDelayMs: number;
+    retryAfterSeconds: number;
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
+}
+
+export interface LoadedConfig {
+  config: ServerConfig;
+  /** Things an operator should see at start-up (auth off, unknown CHEXPO_* variables). */
+  warnings: string[];
+}
+
+export const CONFIG_SCHEMA = loadSchema('config.json');
+const VARIABLES = Object.keys(CONFIG_SCHEMA.properties ?? {});
+const validate = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, strict: true }).compile(
+  CONFIG_SCHEMA,
+);
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off', '']);
+
+/** Environment strings → values ajv can check; booleans accept the usual spellings. */
+function pickVariables(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const name of VARIABLES) {
+    const raw = env[name];
+    if (raw === undefined) continue;
+    const spec = CONFIG_SCHEMA.properties?.[name] as { type?: string };
+    const value = raw.trim();
+    if (spec.type === 'boolean' && TRUE_WORDS.has(value.toLowerCase())) picked[name] = true;
+    else if (spec.type === 'boolean' && FALSE_WORDS.has(value.toLowerCase())) picked[name] = false;
+    else if (value === '' && spec.type !== 'string') continue;
+    else picked[name] = value;
+  }
+  return picked;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const vars = pickVariables(env);
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const { keys, problems: keyProblems } = parseApiKeys(env.CHEXPO_API_KEYS ?? '');
+  if (!validate(vars)) {
+    for (const e of validate.errors ?? []) {
+      const name = e.instancePath.replace(/^\//, '') || 'configuration';
+      problems.push(`${name} ${e.message ?? e.keyword} (got '${String(env[name] ?? '')}')`);
+    }
+    throw new ConfigError([...problems, ...keyProblems]);
+  }
+  // Validated against the schema above, so each variable has its schema type; `never` lets each
+  // read below take the type of the field it fills.
+  const v = vars as Record<string, never>;
+  problems.push(...keyProblems);
+  const disabled: boolean = v.CHEXPO_AUTH_DISABLED;
+  const production = env.NODE_ENV === 'production';
+  if (disabled) {
+    warnings.push('AUTH IS DISABLED (CHEXPO_AUTH_DISABLED): every /v1 request is accepted without a key');
+  } else if (keys.length === 0 && keyProblems.length === 0) {
+    if (production) {
+      problems.push(
+        'CHEXPO_API_KEYS is empty in production; set keys (or CHEXPO_AUTH_DISABLED=1 behind a gateway)',
+      );
+    } else {
+      warnings.push(
+        'no API keys configured: every /v1 request will be refused with 401. ' +
+          'Set CHEXPO_API_KEYS="<key>:answer,feedback", or CHEXPO_AUTH_DISABLED=1 for local use.',
+      );
+    }
+  }
+  if (v.CHEXPO_MAX_IMAGE_BYTES > v.CHEXPO_BODY_LIMIT_BYTES) {
+    warnings.push(
+      'CHEXPO_MAX_IMAGE_BYTES exceeds CHEXPO_BODY_LIMIT_BYTES: large JSON (base64) uploads hit the body limit first',
+    );
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('CHEXPO_') && !VARIABLES.includes(name)) {
+      warnings.push(`unknown variable ${name} is ignored (see docs/configuration.md)`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    warnings,
+    config: {
+      host: v.CHEXPO_HOST,
+      port: v.CHEXPO_PORT,
+      logLevel: v.CHEXPO_LOG_LEVEL,
+      auth: { disabled, keys },
+      model: {
+        dir: v.CHEXPO_MODEL_DIR,
+        name: v.CHEXPO_MODEL_NAME,
+        executionProvider: v.CHEXPO_EXECUTION_PROVIDER,
+        workers: v.CHEXPO_WORKERS,
+      },
+      store: { uri: v.CHEXPO_STORE_URI },
+      riskThreshold: v.CHEXPO_RISK_THRESHOLD,
+      limits: {
+        maxQueue: v.CHEXPO_MAX_QUEUE,
+        requestTimeoutMs: v.CHEXPO_REQUEST_TIMEOUT_MS,
+        bodyLimitBytes: v.CHEXPO_BODY_LIMIT_BYTES,
+        maxImageBytes: v.CHEXPO_MAX_IMAGE_BYTES,
+        rateLimitMax: v.CHEXPO_RATE_LIMIT_MAX,
+        rateLimitWindowMs: v.CHEXPO_RATE_LIMIT_WINDOW_MS,
+        maxEventLoopDelayMs: v.CHEXPO_MAX_EVENT_LOOP_DELAY_MS,
+        retryAfterSeconds: v.CHEXPO_RETRY_AFTER_SECONDS,
+      },
+    },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * The one catalogue of API errors. Every answer that is not a success carries one of these codes
+ * in `{ error: { code, message, details? } }`; docs/errors.md mirrors this table (a test keeps them in
+ * step). Codes are stable: clients branch on them, so rename nothing.
+ */
+export interface ErrorSpec {
+  status: number;
+  /** Default message; a thrower may add a specific detail after it. */
+  message: string;
+  /** When it happens (for docs/errors.md). */
+  when: string;
+  /** Whether the answer carries a `Retry-After` header. */
+  retryAfter?: boolean;
+}
+
+export const ERROR_CATALOGUE = {
+  IMAGE_EMPTY: {
+    status: 400,
+    message: 'the image is empty',
+    when: 'The image field or file part has zero bytes.',
+  },
+  IMAGE_UNDECODABLE: {
+    status: 400,
+    message: 'the image could not be decoded',
+    when: 'A truncated or corrupt DICOM/PNG/JPEG file, invalid base64, or invalid declared dimensions.',
+  },
+  IMAGE_TOO_LARGE: {
+    status: 413,
+    message: 'the image is too large',
+    when: 'The file exceeds CHEXPO_MAX_IMAGE_BYTES, or its header declares more pixels than the decoder accepts.',
+  },
+  UNSUPPORTED_TRANSFER_SYNTAX: {
+    status: 415,
+    message: 'the DICOM transfer syntax is not supported',
+    when: 'A DICOM file compressed with a syntax the decoder cannot read.',
+  },
+  DICOM_NOT_IMAGE: {
+    status: 422,
+    message: 'the DICOM file holds no image',
+    when: 'A DICOM object without pixel data (a report, a structured document, …).',
+  },
+  UNSUPPORTED_IMAGE_FORMAT: {
+    status: 415,
+    message: 'the image format is not supported',
+    when: 'The bytes are not DICOM, PNG or JPEG, or use a variant the decoder does not read.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: 'unsupported content type; send application/json or multipart/form-data',
+    when: 'The request Content-Type is missing or not one the route accepts.',
+  },
+  BODY_TOO_LARGE: {
+    status: 413,
+    message: 'the request body is too large',
+    when: 'The body exceeds CHEXPO_BODY_LIMIT_BYTES, or a multipart request has too many parts.',
+  },
+  INVALID_REQUEST: {
+    status: 400,
+    message: 'the request is invalid',
+    when: 'Malformed JSON or a body that fails its schema; `details` lists each offending field.',
+  },
+  QUESTION_REQUIRED: {
+    status: 400,
+    message: 'a question is required when task is "vqa"',
+    when: 'task is `vqa` (the default) and `question` is absent or blank.',
+  },
+  UNKNOWN_FIELD: {
+    status: 400,
+    message: 'the request has fields this endpoint does not know',
+    when: 'A body field or multipart part not in the schema; `details` names each one.',
+  },
+  UNAUTHORIZED: {
+    status: 401,
+    message: 'a valid API key is required (Authorization: Bearer <key>)',
+    when: 'No Authorization header, a malformed one, or an unknown key.',
+  },
+  FORBIDDEN: {
+    status: 403,
+    message: 'this API key lacks the scope this endpoint needs',
+    when: 'A known key without the route’s scope (answer, feedback or admin).',
+  },
+  NOT_FOUND: {
+    status: 404,
+    message: 'not found',
+    when: 'An unknown route or model name, or feedback for an unknown request_id.',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    message: 'too many requests for this API key',
+    when: 'The key (or client address, when auth is disabled) exceeded CHEXPO_RATE_LIMIT_MAX per window.',
+    retryAfter: true,
+  },
+  QUEUE_FULL: {
+    status: 503,
+    message: 'the inference queue is full',
+    when: 'Admission control refused the request before its body was read (CHEXPO_MAX_QUEUE).',
+    retryAfter: true,
+  },
+  OVERLOADED: {
+    status: 503,
+    message: 'the server is overloaded',
+    when: 'Event-loop delay exceeds CHEXPO_MAX_EVENT_LOOP_DELAY_MS (@fastify/under-pressure).',
+    retryAfter: true,
+  },
+  DEADLINE_EXCEEDED: {
+    status: 504,
+    message: 'the request did not finish within its deadline',
+    when: 'The answer took longer than CHEXPO_REQUEST_TIMEOUT_MS; the work is cancelled.',
+  },
+  REQUEST_CANCELLED: {
+    status: 499,
+    message: 'the client closed the request',
+    when: 'The client disconnected before the answer was ready; the work is cancelled (seen in logs and metrics).',
+  },
+  MODEL_NOT_READY: {
+    status: 503,
+    message: 'no model version is loaded and warmed up yet',
+    when: 'Before the first model version is ready, or when no engine is attached.',
+    retryAfter: true,
+  },
+  FEEDBACK_UNAVAILABLE: {
+    status: 503,
+    message: 'feedback cannot be recorded right now',
+    when: 'No hard-example store is attached.',
+    retryAfter: true,
+  },
+  WORKER_FAILED: {
+    status: 500,
+    message: 'the inference worker failed; the request may be retried',
+    when: 'An inference worker crashed or returned an error; it is replaced.',
+  },
+  INTERNAL: {
+    status: 500,
+    message: 'internal error',
+    when: 'Anything unexpected; the log holds the cause (never the response).',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface ErrorDetail {
+  field?: string;
+  message: string;
+}
+
+/** An error with a catalogue code; throw it from routes and services. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly details?: ErrorDetail[];
+
+  constructor(code: ErrorCode, detail?: string, options?: { details?: ErrorDetail[]; cause?: unknown }) {
+    const base = ERROR_CATALOGUE[code].message;
+    super(detail ? `${base}: ${detail}` : base, { cause: options?.cause });
+    this.code = code;
+    this.statusCode = ERROR_CATALOGUE[code].status;
+    this.details = options?.details;
+  }
+}
+
+export function apiError(
+  code: ErrorCode,
+  detail?: string,
+  options?: { details?: ErrorDetail[]; cause?: unknown },
+): ApiError {
+  return new ApiError(code, detail, options);
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CATALOGUE, code);
+}

@@ -1,0 +1,151 @@
+/**
+ * The one catalogue of Prometheus metrics (`chexpo_<subsystem>_<name>_<unit>`), in a dedicated
+ * prom-client Registry per app so tests can build many apps. Labels stay low-cardinality: route
+ * templates, status codes, error codes, task, model name/version — never request ids or text.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const RATIO_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
+
+export const METRIC_CATALOGUE = {
+  httpRequests: {
+    kind: 'counter',
+    name: 'chexpo_http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status code.',
+    labels: ['method', 'route', 'status_code'],
+  },
+  httpDuration: {
+    kind: 'histogram',
+    name: 'chexpo_http_request_duration_seconds',
+    help: 'HTTP request latency from arrival to response, by method, route template and status code.',
+    labels: ['method', 'route', 'status_code'],
+    buckets: LATENCY_BUCKETS_S,
+  },
+  httpErrors: {
+    kind: 'counter',
+    name: 'chexpo_http_errors_total',
+    help: 'Error answers by catalogue code (docs/errors.md).',
+    labels: ['code'],
+  },
+  queueLength: {
+    kind: 'gauge',
+    name: 'chexpo_engine_queue_requests',
+    help: 'Requests waiting for inference.',
+    labels: [],
+  },
+  batchSize: {
+    kind: 'histogram',
+    name: 'chexpo_engine_batch_size_requests',
+    help: 'Requests per inference batch.',
+    labels: ['stage'],
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+  },
+  tokensGenerated: {
+    kind: 'counter',
+    name: 'chexpo_engine_tokens_generated_total',
+    help: 'Tokens generated, by task.',
+    labels: ['task'],
+  },
+  timeToFirstToken: {
+    kind: 'histogram',
+    name: 'chexpo_engine_time_to_first_token_seconds',
+    help: 'Time from admission to the first generated token, by task.',
+    labels: ['task'],
+    buckets: LATENCY_BUCKETS_S,
+  },
+  tokenProbability: {
+    kind: 'histogram',
+    name: 'chexpo_engine_token_probability_ratio',
+    help: 'Probability of each generated token.',
+    labels: ['task'],
+    buckets: RATIO_BUCKETS,
+  },
+  answerRisk: {
+    kind: 'histogram',
+    name: 'chexpo_answer_risk_ratio',
+    help: 'Calibrated hallucination risk of each answer, by task.',
+    labels: ['task'],
+    buckets: RATIO_BUCKETS,
+  },
+  answers: {
+    kind: 'counter',
+    name: 'chexpo_answer_completed_total',
+    help: 'Answers returned, by task (denominator of the flagged rate).',
+    labels: ['task'],
+  },
+  answersFlagged: {
+    kind: 'counter',
+    name: 'chexpo_answer_flagged_total',
+    help: 'Answers flagged as hard examples (risk above CHEXPO_RISK_THRESHOLD), by task.',
+    labels: ['task'],
+  },
+  storeWriteFailures: {
+    kind: 'counter',
+    name: 'chexpo_store_write_failures_total',
+    help: 'Hard-example writes that failed (the request still succeeded), by table.',
+    labels: ['table'],
+  },
+  storeWritesDropped: {
+    kind: 'counter',
+    name: 'chexpo_store_writes_dropped_total',
+    help: 'Hard-example writes dropped because the write queue was full, by table.',
+    labels: ['table'],
+  },
+  modelInfo: {
+    kind: 'gauge',
+    name: 'chexpo_model_version_info',
+    help: 'Served model version (value 1 for the current one).',
+    labels: ['name', 'version'],
+  },
+  workersHealthy: {
+    kind: 'gauge',
+    name: 'chexpo_engine_workers_healthy',
+    help: 'Inference workers alive and serving.',
+    labels: [],
+  },
+  workerRestarts: {
+    kind: 'counter',
+    name: 'chexpo_engine_worker_restarts_total',
+    help: 'Inference workers replaced after a crash.',
+    labels: [],
+  },
+} as const;
+
+type Catalogue = typeof METRIC_CATALOGUE;
+type LabelsOf<K extends keyof Catalogue> = Catalogue[K]['labels'][number];
+type MetricOf<K extends keyof Catalogue> = Catalogue[K]['kind'] extends 'counter'
+  ? Counter<LabelsOf<K>>
+  : Catalogue[K]['kind'] extends 'gauge'
+    ? Gauge<LabelsOf<K>>
+    : Histogram<LabelsOf<K>>;
+
+export type Metrics = { readonly registry: Registry } & { readonly [K in keyof Catalogue]: MetricOf<K> };
+
+/** A fresh registry holding every catalogue metric plus Node's default process metrics. */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const metrics: Record<string, unknown> = { registry };
+  for (const [key, spec] of Object.entries(METRIC_CATALOGUE)) {
+    const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] };
+    metrics[key] =
+      spec.kind === 'counter'
+        ? new Counter(common)
+        : spec.kind === 'gauge'
+          ? new Gauge(common)
+          : new Histogram({ ...common, buckets: [...spec.buckets] });
+  }
+  return metrics as Metrics;
+}
+
+/** Answer-level numbers, recorded by the answer route; token-level ones are the engine's to record. */
+export function observeAnswer(
+  metrics: Metrics,
+  answer: { risk: number; flagged: boolean },
+  task: string,
+): void {
+  metrics.answers.inc({ task });
+  metrics.answerRisk.observe({ task }, answer.risk);
+  if (answer.flagged) metrics.answersFlagged.inc({ task });
+}

@@ -1,0 +1,105 @@
+/**
+ * What the HTTP layer needs from the rest of chexpo. The engine implements AnswerService and the
+ * hard-example store FeedbackService; the routes only validate, call these and serialise. Shapes
+ * mirror schemas/*.json (snake_case, as on the wire).
+ */
+
+export type AnswerTask = 'vqa' | 'report';
+
+/** A validated /v1/answer request, with the image as raw file bytes (not yet decoded). */
+export interface AnswerRequest {
+  image: Uint8Array;
+  /** Content type of the multipart file part, when the client sent one (a hint, not trusted). */
+  image_media_type?: string;
+  task: AnswerTask;
+  /** Present and non-blank when task is 'vqa'. */
+  question?: string;
+  options?: string[];
+  max_tokens?: number;
+  top_logprobs: number;
+  return_tokens: boolean;
+  /** The client's id, or one the server generated. */
+  request_id: string;
+}
+
+export interface AnswerSpan {
+  kind: 'yes_no' | 'option' | 'value' | 'finding';
+  text: string;
+  confidence: number;
+  finding?: string;
+  start?: number;
+  end?: number;
+}
+
+export interface TokenConfidence {
+  token: string;
+  prob: number;
+  logprob: number;
+  entropy?: number;
+  top_logprobs?: { token: string; logprob: number }[];
+}
+
+export interface ModelInfo {
+  name: string;
+  version: string;
+}
+
+/** What the engine returns; the route adds `request_id` and `disclaimer`. */
+export interface AnswerResult {
+  answer: string;
+  answer_span: AnswerSpan[];
+  /** Omitted from the response when the request set return_tokens=false. */
+  tokens?: TokenConfidence[];
+  confidence: { min_prob: number; mean_logprob: number; answer_prob: number };
+  risk: number;
+  flagged: boolean;
+  model: ModelInfo;
+  timings_ms: { queue: number; preprocess: number; encode: number; generate: number; total: number };
+}
+
+export interface AnswerResponse extends AnswerResult {
+  request_id: string;
+  disclaimer: string;
+}
+
+export interface AnswerService {
+  /**
+   * Answers one request. `signal` aborts on the deadline or when the client disconnects; stop work
+   * then. Throw errors with a catalogue `.code` (e.g. ImageError, or apiError('WORKER_FAILED')).
+   */
+  answer(request: AnswerRequest, signal: AbortSignal): Promise<AnswerResult>;
+  /**
+   * Admission control, asked before the request body is read: false answers QUEUE_FULL at once,
+   * so a full queue never costs an upload or a decode.
+   */
+  canAdmit?(): boolean;
+}
+
+export interface FeedbackRequest {
+  request_id: string;
+  verdict: 'correct' | 'incorrect';
+  /** Required when verdict is 'incorrect'. */
+  correct_answer?: string;
+  comment?: string;
+}
+
+export interface FeedbackResponse {
+  request_id: string;
+  status: 'recorded';
+}
+
+export interface FeedbackService {
+  /** Stores the label; throws apiError('NOT_FOUND') for an unknown request_id. */
+  record(feedback: FeedbackRequest, principal: { keyId: string }): Promise<FeedbackResponse>;
+}
+
+/** Readiness as the engine reports it (KServe v2: ready only after load and warm-up). */
+export interface ModelStatus {
+  ready: boolean;
+  model?: ModelInfo;
+  /** Why not ready, for humans (e.g. "warming up"). */
+  reason?: string;
+}
+
+export const DISCLAIMER =
+  'Research use only. Not a medical device and not a diagnosis; a qualified clinician must review every image.';
