@@ -44,6 +44,34 @@ test('a 2-layer MLP with layer norm and cross-entropy has the finite-difference 
   assert.equal(report.checked, 35);
 });
 
+/** Causal multi-head self-attention, the decoder's core: (B,T,C) with 2 heads of 3. */
+const ATTENTION: GradCase = {
+  name: 'causal self-attention',
+  inputs: [
+    { name: 'x', shape: [2, 4, 6] },
+    { name: 'wq', shape: [6, 6] },
+    { name: 'wk', shape: [6, 6] },
+    { name: 'wv', shape: [6, 6] },
+  ],
+  build: (g, v) => {
+    const heads = (t: Tensor) => op.transpose(op.reshape(t, [0, 0, 2, 3]), [0, 2, 1, 3]); // (B,H,T,D)
+    const q = heads(op.matmul(v.x, v.wq));
+    const k = heads(op.matmul(v.x, v.wk));
+    const val = heads(op.matmul(v.x, v.wv));
+    const scores = op.mul(op.matmul(q, op.transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(3)); // (B,H,T,T)
+    const causal = Uint8Array.from({ length: 16 }, (_, i) => (i % 4 <= Math.floor(i / 4) ? 1 : 0));
+    const mask = g.initializer('causal', 'bool', [4, 4], causal);
+    const p = op.softmax(op.where(mask, scores, -1e9), -1);
+    return op.reshape(op.transpose(op.matmul(p, val), [0, 2, 1, 3]), [0, 0, 6]); // (B,T,C)
+  },
+};
+
+test('causal self-attention has the finite-difference gradient', async () => {
+  const report = await checkGradients(ATTENTION, { coords: 8 });
+  assert.deepEqual(report.failures, []);
+  assert.equal(report.checked, 32);
+});
+
 test('a deliberately wrong rule is caught by the checker', async () => {
   const flippedMul: GradRule = (c, n, dy) => RULES.Mul(c, n, dy).map((g) => g && op.neg(g));
   const droppedSoftmaxTerm: GradRule = (_c, n, dy) => [op.mul(n.outputs[0], dy)];

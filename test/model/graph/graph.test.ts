@@ -127,3 +127,19 @@ test('the session wrapper reports every missing input at once and describes inpu
     (e: OrtError) => e.code === 'ORT_CREATE_FAILED',
   );
 });
+
+test('outputs are renamed in place, small constants are shared, unused initializers are dropped', async () => {
+  const g = new Graph();
+  const x = g.input('x', 'float64', [2]);
+  const y = op.mul(op.add(x, 1), 1);
+  g.output(y, 'y');
+  g.output(x, 'x_again'); // an input cannot be renamed: an Identity is added
+  g.constant('float64', [5, 6, 7]); // never used
+  assert.equal(y.name, 'y');
+  assert.equal(g.nodes.filter((n) => n.op === 'Identity').length, 1);
+  assert.equal(new Set(g.nodes.flatMap((n) => n.inputs.map((i) => i?.name))).size, 3); // x, const 1, add out
+  const s = await OrtSession.create(toBytes(g));
+  const out = await s.run({ x: ortTensor('float64', Float64Array.from([1, 2]), [2]) });
+  assert.deepEqual(Array.from(out.y.data as Float64Array), [2, 3]);
+  assert.deepEqual(Array.from(out.x_again.data as Float64Array), [1, 2]);
+});
