@@ -245,7 +245,9 @@ function grayIntensities(dataSet: DataSet, module: PixelModule, samples: FrameSa
   const window = readWindow(dataSet);
   if (window) applyWindow(values, window);
   else applyPercentileStretch(values);
-  if (module.photometric === 'MONOCHROME1') {
+  // Presentation LUT Shape INVERSE flips once more (PS3.3 C.11.6); MONOCHROME1 itself means inverted.
+  const inverse = cleanString(dataSet.string('x20500020')) === 'INVERSE';
+  if ((module.photometric === 'MONOCHROME1') !== inverse) {
     for (let i = 0; i < values.length; i++) values[i] = 1 - values[i];
   }
   return values;

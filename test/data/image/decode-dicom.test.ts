@@ -151,7 +151,7 @@ test('JPEG baseline DICOM decodes through jpeg-js within JPEG error', () => {
   assert.ok(maxAbsDiff(img.pixels, grayToDecoded(g).pixels) < 6 / 255);
 });
 
-test('MONOCHROME1 is inverted and MONOCHROME2 is not', () => {
+test('MONOCHROME1 is inverted, MONOCHROME2 is not unless its Presentation LUT Shape is INVERSE', () => {
   const samples = [0, 1023, 512, 100];
   const window = [ds(0x00281050, '512'), ds(0x00281051, '1024')];
   const mono2 = decodeImage(craftDicom({ rows: 2, columns: 2, samples, bitsStored: 10, extra: window }));
@@ -160,6 +160,11 @@ test('MONOCHROME1 is inverted and MONOCHROME2 is not', () => {
   );
   assert.deepEqual(Array.from(mono2.pixels), [0, 1, 512 / 1023, 100 / 1023].map(Math.fround));
   for (let i = 0; i < 4; i++) assert.ok(Math.abs(mono1.pixels[i] - (1 - mono2.pixels[i])) < 1e-7);
+  const inverse = [...window, cs(0x20500020, 'INVERSE')];
+  const mono2Inverse = decodeImage(
+    craftDicom({ rows: 2, columns: 2, samples, bitsStored: 10, extra: inverse }),
+  );
+  assert.deepEqual(mono2Inverse.pixels, mono1.pixels);
 });
 
 test('signed pixels with rescale intercept and slope go through the window in modality units', () => {
