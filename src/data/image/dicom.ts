@@ -36,7 +36,7 @@ const COLOR_JPEG = new Set(['RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_ICT', 'YBR_R
 /**
  * Decodes the first frame of a single- or multi-frame DICOM image to display intensities:
  * stored bits → Modality LUT (slope/intercept) → VOI (first window, else a 0.5–99.5 percentile
- * stretch) → MONOCHROME1 inversion. Colour images become luma.
+ * stretch) → inversion for MONOCHROME1 or Presentation LUT Shape INVERSE. Colour images become luma.
  */
 export function decodeDicom(bytes: Uint8Array, layout: DicomLayout, limits: DecodeLimits): DecodedImage {
   const { dataSet, transferSyntax } = parseDicomBytes(bytes, layout, limits);
