@@ -21,6 +21,7 @@ test('every task type and every phrasing template appears over a few hundred cas
   const tasks = new Set(ALL.map((s) => s.task));
   for (const t of ['closed', 'choice', 'open', 'abnormality_list', 'report'] as TaskType[])
     assert.ok(tasks.has(t), t);
+  for (const s of ALL) assert.doesNotMatch(s.question, /[{}]/, s.question);
   const used = new Set(ALL.map((s) => s.template));
   assert.deepEqual(
     ALL_TEMPLATE_IDS.filter((id) => !used.has(id)),
