@@ -3,9 +3,10 @@
  * into a fixed-size-list column without complaint) and encoded against the explicit schemas;
  * reads turn LanceDB's records (Arrow `Vector`s for list columns) into the contract's plain types.
  */
-import { makeArrowTable } from '@lancedb/lancedb';
+
 import type { Table as ArrowTable } from 'apache-arrow';
 import type { FindingKey, Split, TaskType } from '../data/types.ts';
+import { recordsToArrow } from './arrow-encode.ts';
 import {
   HARD_EXAMPLE_SOURCES,
   HARD_EXAMPLE_STATUSES,
@@ -123,7 +124,7 @@ export function encodeHardExamples(rows: readonly NewHardExample[], dim: number)
       request_id_hash: row.request_id_hash ?? null,
     };
   });
-  return makeArrowTable(records, { schema: tableSchema('hard_examples', dim) });
+  return recordsToArrow(tableSchema('hard_examples', dim), records);
 }
 
 export function encodePool(rows: readonly PoolSample[], dim: number): ArrowTable {
@@ -136,7 +137,7 @@ export function encodePool(rows: readonly PoolSample[], dim: number): ArrowTable
     checkVector(row.embedding, dim, `pool row ${row.id} embedding`);
     return { ...row, finding: row.finding ?? null };
   });
-  return makeArrowTable(records, { schema: tableSchema(t, dim) });
+  return recordsToArrow(tableSchema(t, dim), records);
 }
 
 export function encodePairs(rows: readonly PreferencePair[]): ArrowTable {
@@ -150,7 +151,7 @@ export function encodePairs(rows: readonly PreferencePair[]): ArrowTable {
     if (!Number.isInteger(row.round)) throw invalid(t, row.id, 'round must be an integer');
     return { ...row };
   });
-  return makeArrowTable(records, { schema: tableSchema(t, 0) });
+  return recordsToArrow(tableSchema(t, 0), records);
 }
 
 export function encodeRun(run: RunRecord): ArrowTable {
@@ -161,7 +162,7 @@ export function encodeRun(run: RunRecord): ArrowTable {
   if (run.finished_at !== null) checkNumber(t, r, 'finished_at');
   checkOneOf(t, r, 'status', RUN_STATUSES);
   checkText(t, r, 'record');
-  return makeArrowTable([{ ...run }], { schema: tableSchema(t, 0) });
+  return recordsToArrow(tableSchema(t, 0), [{ ...run }]);
 }
 
 /** A list column as LanceDB returns it: an Arrow Vector (or, defensively, a plain array). */

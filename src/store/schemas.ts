@@ -3,47 +3,36 @@
  * from the rows), so empty tables can be created up front and column types never drift; opening
  * an existing table checks its columns against them.
  */
-import {
-  Binary,
-  type DataType,
-  Field,
-  FixedSizeList,
-  Float32,
-  Float64,
-  Int32,
-  List,
-  Schema,
-  TimestampMillisecond,
-  Utf8,
-} from 'apache-arrow';
+import type { DataType, Field, FixedSizeList, Float32, Schema } from 'apache-arrow';
+import { arrow } from './arrow.ts';
 import type { TableName } from './contract.ts';
 import { StoreError } from './errors.ts';
 
-const text = (name: string, nullable = false): Field => new Field(name, new Utf8(), nullable);
-const f64 = (name: string): Field => new Field(name, new Float64(), false);
+const text = (name: string, nullable = false): Field => new arrow.Field(name, new arrow.Utf8(), nullable);
+const f64 = (name: string): Field => new arrow.Field(name, new arrow.Float64(), false);
 const epochMs = (name: string, nullable = false): Field =>
-  new Field(name, new TimestampMillisecond(), nullable);
+  new arrow.Field(name, new arrow.TimestampMillisecond(), nullable);
 
 /** (dim,) float32 vector as a fixed-size list, the type LanceDB searches. */
 export function vectorType(dim: number): FixedSizeList<Float32> {
-  return new FixedSizeList(dim, new Field('item', new Float32(), true));
+  return new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true));
 }
 
 function hardExamplesSchema(dim: number): Schema {
-  return new Schema([
+  return new arrow.Schema([
     text('id'),
     epochMs('created_at'),
     text('model_version'),
     text('task'),
     text('question'),
     text('answer'),
-    new Field('token_probs', new List(new Field('item', new Float32(), true)), false),
+    new arrow.Field('token_probs', new arrow.List(new arrow.Field('item', new arrow.Float32(), true)), false),
     f64('min_prob'),
     f64('mean_logprob'),
     f64('risk'),
-    new Field('embedding', vectorType(dim), false),
+    new arrow.Field('embedding', vectorType(dim), false),
     text('image_sha256'),
-    new Field('image', new Binary(), true),
+    new arrow.Field('image', new arrow.Binary(), true),
     text('source'),
     text('label', true),
     text('status'),
@@ -52,7 +41,7 @@ function hardExamplesSchema(dim: number): Schema {
 }
 
 function poolSchema(dim: number): Schema {
-  return new Schema([
+  return new arrow.Schema([
     text('id'),
     text('sample_id'),
     text('case_id'),
@@ -60,15 +49,15 @@ function poolSchema(dim: number): Schema {
     text('finding', true),
     text('question'),
     text('answer'),
-    new Field('embedding', vectorType(dim), false),
+    new arrow.Field('embedding', vectorType(dim), false),
     text('split'),
   ]);
 }
 
 function pairsSchema(): Schema {
-  return new Schema([
+  return new arrow.Schema([
     text('id'),
-    new Field('round', new Int32(), false),
+    new arrow.Field('round', new arrow.Int32(), false),
     text('prompt'),
     text('image_ref'),
     text('chosen'),
@@ -80,7 +69,7 @@ function pairsSchema(): Schema {
 }
 
 function runsSchema(): Schema {
-  return new Schema([
+  return new arrow.Schema([
     text('id'),
     epochMs('started_at'),
     epochMs('finished_at', true),
