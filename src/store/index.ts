@@ -2,6 +2,7 @@
 export * from './contract.ts';
 export { STORE_ERROR_CODES, StoreError, type StoreErrorCode } from './errors.ts';
 export { LanceStore, type LanceStoreOptions } from './lance-store.ts';
+export { LazyStore } from './lazy-store.ts';
 export * from './queue-metrics.ts';
 export { checkVector, validateNewHardExample } from './rows.ts';
 export { tableSchema, vectorType } from './schemas.ts';

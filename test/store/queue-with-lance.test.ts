@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../src/data/random.ts';
 import type { HardExampleSink, NewHardExample } from '../../src/store/contract.ts';
+import { LanceStore } from '../../src/store/lance-store.ts';
+import { LazyStore } from '../../src/store/lazy-store.ts';
 import { validateNewHardExample } from '../../src/store/rows.ts';
 import { WriteQueue } from '../../src/store/write-queue.ts';
 import { DIM, hardExample, tempStore } from './fixtures.ts';
@@ -121,6 +123,34 @@ test('feedback after a flush labels the logged row; a row with a wrong vector is
     assert.equal(row.status, 'labelled');
     await queue.close();
   } finally {
+    await dispose();
+  }
+});
+
+test('a store that cannot be opened at start: rows queue up, and land once it opens (LazyStore)', async () => {
+  const { dir, dispose } = await tempStore();
+  let attempts = 0;
+  const lazy = new LazyStore(async () => {
+    attempts += 1;
+    if (attempts <= 2) throw new Error('connect ECONNREFUSED (injected)');
+    return LanceStore.open({ uri: dir, embeddingDim: DIM });
+  });
+  try {
+    const queue = new WriteQueue<NewHardExample>({
+      write: async (batch) => (await lazy.get()).addHardExamples(batch),
+      batchSize: 50,
+      retryInitialMs: 5,
+    });
+    const input = rows(120, 6);
+    for (const row of input) queue.enqueue(row);
+    assert.equal(lazy.current(), null);
+    await queue.close();
+    assert.equal(attempts, 3, 'one open attempt per failed write, then the store stays open');
+    assert.equal(queue.stats().failedAttempts, 2);
+    assert.equal(await (await lazy.get()).count('hard_examples'), 120);
+  } finally {
+    await lazy.close();
+    await lazy.close();
     await dispose();
   }
 });

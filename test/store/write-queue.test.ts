@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { StoreError } from '../../src/store/errors.ts';
 import { metricsObserver } from '../../src/store/queue-metrics.ts';
 import { type DropReason, WriteQueue } from '../../src/store/write-queue.ts';
-import { waitFor } from './fixtures.ts';
+import { delay, waitFor } from './fixtures.ts';
 
 /** A sink that records every batch and fails its first `failures` calls. */
 function recordingSink(failures = 0) {
@@ -184,6 +184,26 @@ test('compaction runs every N written batches, serialised with writes, and its f
   assert.equal(queue.stats().compactions, 1);
   assert.equal(queue.stats().compactionFailures, 1);
   assert.equal(queue.stats().written, 70);
+  await queue.close();
+});
+
+test('with compactIntervalMs the queue also compacts on a timer, only after something was written', async () => {
+  let compactions = 0;
+  const queue = new WriteQueue<number>({
+    write: async () => {},
+    flushIntervalMs: 1,
+    compact: async () => {
+      compactions += 1;
+    },
+    compactEveryBatches: 0,
+    compactIntervalMs: 5,
+  });
+  await delay(30);
+  assert.equal(compactions, 0, 'nothing written, nothing to compact');
+  queue.enqueue(1);
+  await waitFor(() => queue.stats().compactions === 1, 'a timed compaction');
+  await delay(30);
+  assert.equal(compactions, 1, 'no further writes, no further compactions');
   await queue.close();
 });
 
