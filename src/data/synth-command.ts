@@ -1,3 +1,70 @@
-export async function synthCommand(_argv: string[]): Promise<void> {
-  throw new Error('synth is being built (issue 2)');
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import type { ImageFormat } from './synth/chunk.ts';
+import { synthesize } from './synth/run.ts';
+import { formatSummary } from './synth/summary.ts';
+
+const HELP = `usage: chexpo synth --cases N --seed S --out DIR [--size PX] [--formats png16,png8,dicom] [--workers K]
+
+Writes procedurally generated chest radiographs with exact labels, instruction samples (JSONL per
+train/validation/test split, disjoint by patient) and a tokenizer, then prints a summary table.
+  --size      rendered image side in pixels (default 256)
+  --formats   image files to write: png16 (default, lossless, what training reads), png8 (preview), dicom`;
+
+const ALL_FORMATS: ImageFormat[] = ['png16', 'png8', 'dicom'];
+
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`--${name} must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+export async function synthCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      cases: { type: 'string', default: '1000' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string' },
+      size: { type: 'string', default: '256' },
+      formats: { type: 'string', default: 'png16' },
+      workers: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (!values.out) throw new Error(`--out DIR is required\n\n${HELP}`);
+  const formats = values.formats.split(',').map((f) => f.trim()) as ImageFormat[];
+  const unknown = formats.filter((f) => !ALL_FORMATS.includes(f));
+  if (unknown.length > 0)
+    throw new Error(`unknown --formats ${unknown.join(', ')}; use ${ALL_FORMATS.join(', ')}`);
+
+  const cases = positiveInt('cases', values.cases);
+  const bar = new cliProgress.SingleBar(
+    { format: 'synth [{bar}] {value}/{total} cases | {eta_formatted} left', etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(cases, 0);
+  const started = performance.now();
+  const result = await synthesize({
+    cases,
+    seed: positiveInt('seed', values.seed),
+    outDir: values.out,
+    size: positiveInt('size', values.size),
+    formats,
+    workers: values.workers ? positiveInt('workers', values.workers) : undefined,
+    onProgress: (done) => bar.update(done),
+  }).finally(() => bar.stop());
+  const seconds = (performance.now() - started) / 1000;
+  console.log(formatSummary(result.summary));
+  console.log(
+    `\nvocabulary ${result.tokenizer.vocabSize} words; unknown words in held-out splits: ${result.heldOutUnknownWords}`,
+  );
+  console.log(
+    `wrote ${values.out} in ${seconds.toFixed(1)} s (${((1000 * seconds) / Math.max(1, cases)).toFixed(1)} ms/case)`,
+  );
 }
