@@ -1,0 +1,116 @@
+import { VlmError } from './errors.ts';
+
+/**
+ * The shape of a chexpo-tiny model. Graphs are built from it; weights are data checked against it.
+ *
+ * Image path: (imageSize/patchSize)² patches → ViT encoder → average-pooled to `imageTokens` → projector.
+ * Text path: word tokens with learned positions; the decoder sees [image tokens][text tokens].
+ */
+export interface VlmConfig {
+  /** Side of the square single-channel input image, in pixels. */
+  imageSize: number;
+  /** Side of a square patch; imageSize must be a multiple of it. */
+  patchSize: number;
+  encoderDim: number;
+  encoderLayers: number;
+  encoderHeads: number;
+  /**
+   * Image tokens given to the decoder after square average pooling of the patch grid (a square number;
+   * e.g. 16 from an 8×8 grid by 2×2 pooling). Keeps the decoder sequence short.
+   */
+  imageTokens: number;
+  decoderDim: number;
+  decoderLayers: number;
+  decoderHeads: number;
+  /** MLP hidden width = mlpRatio × model width, in both stacks. */
+  mlpRatio: number;
+  /** Set from the tokenizer (`tokenizer.vocabSize`). */
+  vocabSize: number;
+  /** Text positions (learned position embeddings); image tokens do not count. */
+  maxSeqLen: number;
+  /**
+   * Width of the pooled image embedding (the LanceDB vector). It is the mean of the encoder's output
+   * tokens, so it must equal encoderDim: a projection head would stay untrained (no loss reaches it).
+   */
+  embeddingDim: number;
+}
+
+/**
+ * The bundled model: ~1.5 M parameters. 64×64 input in 8×8 patches (64 patches, pooled 2×2 to 16 image
+ * tokens), width 128, 3 encoder + 4 decoder layers of 4 heads. vocabSize is a placeholder: the trainer
+ * overrides it with the tokenizer's size.
+ */
+export const CHEXPO_TINY: VlmConfig = {
+  imageSize: 64,
+  patchSize: 8,
+  encoderDim: 128,
+  encoderLayers: 3,
+  encoderHeads: 4,
+  imageTokens: 16,
+  decoderDim: 128,
+  decoderLayers: 4,
+  decoderHeads: 4,
+  mlpRatio: 4,
+  vocabSize: 512,
+  maxSeqLen: 128,
+  embeddingDim: 128,
+};
+
+/** Tests: 16×16 image in 4×4 patches pooled to 4 image tokens, width 16, one layer per stack. */
+export const TEST_TINY: VlmConfig = {
+  imageSize: 16,
+  patchSize: 4,
+  encoderDim: 16,
+  encoderLayers: 1,
+  encoderHeads: 2,
+  imageTokens: 4,
+  decoderDim: 16,
+  decoderLayers: 1,
+  decoderHeads: 2,
+  mlpRatio: 2,
+  vocabSize: 24,
+  maxSeqLen: 16,
+  embeddingDim: 16,
+};
+
+/** Sizes derived from a config. */
+export interface Geometry {
+  /** Patches per side. */
+  grid: number;
+  /** Patches per image. */
+  patches: number;
+  /** Pixels per patch (the patch embedding's input width). */
+  patchPixels: number;
+  /** Image tokens per side after pooling. */
+  pooledGrid: number;
+  /** Patches per pooling window side. */
+  pool: number;
+}
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new VlmError('VLM_BAD_CONFIG', message);
+}
+
+/** Validates `config` and returns its derived sizes. */
+export function geometry(config: VlmConfig): Geometry {
+  const positive = Object.entries(config).filter(([, v]) => !Number.isInteger(v) || v < 1);
+  check(positive.length === 0, `fields must be positive integers: ${positive.map(([k]) => k).join(', ')}`);
+  check(config.imageSize % config.patchSize === 0, 'imageSize must be a multiple of patchSize');
+  const grid = config.imageSize / config.patchSize;
+  const pooledGrid = Math.round(Math.sqrt(config.imageTokens));
+  check(pooledGrid * pooledGrid === config.imageTokens, 'imageTokens must be a square number');
+  check(grid % pooledGrid === 0, `a ${grid}×${grid} patch grid cannot pool to ${pooledGrid}×${pooledGrid}`);
+  check(config.encoderDim % config.encoderHeads === 0, 'encoderDim must be a multiple of encoderHeads');
+  check(config.decoderDim % config.decoderHeads === 0, 'decoderDim must be a multiple of decoderHeads');
+  check(
+    config.embeddingDim === config.encoderDim,
+    'embeddingDim must equal encoderDim (mean-pooled encoder)',
+  );
+  return {
+    grid,
+    patches: grid * grid,
+    patchPixels: config.patchSize * config.patchSize,
+    pooledGrid,
+    pool: grid / pooledGrid,
+  };
+}
