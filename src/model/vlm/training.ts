@@ -1,4 +1,4 @@
-import { appendGradients } from '../autodiff/index.ts';
+import { appendGradients, type GradientOptions } from '../autodiff/index.ts';
 import { Graph, op, type Tensor } from '../graph/index.ts';
 import type { VlmConfig } from './config.ts';
 import { VlmError } from './errors.ts';
@@ -16,9 +16,14 @@ function sequenceInputs(m: ModelBuilder, prefix: string): SequenceLogProbs {
   return sequenceLogProbs(m, image, ids, targets, mask);
 }
 
+export interface TrainingBuildOptions extends BuildOptions {
+  /** Gradient rule table (tests plant a wrong rule to prove the whole-model check catches it). */
+  rules?: GradientOptions['rules'];
+}
+
 /** Appends dLoss/dParam for every parameter as outputs `grad.<name>`. */
-function outputGradients(m: ModelBuilder, loss: Tensor): void {
-  const grads = appendGradients(m.g, loss, m.parameters);
+function outputGradients(m: ModelBuilder, loss: Tensor, rules: TrainingBuildOptions['rules']): void {
+  const grads = appendGradients(m.g, loss, m.parameters, { rules });
   for (const p of m.parameters) m.g.output(grads.get(p.name)!, `grad.${p.name}`);
 }
 
@@ -28,7 +33,7 @@ function outputGradients(m: ModelBuilder, loss: Tensor): void {
  * Inputs: image (B,1,H,W), input_ids (B,T), target_ids (B,T), loss_mask (B,T) float.
  * Outputs: loss (), token_logprobs (B,T), sequence_logprob (B), token_count (), grad.<param>.
  */
-export function buildSftGraph(config: VlmConfig, options: BuildOptions = {}): Graph {
+export function buildSftGraph(config: VlmConfig, options: TrainingBuildOptions = {}): Graph {
   const g = new Graph('chexpo_train_sft');
   const m = new ModelBuilder(g, config, options);
   const seq = sequenceInputs(m, '');
@@ -36,7 +41,7 @@ export function buildSftGraph(config: VlmConfig, options: BuildOptions = {}): Gr
   g.output(seq.tokenLogProbs, 'token_logprobs');
   g.output(seq.sequenceLogProbs, 'sequence_logprob');
   g.output(seq.tokenCount, 'token_count');
-  outputGradients(m, seq.meanNll);
+  outputGradients(m, seq.meanNll, options.rules);
   return g;
 }
 
@@ -97,7 +102,7 @@ function pairLoss(h: Tensor, o: DpoOptions): Tensor {
 export function buildDpoGraph(
   config: VlmConfig,
   dpo: Partial<DpoOptions> = {},
-  options: BuildOptions = {},
+  options: TrainingBuildOptions = {},
 ): Graph {
   const o: DpoOptions = { ...DEFAULT_DPO, ...dpo };
   if (!(o.beta > 0) || !(o.labelSmoothing >= 0 && o.labelSmoothing < 0.5) || !(o.sftWeight >= 0))
@@ -129,6 +134,6 @@ export function buildDpoGraph(
   g.output(op.reduceMean(wins, { keepdims: false }), 'accuracy');
   g.output(chosen.sequenceLogProbs, 'logprob_chosen');
   g.output(rejected.sequenceLogProbs, 'logprob_rejected');
-  outputGradients(m, loss);
+  outputGradients(m, loss, options.rules);
   return g;
 }

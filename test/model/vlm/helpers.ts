@@ -101,3 +101,65 @@ export async function servingSessions(config: VlmConfig, weights: Weights) {
 export type Serving = Awaited<ReturnType<typeof servingSessions>>;
 
 export { toBytes };
+
+/** initWeights plus noise on every value (biases and norms included) so no gradient is trivially 0. */
+export function jitteredWeights(config: VlmConfig, weights: Weights, scale: number, seed: number): Weights {
+  const out: Weights = {};
+  for (const [name, w] of Object.entries(weights)) {
+    const rng = Rng.derive(seed, name);
+    out[name] = Float32Array.from(w, (v) => v + rng.normal(0, scale));
+  }
+  return out;
+}
+
+export interface Tolerance {
+  eps: number;
+  rtol: number;
+  atol: number;
+}
+
+export const FLOAT64_TOLERANCE: Tolerance = { eps: 1e-6, rtol: 1e-5, atol: 1e-9 };
+
+/**
+ * Central differences of `loss` at the given coordinates of each parameter against the `grad.<name>`
+ * outputs of one run. Returns the failures (empty = pass) and how many coordinates were checked.
+ */
+export async function checkParameterGradients(
+  session: OrtSession,
+  config: VlmConfig,
+  weights: Weights,
+  data: Feeds,
+  picks: Record<string, number[]>,
+  dtype: 'float32' | 'float64',
+  tol: Tolerance,
+): Promise<{ failures: string[]; checked: number; maxRelErr: number }> {
+  const base = weightFeeds(config, weights, dtype);
+  const shapes = new Map(parameterSpecs(config).map((s) => [s.name, s.shape]));
+  const out = await session.run({ ...base, ...data });
+  const failures: string[] = [];
+  let checked = 0;
+  let maxRelErr = 0;
+  for (const [name, coords] of Object.entries(picks)) {
+    const analytic = out[`grad.${name}`].data as Float32Array | Float64Array;
+    for (const k of coords) {
+      const lossAt = async (delta: number) => {
+        const w = (base[name].data as Float32Array | Float64Array).slice();
+        w[k] += delta;
+        const t =
+          dtype === 'float32'
+            ? ortTensor('float32', w as Float32Array, shapes.get(name)!)
+            : ortTensor('float64', w as Float64Array, shapes.get(name)!);
+        const r = await session.run({ ...base, ...data, [name]: t }, ['loss']);
+        return Number((r.loss.data as Float32Array | Float64Array)[0]);
+      };
+      const fd = ((await lossAt(tol.eps)) - (await lossAt(-tol.eps))) / (2 * tol.eps);
+      const an = analytic[k];
+      const err = Math.abs(fd - an);
+      checked += 1;
+      maxRelErr = Math.max(maxRelErr, err / Math.max(Math.abs(fd), Math.abs(an), 1e-12));
+      if (!(err <= tol.atol + tol.rtol * Math.max(Math.abs(fd), Math.abs(an))))
+        failures.push(`${name}[${k}]: finite difference ${fd}, autodiff ${an}`);
+    }
+  }
+  return { failures, checked, maxRelErr };
+}

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Rng } from '../../../src/data/random.ts';
+import { toBytes } from '../../../src/model/graph/index.ts';
+import { ortTensor } from '../../../src/model/ort/session.ts';
+import { TEST_TINY } from '../../../src/model/vlm/config.ts';
+import { buildDpoGraph, buildSftGraph, type DpoOptions } from '../../../src/model/vlm/training.ts';
+import { initWeights } from '../../../src/model/vlm/weights.ts';
+import {
+  jitteredWeights,
+  randomImages,
+  randomSequence,
+  sequenceFeeds,
+  trainingSession,
+  weightFeeds,
+} from './helpers.ts';
+
+const config = TEST_TINY;
+const weights = jitteredWeights(config, initWeights(config, 4), 0.2, 4);
+const rng = Rng.derive(8, 'dpo');
+const B = 3;
+const chosen = Array.from({ length: B }, () => randomSequence(config, 6, 3, rng));
+const rejected = Array.from({ length: B }, () => randomSequence(config, 8, 4, rng));
+const chosenImages = randomImages(config, B, 1);
+// Image-counterfactual pairs: the rejected side sees a different image.
+const rejectedImages = randomImages(config, B, 2);
+const refChosen = [-10, -9.5, -11];
+const refRejected = [-13, -9, -12.5];
+const pairWeight = [1, 2, 0.5];
+
+const logSigmoid = (x: number) => -Math.log1p(Math.exp(-x));
+
+/** The DPO statistics computed in JS from the SFT graph's per-sequence log-probs. */
+function reference(pc: number[], pr: number[], sftLoss: number, o: DpoOptions) {
+  const rc = pc.map((p, i) => o.beta * (p - refChosen[i]));
+  const rr = pr.map((p, i) => o.beta * (p - refRejected[i]));
+  const eps = o.labelSmoothing;
+  const per = pc.map((_, i) => {
+    const h = pc[i] - refChosen[i] - (pr[i] - refRejected[i]);
+    const z = o.beta * h;
+    if (o.lossType === 'ipo') return (h - 1 / (2 * o.beta)) ** 2;
+    if (o.lossType === 'robust') return (-(1 - eps) * logSigmoid(z) + eps * logSigmoid(-z)) / (1 - 2 * eps);
+    return -(1 - eps) * logSigmoid(z) - eps * logSigmoid(-z);
+  });
+  const wsum = pairWeight.reduce((a, b) => a + b, 0);
+  const loss = per.reduce((a, l, i) => a + l * pairWeight[i], 0) / wsum + o.sftWeight * sftLoss;
+  return {
+    loss,
+    rewards_chosen: rc,
+    rewards_rejected: rr,
+    margins: rc.map((c, i) => c - rr[i]),
+    accuracy: rc.filter((c, i) => c > rr[i]).length / B,
+  };
+}
+
+const close = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)), `${what}: graph ${a}, reference ${b}`);
+
+test('DPO statistics equal a JS computation from the SFT graph’s sequence log-probs, for every loss type', async () => {
+  const sft = await trainingSession(toBytes(buildSftGraph(config), { parametersAs: 'inputs' }));
+  const w = weightFeeds(config, weights);
+  const c = await sft.run({ ...w, ...sequenceFeeds(config, chosenImages, chosen) });
+  const r = await sft.run({ ...w, ...sequenceFeeds(config, rejectedImages, rejected) });
+  const pc = Array.from(c.sequence_logprob.data as Float32Array);
+  const pr = Array.from(r.sequence_logprob.data as Float32Array);
+  const sftLoss = Number((c.loss.data as Float32Array)[0]);
+  await sft.release();
+
+  const variants: DpoOptions[] = [
+    { beta: 0.1, lossType: 'sigmoid', labelSmoothing: 0, sftWeight: 0 },
+    { beta: 0.3, lossType: 'sigmoid', labelSmoothing: 0.1, sftWeight: 0.5 },
+    { beta: 0.2, lossType: 'ipo', labelSmoothing: 0, sftWeight: 0 },
+    { beta: 0.5, lossType: 'robust', labelSmoothing: 0.2, sftWeight: 0 },
+  ];
+  for (const o of variants) {
+    const dpo = await trainingSession(toBytes(buildDpoGraph(config, o), { parametersAs: 'inputs' }));
+    const out = await dpo.run({
+      ...w,
+      ...sequenceFeeds(config, chosenImages, chosen, 'chosen.'),
+      ...sequenceFeeds(config, rejectedImages, rejected, 'rejected.'),
+      ref_chosen_logprob: ortTensor('float32', Float32Array.from(refChosen), [B]),
+      ref_rejected_logprob: ortTensor('float32', Float32Array.from(refRejected), [B]),
+      pair_weight: ortTensor('float32', Float32Array.from(pairWeight), [B]),
+    });
+    const want = reference(pc, pr, sftLoss, o);
+    const tag = `${o.lossType} β=${o.beta} ε=${o.labelSmoothing}`;
+    close(Number((out.loss.data as Float32Array)[0]), want.loss, `${tag} loss`);
+    close(Number((out.accuracy.data as Float32Array)[0]), want.accuracy, `${tag} accuracy`);
+    for (const k of ['rewards_chosen', 'rewards_rejected', 'margins'] as const)
+      (out[k].data as Float32Array).forEach((v, i) => close(v, want[k][i], `${tag} ${k}[${i}]`));
+    (out.logprob_chosen.data as Float32Array).forEach((v, i) =>
+      close(v, pc[i], `${tag} logprob_chosen[${i}]`),
+    );
+    (out.logprob_rejected.data as Float32Array).forEach((v, i) =>
+      close(v, pr[i], `${tag} logprob_rejected[${i}]`),
+    );
+    assert.ok(out['grad.dec.wte'], 'gradients are outputs');
+    await dpo.release();
+  }
+  // Accuracy must be informative here: neither all wins nor all losses.
+  const acc = reference(pc, pr, sftLoss, variants[0]).accuracy;
+  assert.ok(acc > 0 && acc < 1, `accuracy ${acc}`);
+});
