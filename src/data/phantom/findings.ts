@@ -14,16 +14,16 @@ import { costophrenicY, heartShape } from './geometry.ts';
 import type { FindingPlan, PlanContext } from './plan.ts';
 
 /**
- * The heart is anatomy; cardiomegaly's region is the heart plus the 22 mm of lung beside it whose
+ * The heart is anatomy; cardiomegaly's region is the heart plus the 6 mm of lung beside it whose
  * thickness profile follows the heart border (render-anatomy.ts, air ramp).
  */
 function cardiomegalyPlan({ a }: PlanContext): FindingPlan {
   const h = heartShape(a);
   return {
     box: {
-      x0: -h.right - 24,
+      x0: -h.right - 8,
       y0: Math.min(h.rightTop, h.leftTop) - 3,
-      x1: h.left + 24,
+      x1: h.left + 8,
       y1: Math.max(costophrenicY(a, 1), costophrenicY(a, -1)) + 3,
     },
     draw() {},

@@ -143,9 +143,13 @@ export function zoneRows(a: Anatomy, sgn: SideSign, zone: Zone): { y0: number; y
   return { y0: top + (h * i) / 3, y1: top + (h * (i + 1)) / 3 };
 }
 
-/** A point well inside the lung at fraction fx (0 medial, 1 lateral) across row y. */
+/**
+ * A point inside the lung at fraction fx (0 medial, 1 lateral) across row y. The medial reference is
+ * a nominal heart (CTR 0.45), not the patient's, so lesions do not move when cardiomegaly is edited.
+ */
 export function lungPoint(a: Anatomy, sgn: SideSign, y: number, fx: number): { x: number; y: number } {
-  const m = medialX(a, sgn, y) + 8;
+  const nominal = { ...a, heart_width_mm: 0.45 * a.thorax_width_mm };
+  const m = medialX(nominal, sgn, y) + 8;
   const l = lateralX(a, sgn, y) - 8;
   return { x: sgn * (m + (l - m) * fx), y };
 }
@@ -177,4 +181,47 @@ export function hemithoraxBox(a: Anatomy, sgn: SideSign): BoxMm {
     y0: a.apex_y_mm - 2,
     y1: costophrenicY(a, sgn) + 2,
   };
+}
+
+/**
+ * lungDepth with the row-dependent borders (lateral wall, mediastinum/heart) tabulated every 0.5 mm:
+ * the per-pixel anatomy pass calls it once per pixel, and pow/sin per pixel dominated render time.
+ */
+export class LungField {
+  private static readonly STEP = 0.5;
+  private static readonly Y0 = -60;
+  private readonly rows: number;
+  private readonly lateral: Float64Array[];
+  private readonly medial: Float64Array[];
+
+  constructor(private readonly a: Anatomy) {
+    this.rows = Math.ceil((FIELD_OF_VIEW_MM + 120) / LungField.STEP) + 2;
+    this.lateral = [new Float64Array(this.rows), new Float64Array(this.rows)];
+    this.medial = [new Float64Array(this.rows), new Float64Array(this.rows)];
+    for (let r = 0; r < this.rows; r++) {
+      const y = LungField.Y0 + r * LungField.STEP;
+      for (const sgn of [-1, 1] as const) {
+        const k = sgn < 0 ? 0 : 1;
+        this.lateral[k][r] = lateralX(a, sgn, y);
+        this.medial[k][r] = medialX(a, sgn, y);
+      }
+    }
+  }
+
+  depth(x: number, y: number): number {
+    const a = this.a;
+    const sgn: SideSign = x < 0 ? -1 : 1;
+    const k = sgn < 0 ? 0 : 1;
+    const f = Math.min(this.rows - 1.001, Math.max(0, (y - LungField.Y0) / LungField.STEP));
+    const r = f | 0;
+    const t = f - r;
+    const lat = this.lateral[k][r] * (1 - t) + this.lateral[k][r + 1] * t;
+    const med = this.medial[k][r] * (1 - t) + this.medial[k][r + 1] * t;
+    const ax = Math.abs(x);
+    const hw = a.thorax_width_mm / 2;
+    const u = (ax - 0.45 * hw) / (0.55 * hw);
+    const top = (y - (a.apex_y_mm + 55 * u * u)) * 0.8;
+    const bottom = (sgn < 0 ? a.dome_right_y_mm : a.dome_left_y_mm) + a.cpa_depth_mm * u * u - y;
+    return Math.min(lat - ax, ax - med, top, bottom);
+  }
 }

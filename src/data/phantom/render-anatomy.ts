@@ -6,14 +6,14 @@ import { Rng } from '../random.ts';
 import {
   type Anatomy,
   apexTopY,
-  domeY,
+  FIELD_OF_VIEW_MM,
   halfWidth,
   hilum,
-  lungDepth,
+  LungField,
   type SideSign,
   smoothstep,
 } from './geometry.ts';
-import type { Raster, Segment } from './raster.ts';
+import { type Raster, type Segment, scratch } from './raster.ts';
 
 export interface Layers {
   /** Soft-tissue thickness along the ray (0 outside the body). */
@@ -53,6 +53,36 @@ function anteriorRibOffset(s: number): number {
   return 28 + 55 * (1 - s) ** 1.15;
 }
 
+/** Rib centre-line offsets tabulated over s ∈ [0, 1.1) (pow per pixel was the render hot spot). */
+const RIB_TABLE_SIZE = 1100;
+const POSTERIOR_TABLE = Float64Array.from({ length: RIB_TABLE_SIZE + 1 }, (_, k) =>
+  posteriorRibOffset(k / 1000),
+);
+const ANTERIOR_TABLE = Float64Array.from({ length: RIB_TABLE_SIZE + 1 }, (_, k) =>
+  anteriorRibOffset(k / 1000),
+);
+
+function tabulated(table: Float64Array, s: number): number {
+  const f = Math.min(RIB_TABLE_SIZE - 0.001, s * 1000);
+  const k = f | 0;
+  return table[k] + (table[k + 1] - table[k]) * (f - k);
+}
+
+const ROW_STEP = 0.5;
+const ROW_Y0 = -60;
+const ROW_COUNT = Math.ceil((FIELD_OF_VIEW_MM + 120) / ROW_STEP) + 2;
+
+/** A function of the row y tabulated every 0.5 mm over the detector (and a margin). */
+function rowTable(f: (y: number) => number): Float64Array {
+  return Float64Array.from({ length: ROW_COUNT }, (_, r) => f(ROW_Y0 + r * ROW_STEP));
+}
+
+function lookupRow(table: Float64Array, y: number): number {
+  const f = Math.min(ROW_COUNT - 1.001, Math.max(0, (y - ROW_Y0) / ROW_STEP));
+  const r = f | 0;
+  return table[r] + (table[r + 1] - table[r]) * (f - r);
+}
+
 function firstRibY(a: Anatomy): number {
   return a.apex_y_mm - 4;
 }
@@ -72,17 +102,17 @@ function bodyHalfWidth(a: Anatomy, y: number): number {
   return y < a.apex_y_mm + 5 ? shoulder : trunk + 22 * smoothstep(a.apex_y_mm + 60, a.apex_y_mm + 5, y);
 }
 
+/** Zeroed layers for n pixels (pooled buffers: valid until the next render). */
 export function newLayers(n: number): Layers {
-  const gate = new Float32Array(n).fill(1);
   return {
-    tissue: new Float32Array(n),
-    air: new Float32Array(n),
-    airless: new Float32Array(n),
-    lung: new Float32Array(n),
-    bone: new Float32Array(n),
-    dense: new Float32Array(n),
-    vessel: new Float32Array(n),
-    gate,
+    tissue: scratch('tissue', n),
+    air: scratch('air', n),
+    airless: scratch('airless', n),
+    lung: scratch('lung', n),
+    bone: scratch('bone', n),
+    dense: scratch('dense', n),
+    vessel: scratch('vessel', n),
+    gate: scratch('gate', n, 1),
   };
 }
 
@@ -95,18 +125,24 @@ export function drawBodyAndBones(a: Anatomy, raster: Raster, layers: Layers, rib
   const sp = a.rib_spacing_mm;
   const th = a.rib_thickness_mm / 2;
   const tw = a.trachea_width_mm / 2;
+  const field = new LungField(a);
+  const bodyHalf = rowTable((y) => bodyHalfWidth(a, y));
+  const apexY = a.apex_y_mm;
+  const carinaY = a.carina_y_mm;
+  const domes = [a.dome_right_y_mm, a.dome_left_y_mm];
+  const ribCount = a.rib_count;
   const bubble = a.gastric_bubble ? { x: 0.42 * hw, y: a.dome_left_y_mm + 24 } : undefined;
   for (let i = 0; i < n; i++) {
     const x = xs[i];
     const y = ys[i];
     const ax = Math.abs(x);
-    const b = bodyHalfWidth(a, y);
-    const q = 1 - (x / b) ** 2;
+    const b = lookupRow(bodyHalf, y);
+    const q = 1 - (x / b) * (x / b);
     if (q <= 0) continue;
-    // A flattened body section: thin lateral soft tissues, thick mediastinum and abdomen.
-    layers.tissue[i] = tissueScale * q ** 0.7;
+    // A flattened body section (≈ q^0.35): the chest wall seen tangentially stays bright, fading at the skin.
+    layers.tissue[i] = tissueScale * Math.sqrt(Math.sqrt(q)) * (0.8 + 0.2 * q);
     const sgn: SideSign = x < 0 ? -1 : 1;
-    const depth = lungDepth(a, sgn, x, y);
+    const depth = field.depth(x, y);
     let air = 0;
     if (depth > -6) {
       const m = smoothstep(-1.5, 1.5, depth);
@@ -115,15 +151,17 @@ export function drawBodyAndBones(a: Anatomy, raster: Raster, layers: Layers, rib
       const rel = (ax - 0.5 * hw) / (0.6 * hw);
       const thick = 0.52 + 0.22 * Math.sqrt(Math.max(0, 1 - rel * rel));
       // Overlying soft tissue (breasts, posterior recesses) makes the bases and apices less lucent.
-      const base = 1 - 0.18 * smoothstep(domeY(a, sgn) - 90, domeY(a, sgn) + 10, y);
+      const dome = domes[sgn < 0 ? 0 : 1];
+      const base = 1 - 0.18 * smoothstep(dome - 90, dome + 10, y);
+      const top = apexTopY(a, x);
       air =
         m *
         thick *
         base *
-        (0.5 + 0.5 * smoothstep(0, 22, depth)) *
-        (0.75 + 0.25 * smoothstep(apexTopY(a, x), apexTopY(a, x) + 50, y));
+        (0.85 + 0.15 * smoothstep(0, 6, depth)) *
+        (0.75 + 0.25 * smoothstep(top, top + 50, y));
     }
-    if (y < a.carina_y_mm + 2) air += 0.2 * smoothstep(tw + 1, tw - 1, Math.abs(x + 2));
+    if (y < carinaY + 2) air += 0.2 * smoothstep(tw + 1, tw - 1, Math.abs(x + 2));
     if (bubble) {
       const u = (x - bubble.x) / 32;
       const v = (y - bubble.y) / 16;
@@ -135,16 +173,16 @@ export function drawBodyAndBones(a: Anatomy, raster: Raster, layers: Layers, rib
     // Spine: vertebral bodies with darker disc spaces, visible through the mediastinum.
     let bone = 0;
     if (ax < 26) {
-      const phase = (y - a.apex_y_mm) / (sp * 0.9);
+      const phase = (y - apexY) / (sp * 0.9);
       const disc = 1 - 0.45 * Math.exp(-(((phase - Math.round(phase)) / 0.12) ** 2));
       bone += 0.07 * smoothstep(24, 19, ax) * disc + 0.03 * Math.exp(-((ax / 5) ** 2));
     }
     // Ribs: only the nearest rib index can cover a pixel since spacing > thickness.
     const s = ax / hw;
     if (s > 0.1 && s < 1.04 && y > ribTop - 30) {
-      const post = y - ribTop - posteriorRibOffset(s);
+      const post = y - ribTop - tabulated(POSTERIOR_TABLE, s);
       let k = Math.round(post / sp);
-      if (k >= 0 && k < a.rib_count) {
+      if (k >= 0 && k < ribCount) {
         let d = post - k * sp;
         if (ribBreak && ribBreak.sgn === sgn && ribBreak.rib === k) {
           const dl = (s - ribBreak.s) * hw;
@@ -153,15 +191,15 @@ export function drawBodyAndBones(a: Anatomy, raster: Raster, layers: Layers, rib
         }
         const ad = Math.abs(d);
         if (ad < th + 1) {
-          const u = ad / th;
+          const u2 = (ad / th) * (ad / th);
           bone +=
-            RIB_DENSITY * (0.55 + 0.45 * u ** 4) * smoothstep(th + 1, th - 1, ad) * smoothstep(0.1, 0.16, s);
+            RIB_DENSITY * (0.55 + 0.45 * u2 * u2) * smoothstep(th + 1, th - 1, ad) * smoothstep(0.1, 0.16, s);
         }
       }
       if (s > 0.35) {
-        const ant = y - ribTop - anteriorRibOffset(s);
+        const ant = y - ribTop - tabulated(ANTERIOR_TABLE, s);
         k = Math.round(ant / sp);
-        if (k >= 0 && k < a.rib_count - 2) {
+        if (k >= 0 && k < ribCount - 2) {
           const ad = Math.abs(ant - k * sp);
           bone += 0.45 * RIB_DENSITY * smoothstep(th + 1, th - 2, ad) * smoothstep(0.35, 0.5, s);
         }

@@ -3,7 +3,7 @@
  *
  * Pipeline: anatomy layers → findings modify layers → attenuation
  *   att = tissue·(1 − air·(1 − airless)) + bone + dense + vessel·lung·(1 − airless)·gate
- * → film response v = (1 − e^(−g·att)) / (1 − e^(−g·1.5)), v^exposure → unsharpness (Gaussian blur)
+ * → film response (responseTable) → unsharpness (Gaussian blur)
  * → quantum-like noise (∝ √v, from the seed's 'noise' stream) → 12 bits.
  * No step depends on global image statistics, so a finding changes only pixels near where it is drawn.
  */
@@ -13,11 +13,36 @@ import { PhantomError } from './errors.ts';
 import { DRAW_ORDER, findingOf, planFor } from './findings.ts';
 import { ribBreakOf } from './findings-devices.ts';
 import { EDEMA_UPPER_VESSEL_GAIN } from './findings-lung.ts';
-import { gaussianBlur, Raster } from './raster.ts';
+import { gaussianBlur, Raster, scratch } from './raster.ts';
 import { drawBodyAndBones, drawVessels, newLayers, vesselTree } from './render-anatomy.ts';
 
 export const BITS_STORED = 12;
 const MAX_VALUE = 2 ** BITS_STORED - 1;
+
+const RESPONSE_STEPS = 2048;
+const RESPONSE_MAX_ATT = 4;
+
+/** Film response v(att) = ((1 − e^(−g·att)) / (1 − e^(−g·1.5)))^exposure with g = 1.2·contrast, tabulated. */
+function responseTable(contrast: number, exposure: number): Float64Array {
+  const g = 1.2 * contrast;
+  const norm = 1 / (1 - Math.exp(-g * 1.5));
+  return Float64Array.from({ length: RESPONSE_STEPS + 1 }, (_, k) => {
+    const v = (1 - Math.exp((-g * k * RESPONSE_MAX_ATT) / RESPONSE_STEPS)) * norm;
+    return v < 1 ? v ** exposure : 1;
+  });
+}
+
+const NORMAL_TABLE_SIZE = 1 << 16;
+let normalTable: Float32Array | undefined;
+
+/** A fixed table of standard normal draws, indexed by the case's noise stream (one draw per pixel). */
+function standardNormals(): Float32Array {
+  if (!normalTable) {
+    const r = new Rng(0x5eed);
+    normalTable = Float32Array.from({ length: NORMAL_TABLE_SIZE }, () => r.normal());
+  }
+  return normalTable;
+}
 
 export interface RenderOptions {
   /** Image side in pixels (square). */
@@ -46,23 +71,26 @@ export function renderCase(c: PhantomCase, options: RenderOptions): GrayImage {
     if (f?.present) planFor(c, f).draw(raster, layers);
   }
 
-  const g = 1.2 * a.contrast;
-  const norm = 1 / (1 - Math.exp(-g * 1.5));
-  const img = new Float32Array(n);
+  const response = responseTable(a.contrast, a.exposure);
+  const img = scratch('image', n);
   const { tissue, air, airless, lung, bone, dense, vessel, gate } = layers;
   for (let i = 0; i < n; i++) {
     const clear = 1 - airless[i];
     const att = tissue[i] * (1 - air[i] * clear) + bone[i] + dense[i] + vessel[i] * lung[i] * clear * gate[i];
-    const v = att > 0 ? (1 - Math.exp(-g * att)) * norm : 0;
-    img[i] = v < 1 ? v ** a.exposure : 1;
+    const f = att <= 0 ? 0 : Math.min(RESPONSE_STEPS - 0.001, att * (RESPONSE_STEPS / RESPONSE_MAX_ATT));
+    const k = f | 0;
+    img[i] = response[k] + (response[k + 1] - response[k]) * (f - k);
   }
   gaussianBlur(img, size, a.blur_mm / raster.spacing);
 
+  // Quantum-like noise ∝ √signal, from the seed's own stream: identical whatever the findings.
   const noise = Rng.derive(c.seed, 'noise');
+  const normals = standardNormals();
   const data = new Uint16Array(n);
   for (let i = 0; i < n; i++) {
     const v = img[i];
-    const p = 0.03 + 0.94 * v + a.noise_sd * (0.4 + Math.sqrt(Math.max(0, v))) * noise.normal();
+    const z = normals[noise.nextUint32() & (NORMAL_TABLE_SIZE - 1)];
+    const p = 0.03 + 0.94 * v + a.noise_sd * (0.4 + Math.sqrt(Math.max(0, v))) * z;
     data[i] = Math.round(Math.min(1, Math.max(0, p)) * MAX_VALUE);
   }
   return { width: size, height: size, bitsStored: BITS_STORED, data };
