@@ -16,7 +16,7 @@ import {
 } from './helpers.ts';
 
 const config = TEST_TINY;
-const weights = jitteredWeights(config, initWeights(config, 4), 0.2, 4);
+const weights = jitteredWeights(initWeights(config, 4), 0.2, 4);
 const rng = Rng.derive(8, 'dpo');
 const B = 3;
 const chosen = Array.from({ length: B }, () => randomSequence(config, 6, 3, rng));
@@ -86,14 +86,15 @@ test('DPO statistics equal a JS computation from the SFT graph’s sequence log-
     const tag = `${o.lossType} β=${o.beta} ε=${o.labelSmoothing}`;
     close(Number((out.loss.data as Float32Array)[0]), want.loss, `${tag} loss`);
     close(Number((out.accuracy.data as Float32Array)[0]), want.accuracy, `${tag} accuracy`);
-    for (const k of ['rewards_chosen', 'rewards_rejected', 'margins'] as const)
-      (out[k].data as Float32Array).forEach((v, i) => close(v, want[k][i], `${tag} ${k}[${i}]`));
-    (out.logprob_chosen.data as Float32Array).forEach((v, i) =>
-      close(v, pc[i], `${tag} logprob_chosen[${i}]`),
-    );
-    (out.logprob_rejected.data as Float32Array).forEach((v, i) =>
-      close(v, pr[i], `${tag} logprob_rejected[${i}]`),
-    );
+    const vectors: [string, ArrayLike<number>, number[]][] = [
+      ['rewards_chosen', out.rewards_chosen.data as Float32Array, want.rewards_chosen],
+      ['rewards_rejected', out.rewards_rejected.data as Float32Array, want.rewards_rejected],
+      ['margins', out.margins.data as Float32Array, want.margins],
+      ['logprob_chosen', out.logprob_chosen.data as Float32Array, pc],
+      ['logprob_rejected', out.logprob_rejected.data as Float32Array, pr],
+    ];
+    for (const [name, got, expected] of vectors)
+      for (let i = 0; i < B; i++) close(got[i], expected[i], `${tag} ${name}[${i}]`);
     assert.ok(out['grad.dec.wte'], 'gradients are outputs');
     await dpo.release();
   }

@@ -18,7 +18,7 @@ import {
 } from './helpers.ts';
 
 const config = TEST_TINY;
-const weights = jitteredWeights(config, initWeights(config, 3), 0.2, 3);
+const weights = jitteredWeights(initWeights(config, 3), 0.2, 3);
 const rng = Rng.derive(5, 'gradients');
 const seqs = [randomSequence(config, 7, 4, rng), randomSequence(config, 7, 2, rng)];
 const images = randomImages(config, 2, 5);

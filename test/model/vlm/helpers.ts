@@ -103,7 +103,7 @@ export type Serving = Awaited<ReturnType<typeof servingSessions>>;
 export { toBytes };
 
 /** initWeights plus noise on every value (biases and norms included) so no gradient is trivially 0. */
-export function jitteredWeights(config: VlmConfig, weights: Weights, scale: number, seed: number): Weights {
+export function jitteredWeights(weights: Weights, scale: number, seed: number): Weights {
   const out: Weights = {};
   for (const [name, w] of Object.entries(weights)) {
     const rng = Rng.derive(seed, name);
