@@ -14,7 +14,7 @@ import { DRAW_ORDER, findingOf, planFor } from './findings.ts';
 import { ribBreakOf } from './findings-devices.ts';
 import { EDEMA_UPPER_VESSEL_GAIN } from './findings-lung.ts';
 import { gaussianBlur, Raster, scratch } from './raster.ts';
-import { drawBodyAndBones, drawVessels, newLayers, vesselTree } from './render-anatomy.ts';
+import { drawBodyAndBones, drawVessels, type Layers, newLayers, vesselTree } from './render-anatomy.ts';
 
 export const BITS_STORED = 12;
 const MAX_VALUE = 2 ** BITS_STORED - 1;
@@ -44,6 +44,31 @@ function standardNormals(): Float32Array {
   return normalTable;
 }
 
+/** Attenuation of every pixel through the tabulated film response. */
+function filmResponse(layers: Layers, response: Float64Array, img: Float32Array): void {
+  const { tissue, air, airless, lung, bone, dense, vessel, gate } = layers;
+  const scale = RESPONSE_STEPS / RESPONSE_MAX_ATT;
+  const last = RESPONSE_STEPS - 0.001;
+  for (let i = 0; i < img.length; i++) {
+    const clear = 1 - airless[i];
+    const att = tissue[i] * (1 - air[i] * clear) + bone[i] + dense[i] + vessel[i] * lung[i] * clear * gate[i];
+    const f = att <= 0 ? 0 : att * scale < last ? att * scale : last;
+    const k = f | 0;
+    img[i] = response[k] + (response[k + 1] - response[k]) * (f - k);
+  }
+}
+
+/** Quantum-like noise ∝ √signal from the seed's own stream (identical whatever the findings), then 12 bits. */
+function addNoiseAndQuantize(img: Float32Array, noise: Rng, sd: number, out: Uint16Array): void {
+  const normals = standardNormals();
+  const mask = NORMAL_TABLE_SIZE - 1;
+  for (let i = 0; i < img.length; i++) {
+    const v = img[i] > 0 ? img[i] : 0;
+    const p = 0.03 + 0.94 * v + sd * (0.4 + Math.sqrt(v)) * normals[noise.nextUint32() & mask];
+    out[i] = p <= 0 ? 0 : p >= 1 ? MAX_VALUE : (p * MAX_VALUE + 0.5) | 0;
+  }
+}
+
 export interface RenderOptions {
   /** Image side in pixels (square). */
   size: number;
@@ -71,27 +96,10 @@ export function renderCase(c: PhantomCase, options: RenderOptions): GrayImage {
     if (f?.present) planFor(c, f).draw(raster, layers);
   }
 
-  const response = responseTable(a.contrast, a.exposure);
   const img = scratch('image', n);
-  const { tissue, air, airless, lung, bone, dense, vessel, gate } = layers;
-  for (let i = 0; i < n; i++) {
-    const clear = 1 - airless[i];
-    const att = tissue[i] * (1 - air[i] * clear) + bone[i] + dense[i] + vessel[i] * lung[i] * clear * gate[i];
-    const f = att <= 0 ? 0 : Math.min(RESPONSE_STEPS - 0.001, att * (RESPONSE_STEPS / RESPONSE_MAX_ATT));
-    const k = f | 0;
-    img[i] = response[k] + (response[k + 1] - response[k]) * (f - k);
-  }
+  filmResponse(layers, responseTable(a.contrast, a.exposure), img);
   gaussianBlur(img, size, a.blur_mm / raster.spacing);
-
-  // Quantum-like noise ∝ √signal, from the seed's own stream: identical whatever the findings.
-  const noise = Rng.derive(c.seed, 'noise');
-  const normals = standardNormals();
   const data = new Uint16Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = img[i];
-    const z = normals[noise.nextUint32() & (NORMAL_TABLE_SIZE - 1)];
-    const p = 0.03 + 0.94 * v + a.noise_sd * (0.4 + Math.sqrt(Math.max(0, v))) * z;
-    data[i] = Math.round(Math.min(1, Math.max(0, p)) * MAX_VALUE);
-  }
+  addNoiseAndQuantize(img, Rng.derive(c.seed, 'noise'), a.noise_sd, data);
   return { width: size, height: size, bitsStored: BITS_STORED, data };
 }
