@@ -52,7 +52,7 @@ function filmResponse(layers: Layers, response: Float64Array, img: Float32Array)
   for (let i = 0; i < img.length; i++) {
     const clear = 1 - airless[i];
     const att = tissue[i] * (1 - air[i] * clear) + bone[i] + dense[i] + vessel[i] * lung[i] * clear * gate[i];
-    const f = att <= 0 ? 0 : att * scale < last ? att * scale : last;
+    const f = att <= 0 ? 0 : Math.min(att * scale, last);
     const k = f | 0;
     img[i] = response[k] + (response[k + 1] - response[k]) * (f - k);
   }
@@ -63,7 +63,7 @@ function addNoiseAndQuantize(img: Float32Array, noise: Rng, sd: number, out: Uin
   const normals = standardNormals();
   const mask = NORMAL_TABLE_SIZE - 1;
   for (let i = 0; i < img.length; i++) {
-    const v = img[i] > 0 ? img[i] : 0;
+    const v = Math.max(img[i], 0);
     const p = 0.03 + 0.94 * v + sd * (0.4 + Math.sqrt(v)) * normals[noise.nextUint32() & mask];
     out[i] = p <= 0 ? 0 : p >= 1 ? MAX_VALUE : (p * MAX_VALUE + 0.5) | 0;
   }
