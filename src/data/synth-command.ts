@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { defaultPhantomConfig, type PhantomConfig, validateConfig } from './phantom/index.ts';
 import type { ImageFormat } from './synth/chunk.ts';
 import { synthesize } from './synth/run.ts';
 import { formatSummary } from './synth/summary.ts';
@@ -9,7 +11,9 @@ const HELP = `usage: chexpo synth --cases N --seed S --out DIR [--size PX] [--fo
 Writes procedurally generated chest radiographs with exact labels, instruction samples (JSONL per
 train/validation/test split, disjoint by patient) and a tokenizer, then prints a summary table.
   --size      rendered image side in pixels (default 256)
-  --formats   image files to write: png16 (default, lossless, what training reads), png8 (preview), dicom`;
+  --formats   image files to write: png16 (default, lossless, what training reads), png8 (preview), dicom
+  --config    JSON file overriding parts of the label statistics (prevalence, boosts, subtleShare,
+              severityWeights, tipWeights, apShare, bilateralEffusionShare); see src/data/phantom/config.ts`;
 
 const ALL_FORMATS: ImageFormat[] = ['png16', 'png8', 'dicom'];
 
@@ -30,6 +34,7 @@ export async function synthCommand(argv: string[]): Promise<void> {
       size: { type: 'string', default: '256' },
       formats: { type: 'string', default: 'png16' },
       workers: { type: 'string' },
+      config: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -44,6 +49,7 @@ export async function synthCommand(argv: string[]): Promise<void> {
     throw new Error(`unknown --formats ${unknown.join(', ')}; use ${ALL_FORMATS.join(', ')}`);
 
   const cases = positiveInt('cases', values.cases);
+  const phantomConfig = values.config ? await loadPhantomConfig(values.config) : undefined;
   const bar = new cliProgress.SingleBar(
     { format: 'synth [{bar}] {value}/{total} cases | {eta_formatted} left', etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
@@ -56,6 +62,7 @@ export async function synthCommand(argv: string[]): Promise<void> {
     outDir: values.out,
     size: positiveInt('size', values.size),
     formats,
+    phantomConfig,
     workers: values.workers ? positiveInt('workers', values.workers) : undefined,
     onProgress: (done) => bar.update(done),
   }).finally(() => bar.stop());
@@ -67,4 +74,19 @@ export async function synthCommand(argv: string[]): Promise<void> {
   console.log(
     `wrote ${values.out} in ${seconds.toFixed(1)} s (${((1000 * seconds) / Math.max(1, cases)).toFixed(1)} ms/case)`,
   );
+}
+
+/** A partial config merged over the defaults (prevalence and weights merge per key), then validated. */
+async function loadPhantomConfig(path: string): Promise<PhantomConfig> {
+  const partial = JSON.parse(await readFile(path, 'utf8')) as Partial<PhantomConfig>;
+  const d = defaultPhantomConfig;
+  const config: PhantomConfig = {
+    ...d,
+    ...partial,
+    prevalence: { ...d.prevalence, ...partial.prevalence },
+    severityWeights: { ...d.severityWeights, ...partial.severityWeights },
+    tipWeights: { ...d.tipWeights, ...partial.tipWeights },
+  };
+  validateConfig(config);
+  return config;
 }

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeDicom, encodePng8, encodePng16 } from '../image/index.ts';
 import { synthesizeInstructions } from '../instructions/index.ts';
-import { renderCase, sampleCase } from '../phantom/index.ts';
+import { type PhantomConfig, renderCase, sampleCase } from '../phantom/index.ts';
 import { Rng } from '../random.ts';
 import { splitForPatient } from '../splits.ts';
 import type { InstructionSample, PhantomCase, Split } from '../types.ts';
@@ -14,6 +14,8 @@ export interface ChunkTask {
   outDir: string;
   size: number;
   formats: ImageFormat[];
+  /** Label statistics; the phantom defaults when absent. */
+  phantomConfig?: PhantomConfig;
 }
 
 export interface CaseRecord extends PhantomCase {
@@ -45,7 +47,7 @@ export async function generateChunk(task: ChunkTask): Promise<ChunkResult> {
     task.formats.map((f) => mkdir(join(task.outDir, FORMAT_FILES[f].dir), { recursive: true })),
   );
   for (const seed of task.seeds) {
-    const phantom = sampleCase(seed);
+    const phantom = sampleCase(seed, task.phantomConfig);
     const split = splitForPatient(phantom.patient_id);
     const image = renderCase(phantom, { size: task.size });
     const images: CaseRecord['images'] = {};

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
+import type { PhantomConfig } from '../phantom/index.ts';
 import { caseSeed } from '../splits.ts';
 import { Tokenizer } from '../tokenizer/index.ts';
 import type { Split } from '../types.ts';
@@ -16,6 +17,8 @@ export interface SynthOptions {
   /** Rendered image side in pixels. */
   size: number;
   formats: ImageFormat[];
+  /** Label statistics (prevalence, co-occurrence, subtle share); the phantom defaults when absent. */
+  phantomConfig?: PhantomConfig;
   /** Worker threads; defaults to the number of cores. */
   workers?: number;
   /** Cases per worker task: small enough for a smooth progress bar, large enough to amortise messaging. */
@@ -80,7 +83,13 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
         const seeds = Array.from({ length: Math.min(chunkSize, options.cases - first) }, (_, i) =>
           caseSeed(options.seed, first + i),
         );
-        const task: ChunkTask = { seeds, outDir, size: options.size, formats: options.formats };
+        const task: ChunkTask = {
+          seeds,
+          outDir,
+          size: options.size,
+          formats: options.formats,
+          phantomConfig: options.phantomConfig,
+        };
         pending.set(chunkIndex, (await pool.run(task)) as ChunkResult);
         done += seeds.length;
         options.onProgress?.(done, options.cases);
@@ -108,6 +117,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
     cases: options.cases,
     size: options.size,
     formats: options.formats,
+    phantomConfig: options.phantomConfig ?? 'default',
     heldOutUnknownWords,
     summary,
   };
