@@ -13,6 +13,19 @@ export {
   sizeMatches,
 } from './answers.ts';
 export { percentileInterval, replicates, resampleCounts } from './bootstrap.ts';
+export {
+  type FitOptions,
+  featureVector,
+  RISK_FEATURES,
+  RiskCalibrator,
+  type RiskCalibratorJSON,
+  type RiskExample,
+  type RiskFeatures,
+  type RiskQuality,
+  riskExamples,
+  riskQuality,
+  unknownWordRate,
+} from './calibrate.ts';
 export { type Comparison, compareModels, type MetricDifference } from './compare.ts';
 export { EvaluationError, type EvaluationErrorCode } from './errors.ts';
 export {
