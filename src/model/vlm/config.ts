@@ -37,8 +37,9 @@ export interface VlmConfig {
 
 /**
  * The bundled model: ~1.5 M parameters. 64×64 input in 8×8 patches (64 patches, pooled 2×2 to 16 image
- * tokens), width 128, 3 encoder + 4 decoder layers of 4 heads. vocabSize is a placeholder: the trainer
- * overrides it with the tokenizer's size.
+ * tokens), width 128, 3 encoder + 4 decoder layers of 4 heads. vocabSize is a placeholder (the synthetic
+ * corpus has ~290 words): the trainer sets it to the tokenizer's size. maxSeqLen 256 covers the longest
+ * synthetic reports (~200 text tokens with the prompt; questions take 35–65).
  */
 export const CHEXPO_TINY: VlmConfig = {
   imageSize: 64,
@@ -51,8 +52,8 @@ export const CHEXPO_TINY: VlmConfig = {
   decoderLayers: 4,
   decoderHeads: 4,
   mlpRatio: 4,
-  vocabSize: 512,
-  maxSeqLen: 128,
+  vocabSize: 384,
+  maxSeqLen: 256,
   embeddingDim: 128,
 };
 
