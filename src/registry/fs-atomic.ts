@@ -129,7 +129,7 @@ export async function withLock<T>(lockPath: string, options: LockOptions, fn: ()
       );
     }
     await sleep(delayMs);
-    delayMs = Math.min(delayMs * 2, 50);
+    delayMs = Math.min(delayMs * 2, 20);
   }
   try {
     return await fn();

@@ -4,8 +4,6 @@
  * trusting fs.watch or mtime: inotify does not see writes made by other NFS clients, mtime has coarse
  * granularity on some volumes, and an open+read revalidates NFS's attribute cache (close-to-open).
  */
-import type { RegistryError } from './errors.ts';
-
 export interface CurrentChange {
   /** The version CURRENT now names (null if the pointer was removed). */
   version: string | null;
@@ -34,6 +32,8 @@ export class CurrentWatcher {
   private last: string | null | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Bumped by every local delivery; a poll whose read straddles one is stale and discarded. */
+  private localMoves = 0;
 
   constructor(
     private readonly readCurrent: () => Promise<string | null>,
@@ -51,6 +51,7 @@ export class CurrentWatcher {
 
   /** A move made through the owning Registry instance. */
   notifyLocal(version: string | null): void {
+    this.localMoves++;
     this.deliver(version, 'local');
   }
 
@@ -68,13 +69,16 @@ export class CurrentWatcher {
   }
 
   private async poll(fire: boolean): Promise<void> {
+    const movesBefore = this.localMoves;
     let version: string | null;
     try {
       version = await this.readCurrent();
     } catch (thrown) {
-      this.report(thrown as RegistryError);
+      this.report(thrown);
       return;
     }
+    // The read may predate a local move delivered meanwhile; reporting it would flip back to the old value.
+    if (this.localMoves !== movesBefore) return;
     if (!fire && this.last === undefined) this.last = version;
     else this.deliver(version, 'poll');
   }
