@@ -38,11 +38,19 @@ function sumOver(t: Totals, keys: string[]): number {
 }
 
 type Outcome = 'tp' | 'fp' | 'fn' | 'tn';
+/** Counter names of one outcome over sources × findings, built once per list (replicates reuse them). */
+const keyCache = new Map<string, string[]>();
+function outcomeKeys(o: Outcome, sources: readonly string[], findings: readonly string[]): string[] {
+  const id = `${o}/${sources.join()}/${findings.join()}`;
+  let keys = keyCache.get(id);
+  if (!keys) {
+    keys = sources.flatMap((src) => findings.map((f) => K.outcome(src, o, f)));
+    keyCache.set(id, keys);
+  }
+  return keys;
+}
 const outcomes = (t: Totals, o: Outcome, sources: readonly string[], findings: readonly string[]): number =>
-  sumOver(
-    t,
-    sources.flatMap((s) => findings.map((f) => K.outcome(s, o, f))),
-  );
+  sumOver(t, outcomeKeys(o, sources, findings));
 
 /** Score per task as used in the primary score. */
 export function taskScore(t: Totals, task: TaskType): number {

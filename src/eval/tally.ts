@@ -123,6 +123,11 @@ export class TallyMatrix {
       const { idx, val } = this.cases[c];
       for (let i = 0; i < idx.length; i++) out[idx[i]] += w * val[i];
     }
-    return { get: (key) => (this.index.has(key) ? out[this.index.get(key)!] : 0) };
+    return {
+      get: (key) => {
+        const at = this.index.get(key);
+        return at === undefined ? 0 : out[at];
+      },
+    };
   }
 }

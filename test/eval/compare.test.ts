@@ -10,9 +10,9 @@ import {
 } from '../../src/eval/index.ts';
 import { noisyPredictions, phantomSet } from './fixtures.ts';
 
-const { cases, samples } = phantomSet(200, 500);
+const { cases, samples } = phantomSet(150, 500);
 const current = noisyPredictions(samples, () => 0.25, 11);
-const options = { cases, resamples: 400, seed: 2 };
+const options = { cases, resamples: 300, seed: 2 };
 
 test('the gate promotes a clearly better candidate and lists every check', () => {
   const better = noisyPredictions(samples, () => 0.1, 12);
