@@ -35,6 +35,9 @@
  * `token_logprobs` (B, T); `sequence_logprob` (B) = masked sum (the DPO reference log-prob);
  * `token_count` () = Σ mask (weights micro-batches); `grad.<param>`.
  *
+ * `buildScoreGraph` — the same inputs and outputs without gradients (reference log-probs for DPO,
+ * answer scoring in evaluation); parameters as inputs, or baked in with `servingBytes`.
+ *
  * `buildDpoGraph(config, { beta, lossType, sftWeight, labelSmoothing })` — inputs: `chosen.image`,
  * `chosen.input_ids`, `chosen.target_ids`, `chosen.loss_mask`, and the same under `rejected.` (each side
  * its own image and length T_c / T_r); `ref_chosen_logprob`, `ref_rejected_logprob` (B) = the reference
@@ -53,6 +56,7 @@ export { buildDecodeStepGraph, buildEncoderGraph, buildPrefillGraph, servingByte
 export { collate, promptIds, type SequenceBatch, type TrainingSequence, trainingSequence } from './tokens.ts';
 export {
   buildDpoGraph,
+  buildScoreGraph,
   buildSftGraph,
   DEFAULT_DPO,
   type DpoLossType,

@@ -45,6 +45,21 @@ export function buildSftGraph(config: VlmConfig, options: TrainingBuildOptions =
   return g;
 }
 
+/**
+ * The SFT graph's forward pass without gradients: reference log-probs for DPO, answer scoring in
+ * evaluation. Same inputs as `buildSftGraph`; outputs loss, token_logprobs, sequence_logprob, token_count.
+ */
+export function buildScoreGraph(config: VlmConfig, options: BuildOptions = {}): Graph {
+  const g = new Graph('chexpo_score');
+  const m = new ModelBuilder(g, config, options);
+  const seq = sequenceInputs(m, '');
+  g.output(seq.meanNll, 'loss');
+  g.output(seq.tokenLogProbs, 'token_logprobs');
+  g.output(seq.sequenceLogProbs, 'sequence_logprob');
+  g.output(seq.tokenCount, 'token_count');
+  return g;
+}
+
 export type DpoLossType = 'sigmoid' | 'ipo' | 'robust';
 
 export interface DpoOptions {

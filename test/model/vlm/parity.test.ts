@@ -4,7 +4,7 @@ import { Rng } from '../../../src/data/random.ts';
 import { toBytes } from '../../../src/model/graph/index.ts';
 import { type Feeds, ortTensor } from '../../../src/model/ort/session.ts';
 import { TEST_TINY } from '../../../src/model/vlm/config.ts';
-import { buildSftGraph } from '../../../src/model/vlm/training.ts';
+import { buildScoreGraph, buildSftGraph } from '../../../src/model/vlm/training.ts';
 import { countParameters, initWeights } from '../../../src/model/vlm/weights.ts';
 import { encode, greedyCached, greedyRecompute, prefillFeeds } from './generate.ts';
 import {
@@ -42,6 +42,15 @@ test('parity: encoder + prefill, and prefill + one-token decode steps, give the 
   const train = await sft.run({ ...weightFeeds(config, weights), ...sequenceFeeds(config, images, seqs) });
   const want = train.token_logprobs.data as Float32Array;
   await sft.release();
+  const score = await trainingSession(toBytes(buildScoreGraph(config), { parametersAs: 'inputs' }));
+  const scored = await score.run({ ...weightFeeds(config, weights), ...sequenceFeeds(config, images, seqs) });
+  // Not bit-equal: ORT fuses layer norm and GELU only where backward nodes do not read the intermediates.
+  const trained = train.sequence_logprob.data as Float32Array;
+  (scored.sequence_logprob.data as Float32Array).forEach((v, b) => {
+    assert.ok(Math.abs(v - trained[b]) < 1e-4, `score graph ${v} vs training graph ${trained[b]}`);
+  });
+  assert.equal(Object.keys(scored).filter((k) => k.startsWith('grad.')).length, 0);
+  await score.release();
 
   const v = config.vocabSize;
   const imageTokens = await encode(s, config, images, B);
