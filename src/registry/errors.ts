@@ -54,9 +54,14 @@ export async function ioCall<T>(what: string, fn: () => Promise<T>): Promise<T> 
     return await fn();
   } catch (thrown) {
     if (thrown instanceof RegistryError) throw thrown;
-    const detail = thrown instanceof Error ? thrown.message : String(thrown);
-    throw new RegistryError('REGISTRY_IO_FAILED', `${what} failed: ${detail}`, { cause: thrown });
+    throw ioError(what, thrown);
   }
+}
+
+/** Wraps an unexpected filesystem error. */
+export function ioError(what: string, thrown: unknown): RegistryError {
+  const detail = thrown instanceof Error ? thrown.message : String(thrown);
+  return new RegistryError('REGISTRY_IO_FAILED', `${what} failed: ${detail}`, { cause: thrown });
 }
 
 /** True when `thrown` is a Node system error with that errno code (ENOENT, EEXIST, …). */

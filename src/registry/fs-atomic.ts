@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -138,13 +138,19 @@ export async function withLock<T>(lockPath: string, options: LockOptions, fn: ()
   }
 }
 
-/** Moves a stale lock aside (rename is atomic, so only one breaker wins) and removes it. */
+/**
+ * Moves a stale lock aside (rename is atomic, so only one breaker wins) and removes it. If what was moved
+ * is not the lock judged stale (another breaker replaced it and a new owner took it in between), the
+ * fresh lock is put back with link(), which fails rather than overwrite a newer one.
+ */
 async function breakIfStale(lockPath: string, staleMs: number): Promise<boolean> {
   try {
+    const judged = await readFile(lockPath, 'utf8');
     const info = await stat(lockPath);
     if (Date.now() - info.mtimeMs < staleMs) return false;
     const aside = tempSibling(lockPath, 'stale-lock');
     await rename(lockPath, aside);
+    if ((await readFile(aside, 'utf8')) !== judged) await link(aside, lockPath).catch(() => undefined);
     await rm(aside, { force: true });
     return true;
   } catch (thrown) {

@@ -11,9 +11,9 @@ export {
   type TrainingProvenance,
   VERSION_ID_PATTERN,
 } from './manifest.ts';
+export type { PointerMove } from './pointer.ts';
 export {
   BUNDLED_MODELS_ROOT,
-  type PointerMove,
   type PublishFields,
   type PublishListener,
   type PublishOptions,

@@ -164,10 +164,21 @@ export function parseManifest(text: string, expect?: { name: string; version: st
   };
 }
 
-/** Checks caller-supplied provenance before anything is written. */
-export function validateProvenance(data: unknown, training: unknown): void {
-  if (data !== null && data !== undefined) parseData(data);
-  if (training !== null && training !== undefined) parseTraining(training);
+/** Checks what a publisher supplies (config, provenance, eval) before anything is written. */
+export function validatePublishInputs(inputs: {
+  config: unknown;
+  data?: unknown;
+  training?: unknown;
+  eval?: unknown;
+}): void {
+  record(inputs.config, 'config');
+  if (inputs.data !== null && inputs.data !== undefined) parseData(inputs.data);
+  if (inputs.training !== null && inputs.training !== undefined) parseTraining(inputs.training);
+  try {
+    JSON.stringify({ config: inputs.config, eval: inputs.eval ?? null });
+  } catch (thrown) {
+    throw invalid(`config or eval is not JSON: ${(thrown as Error).message}`);
+  }
 }
 
 function parseData(value: unknown): DataProvenance {

@@ -14,7 +14,7 @@ import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ioCall, isErrno, RegistryError } from './errors.ts';
+import { ioCall, ioError, isErrno, RegistryError } from './errors.ts';
 import { appendLine, fsyncDir, tempSibling, withLock, writeFileAtomic } from './fs-atomic.ts';
 import { type HistoryEntry, type PointerAction, previousFromHistory, readHistory } from './history.ts';
 import {
@@ -29,8 +29,9 @@ import {
   type Manifest,
   parseManifest,
   type TrainingProvenance,
-  validateProvenance,
+  validatePublishInputs,
 } from './manifest.ts';
+import { assertMove, type PointerMove, readCurrentFile, writePointer } from './pointer.ts';
 import { abandonTempDir, checkStaging, fillTempDir, type StageMode } from './stage.ts';
 import { describeProblem, type VerifyResult, verifyVersionDir } from './verify.ts';
 import { type ChangeCallback, CurrentWatcher, type WatchOptions } from './watch.ts';
@@ -64,12 +65,6 @@ export interface PublishFields {
 export interface PublishOptions {
   /** `copy` (default) leaves staging intact; `move` renames it into place (cheap for large weights). */
   mode?: StageMode;
-}
-
-/** Who moves the pointer and why (stored in history.jsonl; the audit log is the server's). */
-export interface PointerMove {
-  reason: string;
-  actor: string;
 }
 
 export interface VersionEntry {
@@ -132,7 +127,7 @@ export class Registry {
       assertVersionId(fields.version);
       await this.assertUnclaimed(fields.version);
     }
-    validateFields(fields);
+    validatePublishInputs(fields);
     const parent = fields.parent === undefined ? await this.current() : fields.parent;
     if (parent !== null) await this.assertExists(parent);
     const files = await ioCall('reading staging', () => checkStaging(stagingDir, this.requiredFiles));
@@ -209,21 +204,7 @@ export class Registry {
   /** The version CURRENT names, or null when there is no pointer yet. */
   async current(): Promise<string | null> {
     this.assertOpen();
-    let text: string;
-    try {
-      text = await readFile(join(this.dir, 'CURRENT'), 'utf8');
-    } catch (thrown) {
-      if (isErrno(thrown, 'ENOENT')) return null;
-      throw ioError('reading CURRENT', thrown);
-    }
-    const version = text.trim();
-    if (!isVersionId(version)) {
-      throw new RegistryError(
-        'REGISTRY_CURRENT_INVALID',
-        `CURRENT holds ${JSON.stringify(version.slice(0, 80))}`,
-      );
-    }
-    return version;
+    return readCurrentFile(this.dir);
   }
 
   /** The current version's manifest; REGISTRY_NO_CURRENT when there is no pointer. */
@@ -351,10 +332,7 @@ export class Registry {
       host: hostname(),
       pid: process.pid,
     };
-    await ioCall('moving CURRENT', async () => {
-      await writeFileAtomic(join(this.dir, 'CURRENT'), `${to}\n`);
-      await appendLine(join(this.dir, 'history.jsonl'), JSON.stringify(entry));
-    });
+    await writePointer(this.dir, entry);
     for (const watcher of this.watchers) watcher.notifyLocal(to);
     return entry;
   }
@@ -407,39 +385,6 @@ export class Registry {
   }
 }
 
-function validateFields(fields: PublishFields): void {
-  const { config } = fields;
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new RegistryError('REGISTRY_MANIFEST_INVALID', 'config is not an object');
-  }
-  validateProvenance(fields.data, fields.training);
-  try {
-    JSON.stringify({ config, eval: fields.eval ?? null });
-  } catch (thrown) {
-    throw new RegistryError(
-      'REGISTRY_MANIFEST_INVALID',
-      `config or eval is not JSON: ${(thrown as Error).message}`,
-    );
-  }
-}
-
-function assertMove(move: PointerMove): void {
-  if (
-    typeof move?.reason !== 'string' ||
-    move.reason === '' ||
-    typeof move.actor !== 'string' ||
-    move.actor === ''
-  ) {
-    throw new RegistryError('REGISTRY_INVALID_ARGUMENT', 'a pointer move needs a non-empty reason and actor');
-  }
-}
-
 function exists(version: string): RegistryError {
   return new RegistryError('REGISTRY_VERSION_EXISTS', `version ${version} exists or was published before`);
-}
-
-function ioError(what: string, thrown: unknown): RegistryError {
-  return new RegistryError('REGISTRY_IO_FAILED', `${what} failed: ${(thrown as Error).message}`, {
-    cause: thrown,
-  });
 }
