@@ -10,6 +10,8 @@
  * "U-ones"): a hedged finding still sends the patient to work-up, so hedging about an absent finding
  * is a hallucination, and hedging about a present one is not an omission. A present finding the
  * report never mentions is an omission; an absent one it never mentions is a true negative.
+ * Closed answers assert presence only by "yes": an unreadable answer about a present finding fails
+ * to affirm it (an omission), about an absent one it asserts nothing (not a hallucination).
  */
 import { CATALOGUE } from '../data/catalogue.ts';
 import { splitTarget } from '../data/instructions/index.ts';
@@ -85,7 +87,8 @@ function openCorrect(sample: InstructionSample, answer: string): boolean {
     case 'location': {
       const a = readLocation(answer);
       const t = readLocation(truth);
-      return a.side === t.side && a.zone === t.zone;
+      // A zone the reference does not state (effusions, side-only findings) is not held against the answer.
+      return a.side === t.side && (t.zone === undefined || a.zone === t.zone);
     }
     case 'severity': {
       const a = readSeverity(answer, sample.finding);

@@ -41,6 +41,13 @@ test('open answers compare the attribute value, not the wording', () => {
   assert.equal(score(loc, 'in the lower zone on the right. r'), 1);
   assert.equal(score(loc, 'left lower zone. r'), 0);
   assert.equal(score(loc, 'right upper zone. r'), 0);
+  assert.equal(score(loc, 'right side. r'), 0, 'a stated zone must be answered');
+  const sideOnly = sample('c', 'open', 'left hemithorax', {
+    finding: 'pleural_effusion',
+    attribute: 'location',
+  });
+  assert.equal(score(sideOnly, 'left lower zone. r'), 1);
+  assert.equal(score(sideOnly, 'right hemithorax. r'), 0);
   const both = sample('c', 'open', 'lower zones', { finding: 'consolidation', attribute: 'location' });
   assert.equal(score(both, 'bilateral lower zones. r'), 1);
   assert.equal(score(both, 'right lower zone. r'), 0);
