@@ -10,9 +10,9 @@
  * Readers need no lock: every change a reader can observe is a single rename.
  */
 
-import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ioCall, ioError, isErrno, RegistryError } from './errors.ts';
 import { appendLine, fsyncDir, tempSibling, withLock, writeFileAtomic } from './fs-atomic.ts';
@@ -157,6 +157,39 @@ export class Registry {
       await abandonTempDir(stagingDir, temp, mode).catch(() => undefined);
       throw thrown;
     }
+  }
+
+  /**
+   * Copies a version directory from another root (e.g. the bundled release into a deployment's shared
+   * volume) keeping its manifest, id and created_at. The source must verify, the copy must hash the same,
+   * and the id must be new here. Its parent need not exist in this registry.
+   */
+  async importVersion(sourceVersionDir: string): Promise<Manifest> {
+    this.assertOpen();
+    const version = basename(sourceVersionDir);
+    assertVersionId(version);
+    const expect = { name: this.name, version };
+    const source = await ioCall(`verifying ${sourceVersionDir}`, () =>
+      verifyVersionDir(sourceVersionDir, expect, this.requiredFiles),
+    );
+    if (!source.ok || !source.manifest) throw verifyFailed(sourceVersionDir, version, source);
+    const manifest = source.manifest;
+    await this.assertUnclaimed(version);
+    const temp = tempSibling(join(this.dir, 'version'), 'import');
+    try {
+      const paths = [...manifest.files.map((f) => f.path), MANIFEST_FILE];
+      await ioCall('copying the version', () => fillTempDir(sourceVersionDir, temp, paths, 'copy'));
+      const copy = await ioCall('verifying the copy', () =>
+        verifyVersionDir(temp, expect, this.requiredFiles),
+      );
+      if (!copy.ok) throw verifyFailed(`the copy of ${sourceVersionDir}`, version, copy);
+      await withLock(join(this.dir, '.lock'), this.lock, () => this.claim(temp, version));
+    } catch (thrown) {
+      await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+      throw thrown;
+    }
+    for (const listener of this.publishListeners) listener(manifest);
+    return manifest;
   }
 
   /** Every version directory, oldest first (by created_at, then id); broken manifests are listed too. */
@@ -347,13 +380,7 @@ export class Registry {
 
   private async assertServable(version: string): Promise<void> {
     const result = await this.verify(version);
-    if (!result.ok) {
-      throw new RegistryError(
-        'REGISTRY_VERIFY_FAILED',
-        `${this.name}/${version} failed verification: ${result.problems.map(describeProblem).join('; ')}`,
-        { details: { version, problems: result.problems } },
-      );
-    }
+    if (!result.ok) throw verifyFailed(`${this.name}/${version}`, version, result);
   }
 
   private async assertUnclaimed(version: string): Promise<void> {
@@ -387,4 +414,11 @@ export class Registry {
 
 function exists(version: string): RegistryError {
   return new RegistryError('REGISTRY_VERSION_EXISTS', `version ${version} exists or was published before`);
+}
+
+function verifyFailed(what: string, version: string, result: VerifyResult): RegistryError {
+  const problems = result.problems.map(describeProblem).join('; ');
+  return new RegistryError('REGISTRY_VERIFY_FAILED', `${what} failed verification: ${problems}`, {
+    details: { version, problems: result.problems },
+  });
 }

@@ -223,3 +223,35 @@ test('a closed registry refuses calls', async (t) => {
   await assert.rejects(registry.list(), hasCode('REGISTRY_CLOSED'));
   assert.throws(() => registry.watch(() => {}), hasCode('REGISTRY_CLOSED'));
 });
+
+test('importVersion copies a verified version with its manifest into another root, and refuses a tampered one', async (t) => {
+  const { root, cleanup } = await tempRoot();
+  t.after(cleanup);
+  const bundled = await Registry.open(join(root, 'bundled'), 'chexpo-tiny');
+  const shared = await Registry.open(join(root, 'shared'), 'chexpo-tiny');
+  const release = await bundled.publish(await makeStaging(root, 'a'), fields({ version: 'v0001' }));
+  const child = await bundled.publish(
+    await makeStaging(root, 'b'),
+    fields({ version: 'v0002', parent: 'v0001' }),
+  );
+
+  const imported = await shared.importVersion(bundled.versionDir('v0001'));
+  assert.deepEqual(imported, release);
+  assert.deepEqual(await shared.get('v0001'), release, 'manifest kept byte for byte in meaning');
+  await shared.setCurrent('v0001', who);
+  await assert.rejects(shared.importVersion(bundled.versionDir('v0001')), hasCode('REGISTRY_VERSION_EXISTS'));
+
+  await writeFile(bundled.filePath('v0002', 'model-card.md'), '# chexpo-tiny c\n');
+  await assert.rejects(shared.importVersion(bundled.versionDir('v0002')), hasCode('REGISTRY_VERIFY_FAILED'));
+  assert.deepEqual(
+    (await shared.list()).map((e) => e.version),
+    ['v0001'],
+  );
+  await writeFile(bundled.filePath('v0002', 'model-card.md'), '# chexpo-tiny b\n');
+  assert.deepEqual(await shared.importVersion(bundled.versionDir('v0002')), child);
+  await assert.rejects(
+    Registry.open(join(root, 'shared'), 'other').then((r) => r.importVersion(bundled.versionDir('v0001'))),
+    hasCode('REGISTRY_VERIFY_FAILED'),
+    'a version of another model',
+  );
+});
