@@ -10,13 +10,14 @@
  * Readers need no lock: every change a reader can observe is a single rename.
  */
 
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ioCall, ioError, isErrno, RegistryError } from './errors.ts';
-import { appendLine, fsyncDir, tempSibling, withLock, writeFileAtomic } from './fs-atomic.ts';
+import { tempSibling, withLock, writeFileAtomic } from './fs-atomic.ts';
 import { type HistoryEntry, type PointerAction, previousFromHistory, readHistory } from './history.ts';
+import { assertUnclaimed, claimVersion, versionDirExists } from './ledger.ts';
 import {
   assertModelName,
   assertVersionId,
@@ -33,7 +34,7 @@ import {
 } from './manifest.ts';
 import { assertMove, type PointerMove, readCurrentFile, writePointer } from './pointer.ts';
 import { abandonTempDir, checkStaging, fillTempDir, type StageMode } from './stage.ts';
-import { describeProblem, type VerifyResult, verifyVersionDir } from './verify.ts';
+import { type VerifyResult, verifyFailed, verifyVersionDir } from './verify.ts';
 import { type ChangeCallback, CurrentWatcher, type WatchOptions } from './watch.ts';
 
 /** The repo's bundled models folder (`models/`), the default root. */
@@ -125,7 +126,7 @@ export class Registry {
     const mode = options.mode ?? 'copy';
     if (fields.version !== undefined) {
       assertVersionId(fields.version);
-      await this.assertUnclaimed(fields.version);
+      await assertUnclaimed(this.dir, fields.version);
     }
     validatePublishInputs(fields);
     const parent = fields.parent === undefined ? await this.current() : fields.parent;
@@ -150,8 +151,10 @@ export class Registry {
       await ioCall('writing manifest.json', () =>
         writeFileAtomic(join(temp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`),
       );
-      await withLock(join(this.dir, '.lock'), this.lock, () => this.claim(temp, manifest.version));
-      for (const listener of this.publishListeners) listener(manifest);
+      await withLock(join(this.dir, '.lock'), this.lock, () =>
+        claimVersion(this.dir, temp, manifest.version, this.now()),
+      );
+      this.announce(manifest);
       return manifest;
     } catch (thrown) {
       await abandonTempDir(stagingDir, temp, mode).catch(() => undefined);
@@ -174,7 +177,7 @@ export class Registry {
     );
     if (!source.ok || !source.manifest) throw verifyFailed(sourceVersionDir, version, source);
     const manifest = source.manifest;
-    await this.assertUnclaimed(version);
+    await assertUnclaimed(this.dir, version);
     const temp = tempSibling(join(this.dir, 'version'), 'import');
     try {
       const paths = [...manifest.files.map((f) => f.path), MANIFEST_FILE];
@@ -183,12 +186,14 @@ export class Registry {
         verifyVersionDir(temp, expect, this.requiredFiles),
       );
       if (!copy.ok) throw verifyFailed(`the copy of ${sourceVersionDir}`, version, copy);
-      await withLock(join(this.dir, '.lock'), this.lock, () => this.claim(temp, version));
+      await withLock(join(this.dir, '.lock'), this.lock, () =>
+        claimVersion(this.dir, temp, version, this.now()),
+      );
     } catch (thrown) {
       await rm(temp, { recursive: true, force: true }).catch(() => undefined);
       throw thrown;
     }
-    for (const listener of this.publishListeners) listener(manifest);
+    this.announce(manifest);
     return manifest;
   }
 
@@ -322,22 +327,18 @@ export class Registry {
     this.publishListeners.clear();
   }
 
-  /** Under the lock: refuses a taken id, renames the temp dir into place, records the id. */
-  private async claim(temp: string, version: string): Promise<void> {
-    await this.assertUnclaimed(version);
-    try {
-      await rename(temp, join(this.dir, version));
-    } catch (thrown) {
-      if (isErrno(thrown, 'ENOTEMPTY', 'EEXIST')) throw exists(version);
-      throw ioError(`renaming ${version} into place`, thrown);
+  /** The version exists once claimed, so a failing listener must not fail the publish: it becomes a warning. */
+  private announce(manifest: Manifest): void {
+    for (const listener of this.publishListeners) {
+      try {
+        listener(manifest);
+      } catch (thrown) {
+        process.emitWarning(
+          `registry publish listener failed: ${(thrown as Error).message}`,
+          'RegistryWarning',
+        );
+      }
     }
-    await ioCall('recording the version id', async () => {
-      await fsyncDir(this.dir);
-      await appendLine(
-        join(this.dir, 'published.jsonl'),
-        JSON.stringify({ version, at: this.now().toISOString() }),
-      );
-    });
   }
 
   /**
@@ -383,22 +384,9 @@ export class Registry {
     if (!result.ok) throw verifyFailed(`${this.name}/${version}`, version, result);
   }
 
-  private async assertUnclaimed(version: string): Promise<void> {
-    if (await this.exists(version)) throw exists(version);
-    const ledger = await readFile(join(this.dir, 'published.jsonl'), 'utf8').catch((thrown: unknown) => {
-      if (isErrno(thrown, 'ENOENT')) return '';
-      throw ioError('reading published.jsonl', thrown);
-    });
-    if (ledger.includes(`"version":${JSON.stringify(version)}`)) throw exists(version);
-  }
-
   private async exists(version: string): Promise<boolean> {
-    try {
-      return (await stat(this.versionDir(version))).isDirectory();
-    } catch (thrown) {
-      if (isErrno(thrown, 'ENOENT', 'ENOTDIR')) return false;
-      throw ioError(`checking ${version}`, thrown);
-    }
+    assertVersionId(version);
+    return versionDirExists(this.dir, version);
   }
 
   private async assertExists(version: string): Promise<void> {
@@ -410,15 +398,4 @@ export class Registry {
   private assertOpen(): void {
     if (this.closed) throw new RegistryError('REGISTRY_CLOSED', `the registry of ${this.name} is closed`);
   }
-}
-
-function exists(version: string): RegistryError {
-  return new RegistryError('REGISTRY_VERSION_EXISTS', `version ${version} exists or was published before`);
-}
-
-function verifyFailed(what: string, version: string, result: VerifyResult): RegistryError {
-  const problems = result.problems.map(describeProblem).join('; ');
-  return new RegistryError('REGISTRY_VERIFY_FAILED', `${what} failed verification: ${problems}`, {
-    details: { version, problems: result.problems },
-  });
 }

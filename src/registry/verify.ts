@@ -5,7 +5,7 @@
  */
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isErrno } from './errors.ts';
+import { isErrno, RegistryError } from './errors.ts';
 import { hashFile, listRegularFiles } from './fs-atomic.ts';
 import { MANIFEST_FILE, type Manifest, parseManifest } from './manifest.ts';
 
@@ -101,4 +101,12 @@ export function describeProblem(problem: VerifyProblem): string {
     case 'required_file_unlisted':
       return `${problem.path}: required but not in the manifest`;
   }
+}
+
+/** REGISTRY_VERIFY_FAILED naming every problem; `details` carries them for the API and the logs. */
+export function verifyFailed(what: string, version: string, result: VerifyResult): RegistryError {
+  const problems = result.problems.map(describeProblem).join('; ');
+  return new RegistryError('REGISTRY_VERIFY_FAILED', `${what} failed verification: ${problems}`, {
+    details: { version, problems: result.problems },
+  });
 }
