@@ -151,3 +151,19 @@ export function fromFloat16Bits(bits: Uint16Array): Float32Array {
   }
   return out;
 }
+
+/** Absolute byte range of every tensor's data in a safetensors file (for ONNX external data). */
+export function tensorByteRanges(bytes: Uint8Array): Record<string, { offset: number; length: number }> {
+  const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLength)).toString('utf8')) as Record<
+    string,
+    { data_offsets?: [number, number] }
+  >;
+  const ranges: Record<string, { offset: number; length: number }> = {};
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__' || !entry.data_offsets) continue;
+    const [begin, end] = entry.data_offsets;
+    ranges[name] = { offset: 8 + headerLength + begin, length: end - begin };
+  }
+  return ranges;
+}

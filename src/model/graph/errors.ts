@@ -5,7 +5,8 @@ export type GraphErrorCode =
   | 'GRAPH_BAD_ARGUMENT'
   | 'GRAPH_DUPLICATE_NAME'
   | 'GRAPH_FOREIGN_TENSOR'
-  | 'GRAPH_MISSING_VALUE';
+  | 'GRAPH_MISSING_VALUE'
+  | 'GRAPH_BAD_EXTERNAL';
 
 export class GraphError extends Error {
   readonly code: GraphErrorCode;

@@ -17,6 +17,12 @@ export interface SerializeOptions {
    */
   parametersAs?: 'initializers' | 'inputs';
   producer?: string;
+  /**
+   * Initializers stored outside the model, as ONNX external data: each named tensor's bytes live at
+   * `ranges[name]` (absolute byte offset and length) in the file `location`, relative to the model file.
+   * ORT then needs the model loaded from a path. Used to point serving graphs into weights.safetensors.
+   */
+  external?: { location: string; ranges: Record<string, { offset: number; length: number }> };
 }
 
 function rawBytes(data: TypedArray): Uint8Array {
@@ -25,6 +31,30 @@ function rawBytes(data: TypedArray): Uint8Array {
 
 function tensorProto(name: string, v: ConstantValue): onnxProto.onnx.ITensorProto {
   return { name, dims: [...v.shape], dataType: ONNX_DTYPE[v.dtype], rawData: rawBytes(v.data) };
+}
+
+function externalTensorProto(
+  name: string,
+  v: ConstantValue,
+  location: string,
+  range: { offset: number; length: number },
+): onnxProto.onnx.ITensorProto {
+  if (range.length !== v.data.byteLength)
+    throw new GraphError(
+      'GRAPH_BAD_EXTERNAL',
+      `'${name}': external range of ${range.length} bytes, tensor has ${v.data.byteLength}`,
+    );
+  return {
+    name,
+    dims: [...v.shape],
+    dataType: ONNX_DTYPE[v.dtype],
+    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    externalData: [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(range.offset) },
+      { key: 'length', value: String(range.length) },
+    ],
+  };
 }
 
 function valueInfo(t: Tensor): onnxProto.onnx.IValueInfoProto {
@@ -67,6 +97,10 @@ export function toModelProto(graph: Graph, options: SerializeOptions = {}): onnx
       throw new GraphError(
         'GRAPH_MISSING_VALUE',
         `'${name}' has no value; set it or serialise with parametersAs: 'inputs'`,
+      );
+    else if (t.kind === 'parameter' && options.external?.ranges[name])
+      initializer.push(
+        externalTensorProto(name, value, options.external.location, options.external.ranges[name]),
       );
     else initializer.push(tensorProto(name, value));
   }

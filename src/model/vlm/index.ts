@@ -64,6 +64,17 @@ export {
   type TrainingBuildOptions,
 } from './training.ts';
 export {
+  GRAPH_FILES,
+  type GraphName,
+  type LoadedVersion,
+  loadVersion,
+  loadVersionWeights,
+  VERSION_FORMAT,
+  type VersionFiles,
+  WEIGHTS_FILE,
+  writeVersion,
+} from './version.ts';
+export {
   checkWeights,
   countParameters,
   initWeights,
