@@ -16,6 +16,10 @@ const commands: Record<string, Command> = {
     summary: 'generate synthetic chest radiographs, labels and instruction samples',
     run: async (argv) => (await import('./data/synth-command.ts')).synthCommand(argv),
   },
+  train: {
+    summary: 'train chexpo-tiny: "chexpo train sft --data DIR --out RUN_DIR"',
+    run: async (argv) => (await import('./model/train/train-command.ts')).trainCommand(argv),
+  },
   import: {
     summary: 'turn a CheXpert/MIMIC-CXR-JPG label CSV and its images into a chexpo data set',
     run: async (argv) => (await import('./data/import-command.ts')).importCommand(argv),

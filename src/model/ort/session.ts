@@ -22,6 +22,12 @@ export interface OrtSessionOptions {
   intraOpThreads?: number;
   /** Graph optimisation level; default 'all' (fuses Transpose+MatMul, layer norm patterns…). */
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Let idle intra-op threads spin for work (ORT's default). Off by default here: on a shared or
+   * oversubscribed machine (serving workers + trainer on a few cores) spinning threads steal the cores
+   * other work needs, and a training step measured 2x slower with two spinning threads than with one.
+   */
+  allowSpinning?: boolean;
   /** ORT's own log threshold: 0 verbose … 3 error (default) … 4 fatal (silences expected failures in tests). */
   logSeverity?: 0 | 1 | 2 | 3 | 4;
 }
@@ -47,6 +53,7 @@ export class OrtSession {
       graphOptimizationLevel: options.graphOptimization ?? 'all',
       logSeverityLevel: options.logSeverity ?? 3,
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } },
     };
     try {
       const session =

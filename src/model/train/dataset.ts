@@ -1,0 +1,104 @@
+/**
+ * Training data from a data set directory written by `chexpo synth` or `chexpo import`: instruction
+ * samples tokenised into training sequences, and each case's image decoded and preprocessed exactly as
+ * serving does (decodeImage + toModelInput), cached once per case.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { decodeImage, toModelInput } from '../../data/image/index.ts';
+import { Rng } from '../../data/random.ts';
+import type { Tokenizer } from '../../data/tokenizer/index.ts';
+import type { InstructionSample, Split } from '../../data/types.ts';
+import { type TrainingSequence, trainingSequence } from '../vlm/tokens.ts';
+
+export interface DatasetExample {
+  sample: InstructionSample;
+  sequence: TrainingSequence;
+}
+
+export interface LoadedSplit {
+  examples: DatasetExample[];
+  /** Model input (imageSize², normalised) by case id. */
+  images: Map<string, Float32Array>;
+  /** Samples dropped because their text exceeds maxSeqLen. */
+  tooLong: number;
+}
+
+export interface LoadOptions {
+  tokenizer: Tokenizer;
+  imageSize: number;
+  maxSeqLen: number;
+  /** Keep only the first N cases of the split (in file order); all when absent. */
+  maxCases?: number;
+}
+
+interface CaseRow {
+  id: string;
+  images: { png16?: string; source?: string };
+}
+
+export async function readJsonl<T>(path: string): Promise<T[]> {
+  const text = await readFile(path, 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as T);
+}
+
+/** The image file of a case: synth writes paths relative to the data set, import writes absolute ones. */
+export function caseImagePath(dataDir: string, row: CaseRow): string {
+  const path = row.images.png16 ?? row.images.source;
+  if (!path) throw new Error(`case ${row.id} has no image`);
+  return isAbsolute(path) ? path : join(dataDir, path);
+}
+
+export async function loadCaseImage(dataDir: string, row: CaseRow, imageSize: number): Promise<Float32Array> {
+  const decoded = decodeImage(new Uint8Array(await readFile(caseImagePath(dataDir, row))));
+  return toModelInput(decoded, imageSize);
+}
+
+export async function loadSplit(dataDir: string, split: Split, o: LoadOptions): Promise<LoadedSplit> {
+  let cases = await readJsonl<CaseRow>(join(dataDir, 'cases', `${split}.jsonl`));
+  if (o.maxCases !== undefined) cases = cases.slice(0, o.maxCases);
+  const images = new Map<string, Float32Array>();
+  for (const row of cases) images.set(row.id, await loadCaseImage(dataDir, row, o.imageSize));
+  const examples: DatasetExample[] = [];
+  let tooLong = 0;
+  for (const sample of await readJsonl<InstructionSample>(join(dataDir, 'instructions', `${split}.jsonl`))) {
+    if (!images.has(sample.case_id)) continue;
+    const prompt = trainingSequence(
+      o.tokenizer,
+      sample.question,
+      sample.target_text,
+      Number.POSITIVE_INFINITY,
+    );
+    if (prompt.inputIds.length > o.maxSeqLen) {
+      tooLong++;
+      continue;
+    }
+    examples.push({ sample, sequence: prompt });
+  }
+  return { examples, images, tooLong };
+}
+
+/**
+ * The batches of one epoch as example indices: shuffled by (seed, epoch), then sorted by length inside
+ * windows of 32 batches so that a batch's sequences have similar lengths (little padding), and the batch
+ * order shuffled again. Pure in its arguments, which is what makes resuming from a checkpoint exact.
+ */
+export function epochBatches(
+  lengths: readonly number[],
+  batchSize: number,
+  seed: number,
+  epoch: number,
+): number[][] {
+  const rng = Rng.derive(seed, `epoch:${epoch}`);
+  const order = rng.shuffle(Array.from(lengths, (_, i) => i));
+  const window = batchSize * 32;
+  const batches: number[][] = [];
+  for (let start = 0; start < order.length; start += window) {
+    const chunk = order.slice(start, start + window).sort((a, b) => lengths[a] - lengths[b] || a - b);
+    for (let i = 0; i < chunk.length; i += batchSize) batches.push(chunk.slice(i, i + batchSize));
+  }
+  return rng.shuffle(batches);
+}

@@ -1,0 +1,167 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { Tokenizer } from '../../data/tokenizer/index.ts';
+import { CHEXPO_TINY, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
+import { writeVersion } from '../vlm/version.ts';
+import { countParameters, initWeights, noWeightDecay } from '../vlm/weights.ts';
+import { loadSplit } from './dataset.ts';
+import { runTraining, type StepLog } from './loop.ts';
+import { modelCard } from './model-card.ts';
+import { linePlot } from './plot.ts';
+import { parameterShapes, SplitScorer, sftProgram } from './sft.ts';
+
+const HELP = `usage: chexpo train sft --data DIR --out RUN_DIR [options]
+
+Trains chexpo-tiny on a data set from 'chexpo synth' or 'chexpo import' and writes RUN_DIR/version (a model
+version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png and RUN_DIR/checkpoint.safetensors.
+  --epochs N        passes over the training samples (default 1)
+  --batch N         sequences per step (default 16)
+  --lr X            peak learning rate (default 1e-3; linear warm-up, cosine decay to 10%)
+  --warmup N        warm-up steps (default 100)
+  --max-cases N     use the first N training cases only
+  --val-cases N     validation cases for the per-epoch loss (default 200)
+  --max-steps N     stop after N steps (checkpointed; --resume continues)
+  --resume          continue from RUN_DIR/checkpoint.safetensors
+  --model tiny|test model size (default tiny = CHEXPO_TINY)
+  --threads N       ORT intra-op threads (default: all cores)
+  --seed S          weight init and batch order (default 1)`;
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const [kind, ...rest] = argv;
+  if (kind !== 'sft') {
+    console.log(HELP);
+    if (kind && kind !== '--help')
+      throw new Error(`unknown training kind '${kind}' (DPO runs through 'chexpo loop')`);
+    return;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      data: { type: 'string' },
+      out: { type: 'string' },
+      epochs: { type: 'string', default: '1' },
+      batch: { type: 'string', default: '16' },
+      lr: { type: 'string', default: '1e-3' },
+      warmup: { type: 'string', default: '100' },
+      'max-cases': { type: 'string' },
+      'val-cases': { type: 'string', default: '200' },
+      'max-steps': { type: 'string' },
+      resume: { type: 'boolean', default: false },
+      model: { type: 'string', default: 'tiny' },
+      threads: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  if (!values.data || !values.out) throw new Error(`--data and --out are required\n\n${HELP}`);
+  const started = performance.now();
+  const tokenizer = Tokenizer.fromJSON(
+    JSON.parse(await readFile(join(values.data, 'tokenizer.json'), 'utf8')),
+  );
+  // The test model keeps TEST_TINY's widths but must fit real sample lengths.
+  const base = values.model === 'test' ? { ...TEST_TINY, maxSeqLen: CHEXPO_TINY.maxSeqLen } : CHEXPO_TINY;
+  const config: VlmConfig = { ...base, vocabSize: tokenizer.vocabSize };
+  const seed = Number(values.seed);
+  const batchSize = Number(values.batch);
+  const epochs = Number(values.epochs);
+  const threads = values.threads ? Number(values.threads) : availableParallelism();
+  const loadOptions = { tokenizer, imageSize: config.imageSize, maxSeqLen: config.maxSeqLen };
+  const maxCases = values['max-cases'] ? Number(values['max-cases']) : undefined;
+  const train = await loadSplit(values.data, 'train', { ...loadOptions, maxCases });
+  const validation = await loadSplit(values.data, 'validation', {
+    ...loadOptions,
+    maxCases: Number(values['val-cases']),
+  });
+  console.log(
+    `chexpo-tiny ${countParameters(config).toLocaleString('en-US')} parameters; ${train.examples.length} training samples from ${train.images.size} cases (${train.tooLong} too long), ${validation.examples.length} validation samples`,
+  );
+
+  await mkdir(values.out, { recursive: true });
+  const program = sftProgram(config, train, batchSize, seed);
+  const totalSteps = program.batches(0).length * epochs;
+  const scorer = await SplitScorer.create(config, threads);
+  const epochLog: Array<{ epoch: number; step: number; valNll: number }> = [];
+  const steps: StepLog[] = [];
+  const bar = new cliProgress.SingleBar(
+    { format: 'sft [{bar}] {value}/{total} steps | loss {loss} | {sps} samples/s | {eta_formatted} left' },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(values['max-steps'] ? Math.min(totalSteps, Number(values['max-steps'])) : totalSteps, 0, {
+    loss: '-',
+    sps: '-',
+  });
+  const weights = initWeights(config, seed);
+  await runTraining(program, {
+    params: weights,
+    shapes: parameterShapes(config),
+    epochs,
+    schedule: { peak: Number(values.lr), warmupSteps: Number(values.warmup), minRatio: 0.1, totalSteps },
+    noDecay: noWeightDecay,
+    maxSteps: values['max-steps'] ? Number(values['max-steps']) : undefined,
+    checkpointPath: join(values.out, 'checkpoint.safetensors'),
+    checkpointEvery: 200,
+    resume: values.resume,
+    intraOpThreads: threads,
+    meta: { config, seed, data: values.data, batchSize, epochs },
+    onStep: (log) => {
+      steps.push(log);
+      bar.update(log.step + 1, { loss: log.loss.toFixed(3), sps: ((1000 * batchSize) / log.ms).toFixed(1) });
+      // Without a terminal the bar is silent: log a line every 100 steps so long runs can be followed.
+      if (!process.stderr.isTTY && log.step % 100 === 0)
+        console.log(
+          `step ${log.step}/${totalSteps} epoch ${log.epoch} loss ${log.loss.toFixed(4)} lr ${log.lr.toExponential(2)} grad-norm ${log.gradNorm.toFixed(2)} ${log.ms.toFixed(0)} ms`,
+        );
+    },
+    onEpochEnd: async (epoch, params) => {
+      const valNll = await scorer.meanNll(validation, params);
+      epochLog.push({ epoch, step: steps.at(-1)?.step ?? 0, valNll });
+      console.log(`\nepoch ${epoch}: validation answer-token NLL ${valNll.toFixed(4)}`);
+    },
+  });
+  bar.stop();
+  await scorer.release();
+
+  const minutes = (performance.now() - started) / 60000;
+  const metrics = {
+    parameters: countParameters(config),
+    trainSamples: train.examples.length,
+    steps: steps.map((s) => ({
+      step: s.step,
+      loss: s.loss,
+      lr: s.lr,
+      gradNorm: s.gradNorm,
+      ms: s.ms,
+      tokens: s.tokens,
+    })),
+    epochs: epochLog,
+    minutes,
+  };
+  await writeFile(join(values.out, 'metrics.json'), `${JSON.stringify(metrics)}\n`);
+  const smooth = steps.map((s, i) => {
+    const window = steps.slice(Math.max(0, i - 49), i + 1);
+    return [s.step, window.reduce((a, b) => a + b.loss, 0) / window.length] as [number, number];
+  });
+  await writeFile(
+    join(values.out, 'loss.png'),
+    linePlot([
+      { points: smooth, color: [31, 119, 180] },
+      { points: epochLog.map((e) => [e.step, e.valNll]), color: [214, 39, 40] },
+    ]),
+  );
+  const command = `chexpo train sft ${rest.join(' ')}`;
+  await writeVersion(join(values.out, 'version'), {
+    config,
+    weights,
+    tokenizer,
+    modelCard: modelCard({
+      name: 'chexpo-tiny',
+      config,
+      parameters: countParameters(config),
+      data: { dir: values.data, trainSamples: train.examples.length, trainCases: train.images.size },
+      training: { command, steps: steps.length, epochs, minutes, finalValNll: epochLog.at(-1)?.valNll },
+    }),
+  });
+  console.log(`wrote ${join(values.out, 'version')} after ${minutes.toFixed(1)} min`);
+}
