@@ -1,0 +1,43 @@
+/**
+ * bench:train — ORT's MatMul throughput on this machine (the roofline) and chexpo-tiny SFT training
+ * throughput, measured side by side in one run, with their ratio (target: training ≥ 25% of the roofline).
+ * Usage: npm run bench:train [-- --batch 32 --text 60 --runs 10]
+ */
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { benchMatMul, benchSftStep } from '../src/model/vlm/bench.ts';
+import { CHEXPO_TINY } from '../src/model/vlm/config.ts';
+
+const { values } = parseArgs({
+  options: {
+    batch: { type: 'string', default: '32' },
+    text: { type: 'string', default: '60' },
+    runs: { type: 'string', default: '10' },
+  },
+});
+const batch = Number(values.batch);
+const text = Number(values.text);
+const runs = Number(values.runs);
+const config = { ...CHEXPO_TINY, vocabSize: 290 };
+
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, node ${process.version}, load ${loadavg()[0].toFixed(2)}`,
+);
+console.log(
+  `SFT step: batch ${batch}, ${config.imageTokens} image + ${text} text tokens per sample; median of ${runs} runs\n`,
+);
+console.log('threads  matmul 1024³ GFLOP/s  SFT ms/step  samples/s  SFT GFLOP/s (6·N·T)  ratio');
+for (const threads of [1, availableParallelism()]) {
+  const matmul = await benchMatMul(1024, 1024, 1024, { threads, runs, warmup: 2 });
+  const sft = await benchSftStep(config, batch, text, { threads, runs, warmup: 2 });
+  console.log(
+    [
+      String(threads).padStart(7),
+      matmul.gflops.toFixed(1).padStart(22),
+      sft.stepMs.toFixed(0).padStart(12),
+      sft.samplesPerSecond.toFixed(1).padStart(10),
+      sft.gflops.toFixed(1).padStart(20),
+      (sft.gflops / matmul.gflops).toFixed(2).padStart(6),
+    ].join('  '),
+  );
+}
