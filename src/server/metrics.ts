@@ -104,6 +104,12 @@ export const METRIC_CATALOGUE = {
     help: 'Inference workers alive and serving.',
     labels: [],
   },
+  modelLoadFailures: {
+    kind: 'counter',
+    name: 'chexpo_engine_model_load_failures_total',
+    help: 'Model versions refused (failed verification, loading or warm-up); the current one keeps serving.',
+    labels: ['stage'],
+  },
   workerRestarts: {
     kind: 'counter',
     name: 'chexpo_engine_worker_restarts_total',

@@ -1,0 +1,260 @@
+/**
+ * The serving engine: one WorkerPool per served model version, admission control, and the version
+ * lifecycle — load CURRENT and warm it up before reporting ready; follow CURRENT through
+ * registry.watch; swap = start fresh workers on the new version (verified, loaded, warmed up), switch
+ * new requests to them, drain the old workers' in-flight requests, terminate the old threads. A
+ * version that fails verification, loading or warm-up is never served: the current one stays.
+ */
+import { availableParallelism } from 'node:os';
+import { Registry } from '../registry/index.ts';
+import type { Metrics } from '../server/metrics.ts';
+import type { ModelInfo, ModelStatus } from '../server/services.ts';
+import { EngineError } from './errors.ts';
+import { WorkerPool } from './pool.ts';
+import { now, type WorkerAnswer, type WorkerInit, type WorkerRequest } from './protocol.ts';
+
+export interface EngineOptions {
+  /** Registry root (holds <modelName>/<version>/ and <modelName>/CURRENT). */
+  registryRoot: string;
+  modelName: string;
+  /** Worker threads per version; 0 = sized to the machine. */
+  workers: number;
+  executionProvider: 'cpu' | 'cuda';
+  /** Outstanding requests (queued or decoding) beyond which canAdmit() is false. */
+  maxQueue: number;
+  /** Live rows per worker batch; default 16. */
+  maxBatch?: number;
+  /** Token budget when a request sets none; default 64 (capped by the model's maxSeqLen). */
+  defaultMaxTokens?: number;
+  /** Keep a de-identified PNG of each image for hard-example logging; default false. */
+  keepImagePng?: boolean;
+  /** Follow CURRENT (registry.watch); default true. */
+  watch?: boolean;
+  pollMs?: number;
+  metrics?: Metrics;
+  log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
+}
+
+export interface EngineAnswer extends WorkerAnswer {
+  model: ModelInfo;
+  timings_ms: { queue: number; preprocess: number; encode: number; generate: number; total: number };
+}
+
+type State = 'idle' | 'loading' | 'ready' | 'no_model' | 'failed' | 'closed';
+
+/** Workers and intra-op threads so that workers × threads ≤ cores. */
+export function sizeWorkers(
+  requested: number,
+  cores = availableParallelism(),
+): { workers: number; threads: number } {
+  const workers = requested > 0 ? requested : Math.max(1, Math.floor(cores / 2));
+  return { workers, threads: Math.max(1, Math.floor(cores / workers)) };
+}
+
+export class Engine {
+  private registry: Registry | null = null;
+  private pool: WorkerPool | null = null;
+  private state: State = 'idle';
+  private reason = 'not started';
+  private outstanding = 0;
+  private swapChain: Promise<unknown> = Promise.resolve();
+  private unwatch: (() => void) | null = null;
+  private readonly size: { workers: number; threads: number };
+
+  private constructor(private readonly options: EngineOptions) {
+    this.size = sizeWorkers(options.workers);
+  }
+
+  /** An engine that has loaded nothing yet (status: not ready); call start(). */
+  static create(options: EngineOptions): Engine {
+    return new Engine(options);
+  }
+
+  /** create() + start(). */
+  static async start(options: EngineOptions): Promise<Engine> {
+    const engine = new Engine(options);
+    await engine.start();
+    return engine;
+  }
+
+  /**
+   * Loads and warms up CURRENT, then watches it. Without a CURRENT the engine stays not ready and
+   * loads the first version that appears. Never throws for a bad version: status() says why.
+   */
+  async start(): Promise<void> {
+    this.state = 'loading';
+    this.reason = 'loading and warming up the model';
+    this.registry = await Registry.open(this.options.registryRoot, this.options.modelName);
+    const current = await this.registry.current();
+    if (current) await this.swap(current);
+    else this.setNotReady('no_model', `no CURRENT version of ${this.options.modelName} in the registry`);
+    if (this.options.watch ?? true) {
+      this.unwatch = this.registry.watch(
+        (change) => {
+          if (change.version) void this.swap(change.version);
+        },
+        {
+          since: this.pool?.version ?? current,
+          pollMs: this.options.pollMs,
+          onError: (error) => this.log('warn', 'registry watch failed', { error: String(error) }),
+        },
+      );
+    }
+  }
+
+  status(): ModelStatus {
+    const model = this.model;
+    return this.state === 'ready' && model
+      ? { ready: true, model }
+      : { ready: false, reason: this.reason, ...(model ? { model } : {}) };
+  }
+
+  get model(): ModelInfo | undefined {
+    return this.pool ? { name: this.options.modelName, version: this.pool.version } : undefined;
+  }
+
+  /** The serving pool (tests kill its workers). */
+  get servingPool(): WorkerPool | null {
+    return this.pool;
+  }
+
+  canAdmit(): boolean {
+    return this.state === 'ready' && this.outstanding < this.options.maxQueue;
+  }
+
+  async answer(request: Omit<WorkerRequest, 'submittedAt'>, signal?: AbortSignal): Promise<EngineAnswer> {
+    const pool = this.pool;
+    if (this.state === 'closed') throw new EngineError('ENGINE_CLOSED', 'the engine is shutting down');
+    if (!pool) throw new EngineError('MODEL_NOT_READY', this.reason);
+    if (this.outstanding >= this.options.maxQueue)
+      throw new EngineError('QUEUE_FULL', 'the inference queue is full');
+    const started = now();
+    this.setOutstanding(this.outstanding + 1);
+    try {
+      const answer = await pool.answer(request, signal);
+      const total = now() - started;
+      const { preprocess, encode, generate } = answer.timings;
+      this.observe(request.task, answer, (answer.firstTokenAt - started) / 1000);
+      return {
+        ...answer,
+        model: { name: this.options.modelName, version: pool.version },
+        timings_ms: {
+          queue: Math.max(0, total - preprocess - encode - generate),
+          preprocess,
+          encode,
+          generate,
+          total,
+        },
+      };
+    } finally {
+      this.setOutstanding(this.outstanding - 1);
+    }
+  }
+
+  /** Serves `version` once it verifies, loads and warms up; one swap at a time. Resolves false when refused. */
+  swap(version: string): Promise<boolean> {
+    const run = this.swapChain.then(() => this.swapNow(version));
+    this.swapChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops admitting and watching, drains in-flight requests, terminates the workers. Idempotent. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.setNotReady('closed', 'shutting down');
+    this.unwatch?.();
+    await this.swapChain;
+    const pool = this.pool;
+    await pool?.retire();
+    this.registry?.close();
+  }
+
+  private async swapNow(version: string): Promise<boolean> {
+    if (this.state === 'closed' || this.pool?.version === version) return this.pool?.version === version;
+    const registry = this.registry!;
+    const stage = { current: 'verify' };
+    try {
+      const verified = await registry.verify(version);
+      if (!verified.ok) {
+        throw new EngineError(
+          'ENGINE_VERIFY_FAILED',
+          `${version}: ${verified.problems.map((p) => JSON.stringify(p)).join('; ')}`,
+        );
+      }
+      stage.current = 'load';
+      const init: WorkerInit = {
+        versionDir: registry.versionDir(version),
+        executionProvider: this.options.executionProvider,
+        intraOpThreads: this.size.threads,
+        maxBatch: this.options.maxBatch ?? 16,
+        keepImagePng: this.options.keepImagePng ?? false,
+        defaultMaxTokens: this.options.defaultMaxTokens ?? 64,
+      };
+      const metrics = this.options.metrics;
+      const fresh = await WorkerPool.start(version, init, this.size.workers, {
+        onBatch: (stage_, size) => metrics?.batchSize.observe({ stage: stage_ }, size),
+        onHealth: () => {
+          if (this.pool) metrics?.workersHealthy.set(this.pool.healthy);
+        },
+        onRestart: () => {
+          metrics?.workerRestarts.inc();
+          this.log('warn', 'inference worker died; replacing it', { version });
+        },
+        onReplaceFailed: (error) =>
+          this.log('error', 'could not replace a dead worker', { version, error: String(error) }),
+      });
+      if (this.closed) {
+        await fresh.retire();
+        return false;
+      }
+      const old = this.pool;
+      this.pool = fresh;
+      this.state = 'ready';
+      this.reason = 'ready';
+      metrics?.workersHealthy.set(fresh.healthy);
+      if (old) metrics?.modelInfo.remove({ name: this.options.modelName, version: old.version });
+      metrics?.modelInfo.set({ name: this.options.modelName, version }, 1);
+      this.log('info', old ? 'model version swapped' : 'model version loaded', {
+        version,
+        previous: old?.version,
+      });
+      await old?.retire();
+      return true;
+    } catch (error) {
+      this.options.metrics?.modelLoadFailures.inc({ stage: stage.current });
+      this.log('error', 'model version refused; the current one keeps serving', {
+        version,
+        serving: this.pool?.version ?? null,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      if (!this.pool) this.setNotReady('failed', `version ${version} could not be served`);
+      return false;
+    }
+  }
+
+  private get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private setNotReady(state: State, reason: string): void {
+    this.state = state;
+    this.reason = reason;
+  }
+
+  private setOutstanding(n: number): void {
+    this.outstanding = n;
+    this.options.metrics?.queueLength.set(n);
+  }
+
+  private observe(task: string, answer: WorkerAnswer, ttftSeconds: number): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    metrics.tokensGenerated.inc({ task }, answer.tokens.length);
+    metrics.timeToFirstToken.observe({ task }, Math.max(0, ttftSeconds));
+    for (const t of answer.tokens) metrics.tokenProbability.observe({ task }, t.prob);
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>): void {
+    this.options.log?.(level, message, details);
+  }
+}

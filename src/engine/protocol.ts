@@ -1,0 +1,82 @@
+/**
+ * The typed messages between the engine (main thread) and its inference workers. Each worker serves
+ * one model version; it is created with `WorkerInit` as workerData and answers `ready` (after
+ * warm-up) or `load_failed`. Timestamps are absolute epoch milliseconds (`performance.timeOrigin +
+ * performance.now()`), comparable across threads.
+ */
+import type { TaskType } from '../data/types.ts';
+import type { AnswerSpan, AnswerTask, TokenConfidence } from '../server/services.ts';
+
+export interface WorkerInit {
+  versionDir: string;
+  executionProvider: 'cpu' | 'cuda';
+  /** ORT intra-op threads per session (workers × threads ≤ cores). */
+  intraOpThreads: number;
+  /** Most rows decoded together (iteration-level batch). */
+  maxBatch: number;
+  /** Re-encode the decoded pixels as PNG for hard-example logging (never the original file). */
+  keepImagePng: boolean;
+  /** Default token budget when a request gives none. */
+  defaultMaxTokens: number;
+}
+
+/** What a worker needs of one request (the HTTP-level request minus transport details). */
+export interface WorkerRequest {
+  image: Uint8Array;
+  task: AnswerTask;
+  question?: string;
+  options?: string[];
+  maxTokens?: number;
+  topLogprobs: number;
+  /** When the main thread handed it over (queue time starts here). */
+  submittedAt: number;
+}
+
+export type MainToWorker =
+  | { type: 'answer'; id: number; request: WorkerRequest }
+  | { type: 'cancel'; id: number };
+
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+/** The worker's answer: everything the response needs except model/flagged, plus what logging needs. */
+export interface WorkerAnswer {
+  answer: string;
+  answerSpan: AnswerSpan[];
+  tokens: TokenConfidence[];
+  confidence: { min_prob: number; mean_logprob: number; answer_prob: number };
+  risk: number;
+  /** The instruction task the answer was scored as (calibrator feature, hard-example row). */
+  taskType: TaskType;
+  /** The prompt the model saw (question with its options), stored with a hard example. */
+  prompt: string;
+  unknownWordRate: number;
+  oodScore: number;
+  /** L2-normalised pooled image embedding. */
+  embedding: Float32Array;
+  imageSha256: string;
+  /** Decoded pixels re-encoded as 16-bit PNG, when WorkerInit.keepImagePng. */
+  imagePng?: Uint8Array;
+  timings: { preprocess: number; encode: number; generate: number };
+  /** Absolute time of the first generated token. */
+  firstTokenAt: number;
+}
+
+export type WorkerToMain =
+  | { type: 'ready'; warmupMs: number }
+  | { type: 'load_failed'; error: WireError }
+  | { type: 'result'; id: number; answer: WorkerAnswer }
+  | { type: 'failed'; id: number; error: WireError }
+  | { type: 'batch'; stage: 'encode' | 'decode'; size: number };
+
+export const now = (): number => performance.timeOrigin + performance.now();
+
+export function toWireError(error: unknown): WireError {
+  const e = error as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e?.code === 'string' ? e.code : 'INTERNAL',
+    message: typeof e?.message === 'string' ? e.message : String(error),
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * The risk of an answer: P(wrong) from the version's calibrator (src/eval/calibrate.ts, fitted on the
+ * validation split and shipped as calibrator.json) over the answer's confidences, its task, the
+ * question's unknown-word rate and the image's OOD score.
+ *
+ * Fallback without calibrator.json: an answer is taken to be right only when the model is sure of
+ * it, the image is in distribution and the question's words are known, treated as independent:
+ *   risk = 1 − answer_prob · (1 − ood) · (1 − unknown_word_rate).
+ * Uncalibrated (a raw model is usually over-confident), but monotone in every feature, so ranking
+ * hard examples still works.
+ */
+import type { TaskType } from '../data/types.ts';
+import { RiskCalibrator } from '../eval/index.ts';
+
+export interface RiskInputs {
+  answer_prob: number;
+  min_prob: number;
+  mean_logprob: number;
+  task: TaskType;
+  unknown_word_rate: number;
+  ood_score: number;
+}
+
+export type RiskModel = (f: RiskInputs) => number;
+
+export const fallbackRisk: RiskModel = (f) =>
+  1 - f.answer_prob * (1 - f.ood_score) * (1 - f.unknown_word_rate);
+
+/** The version's calibrator, or the fallback when it ships none (an invalid one is an error). */
+export function riskModel(calibratorJson: unknown): RiskModel {
+  if (calibratorJson === undefined) return fallbackRisk;
+  const calibrator = RiskCalibrator.fromJSON(calibratorJson);
+  return (f) => calibrator.predictRisk(f);
+}
+
+export const clampUnit = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 1);

@@ -1,0 +1,45 @@
+/**
+ * One model version inside a worker: its three ORT sessions (loaded by path; their weights are ONNX
+ * external data in weights.safetensors), tokenizer, risk model and OOD reference. Only worker threads
+ * create a runtime: session.run() blocks the thread it runs on.
+ */
+import type { Tokenizer } from '../data/tokenizer/index.ts';
+import { OrtSession } from '../model/ort/session.ts';
+import type { VlmConfig } from '../model/vlm/config.ts';
+import { type LogitsProcessor, type ServingSessions, suppressTokens } from '../model/vlm/generate.ts';
+import { loadVersion } from '../model/vlm/version.ts';
+import { type OodReference, parseOodReference } from './ood.ts';
+import type { WorkerInit } from './protocol.ts';
+import { type RiskModel, riskModel } from './risk.ts';
+
+export interface ModelRuntime {
+  config: VlmConfig;
+  tokenizer: Tokenizer;
+  sessions: ServingSessions;
+  risk: RiskModel;
+  ood?: OodReference;
+  /** Framing tokens the model must never generate. */
+  processors: LogitsProcessor[];
+}
+
+export async function loadRuntime(init: WorkerInit): Promise<ModelRuntime> {
+  const version = await loadVersion(init.versionDir);
+  const options = {
+    executionProviders: init.executionProvider === 'cuda' ? (['cuda', 'cpu'] as const) : (['cpu'] as const),
+    intraOpThreads: init.intraOpThreads,
+  };
+  const [encoder, prefill, step] = await Promise.all([
+    OrtSession.create(version.graphs.encoder, options),
+    OrtSession.create(version.graphs.prefill, options),
+    OrtSession.create(version.graphs.step, options),
+  ]);
+  const t = version.tokenizer;
+  return {
+    config: version.config,
+    tokenizer: t,
+    sessions: { encoder, prefill, step },
+    risk: riskModel(version.calibrator),
+    ood: version.ood === undefined ? undefined : parseOodReference(version.ood, version.config.embeddingDim),
+    processors: [suppressTokens([t.padId, t.bosId, t.sepId, t.imageId])],
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * Iteration-level batching inside one worker. Requests wait in `pending`; between two decode steps
+ * the waiting ones (up to maxBatch live rows) are encoded together, prefilled together and merged
+ * into the running batch, so a new request never waits for a long report to finish. Each iteration:
+ *
+ *   1. yield to the event loop (new requests and cancels arrive as messages)
+ *   2. drop cancelled rows (their cache rows are gathered away) and cancelled pending requests
+ *   3. admit pending requests: encode → prefill → merge
+ *   4. choose one token per row (greedy); finish rows at <eos> or their token budget
+ *   5. one decode step for the rows still running
+ */
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
+import {
+  chooseTokens,
+  type DecodeBatch,
+  type DecodeRow,
+  encodeImages,
+  type GeneratedToken,
+  keepRows,
+  prefill,
+  step,
+} from '../model/vlm/generate.ts';
+import { mergeBatches } from './merge.ts';
+import { oodScore } from './ood.ts';
+import type { PreparedRequest } from './prepare.ts';
+import { taskTypeOf } from './prompt.ts';
+import { now, type WorkerAnswer, type WorkerRequest } from './protocol.ts';
+import { clampUnit } from './risk.ts';
+import type { ModelRuntime } from './runtime.ts';
+import { scoreAnswer } from './spans.ts';
+
+interface Job {
+  id: number;
+  request: WorkerRequest;
+  prepared: PreparedRequest;
+  preprocessMs: number;
+  encodeMs: number;
+  generateStart: number;
+  firstTokenAt: number;
+  embedding: Float32Array;
+  oodScore: number;
+  maxTokens: number;
+}
+
+export interface SchedulerEvents {
+  done(id: number, answer: WorkerAnswer): void;
+  failed(id: number, error: unknown): void;
+  batch(stage: 'encode' | 'decode', size: number): void;
+}
+
+export class Scheduler {
+  private readonly pending: Job[] = [];
+  private readonly jobs = new Map<number, Job>();
+  private readonly cancelled = new Set<number>();
+  private active: DecodeBatch | null = null;
+  private running = false;
+
+  constructor(
+    private readonly rt: ModelRuntime,
+    private readonly maxBatch: number,
+    private readonly defaultMaxTokens: number,
+    private readonly events: SchedulerEvents,
+  ) {}
+
+  submit(id: number, request: WorkerRequest, prepared: PreparedRequest, preprocessMs: number): void {
+    const { maxSeqLen } = this.rt.config;
+    const p = prepared.promptIds.length;
+    // Generating n tokens feeds n − 1 back at positions p … p + n − 2, which must stay < maxSeqLen.
+    const maxTokens = Math.max(1, Math.min(request.maxTokens ?? this.defaultMaxTokens, maxSeqLen - p + 1));
+    const job: Job = {
+      id,
+      request,
+      prepared,
+      preprocessMs,
+      encodeMs: 0,
+      generateStart: 0,
+      firstTokenAt: 0,
+      embedding: new Float32Array(0),
+      oodScore: 0,
+      maxTokens,
+    };
+    this.jobs.set(id, job);
+    this.pending.push(job);
+    if (!this.running) void this.run();
+  }
+
+  cancel(id: number): void {
+    if (this.jobs.has(id)) this.cancelled.add(id);
+  }
+
+  /** Live rows plus waiting requests. */
+  get load(): number {
+    return this.jobs.size;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.pending.length > 0 || this.active) {
+        await yieldToEvents();
+        try {
+          this.dropCancelled();
+          await this.admit();
+          if (this.active) await this.iterate(this.active);
+        } catch (error) {
+          this.failAll(error);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private dropCancelled(): void {
+    if (this.cancelled.size === 0) return;
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      if (this.cancelled.has(this.pending[i].id)) this.pending.splice(i, 1);
+    }
+    if (this.active) {
+      const keep = this.active.rows.flatMap((row, r) => (this.cancelled.has(row.request) ? [] : [r]));
+      this.active = keep.length > 0 ? keepRows(this.active, keep) : null;
+    }
+    for (const id of this.cancelled) this.jobs.delete(id);
+    this.cancelled.clear();
+  }
+
+  private async admit(): Promise<void> {
+    const room = this.maxBatch - (this.active?.rows.length ?? 0);
+    if (this.pending.length === 0 || room <= 0) return;
+    const joining = this.pending.splice(0, room);
+    const started = now();
+    const encoded = await encodeImages(
+      this.rt.sessions.encoder,
+      this.rt.config,
+      joining.map((j) => j.prepared.input),
+    );
+    const encodeMs = now() - started;
+    this.events.batch('encode', joining.length);
+    const rows: DecodeRow[] = joining.map((job, i) => {
+      job.encodeMs = encodeMs;
+      job.generateStart = now();
+      job.embedding = encoded.embeddings[i];
+      job.oodScore = oodScore(this.rt.ood, job.embedding, job.prepared.input);
+      return {
+        request: job.id,
+        promptLength: job.prepared.promptIds.length,
+        maxTokens: job.maxTokens,
+        ids: [],
+        tokens: [],
+      };
+    });
+    const fresh = await prefill(
+      this.rt.sessions,
+      this.rt.config,
+      encoded.imageTokens,
+      rows,
+      joining.map((j) => j.prepared.promptIds),
+    );
+    this.active = this.active ? mergeBatches(this.active, fresh) : fresh;
+  }
+
+  private async iterate(batch: DecodeBatch): Promise<void> {
+    this.events.batch('decode', batch.rows.length);
+    const topLogprobs = Math.max(
+      0,
+      ...batch.rows.map((r) => this.jobs.get(r.request)?.request.topLogprobs ?? 0),
+    );
+    const chosen = chooseTokens(batch, this.rt.processors, topLogprobs);
+    const keep: number[] = [];
+    const at = now();
+    batch.rows.forEach((row, r) => {
+      row.ids.push(chosen[r].id);
+      row.tokens.push(chosen[r]);
+      const job = this.jobs.get(row.request);
+      if (job && row.ids.length === 1) job.firstTokenAt = at;
+      const stop = chosen[r].id === this.rt.tokenizer.eosId || row.ids.length >= row.maxTokens;
+      if (!stop) keep.push(r);
+      else if (job) this.finish(job, row.tokens);
+    });
+    this.active =
+      keep.length > 0 ? await step(this.rt.sessions, this.rt.config, keepRows(batch, keep)) : null;
+  }
+
+  private finish(job: Job, tokens: GeneratedToken[]): void {
+    this.jobs.delete(job.id);
+    try {
+      const { request, prepared } = job;
+      const scored = scoreAnswer(
+        this.rt.tokenizer,
+        tokens,
+        request.task,
+        request.options,
+        request.topLogprobs,
+      );
+      const taskType = taskTypeOf(request.task, request.options, scored.shortAnswer);
+      const risk = clampUnit(
+        this.rt.risk({
+          ...scored.confidence,
+          task: taskType,
+          unknown_word_rate: prepared.unknownWordRate,
+          ood_score: job.oodScore,
+        }),
+      );
+      this.events.done(job.id, {
+        answer: scored.answer,
+        answerSpan: scored.answerSpan,
+        tokens: scored.tokens,
+        confidence: scored.confidence,
+        risk,
+        taskType,
+        prompt: prepared.prompt,
+        unknownWordRate: prepared.unknownWordRate,
+        oodScore: job.oodScore,
+        embedding: job.embedding,
+        imageSha256: prepared.imageSha256,
+        ...(prepared.imagePng ? { imagePng: prepared.imagePng } : {}),
+        timings: { preprocess: job.preprocessMs, encode: job.encodeMs, generate: now() - job.generateStart },
+        firstTokenAt: job.firstTokenAt,
+      });
+    } catch (error) {
+      this.events.failed(job.id, error);
+    }
+  }
+
+  /** A failed ORT call poisons the whole batch: every request in it fails, the worker carries on. */
+  private failAll(error: unknown): void {
+    this.active = null;
+    this.pending.length = 0;
+    for (const id of this.jobs.keys()) this.events.failed(id, error);
+    this.jobs.clear();
+    this.cancelled.clear();
+  }
+}

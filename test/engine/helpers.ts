@@ -1,0 +1,69 @@
+/** Engine test fixtures: a random-init TEST_TINY version published into a temp registry, test images. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodePng16 } from '../../src/data/image/index.ts';
+import { TEMPLATES } from '../../src/data/instructions/templates.ts';
+import { Rng } from '../../src/data/random.ts';
+import { Tokenizer } from '../../src/data/tokenizer/index.ts';
+import { initWeights, TEST_TINY, type VlmConfig, writeVersion } from '../../src/model/vlm/index.ts';
+import { Registry } from '../../src/registry/index.ts';
+
+export const MODEL_NAME = 'chexpo-tiny';
+export const CR_FIXTURE = '/work/shared/fixtures/real/CR-MONO1-10-chest.dcm';
+
+const CORPUS = [
+  ...Object.values(TEMPLATES).flatMap((ts) => ts.map((t) => t.text)),
+  'yes no left right mild moderate severe pleural effusion pneumothorax cardiomegaly nodule',
+  'there is a small right pleural effusion. the heart size is normal. no pneumothorax.',
+];
+
+export interface TempRegistry {
+  root: string;
+  registry: Registry;
+  /** Writes a random-init version (seed picks the weights), publishes it; `current` also moves CURRENT. */
+  publish(seed: number, options?: { current?: boolean; config?: Partial<VlmConfig> }): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export async function tempRegistry(): Promise<TempRegistry> {
+  const root = await mkdtemp(join(tmpdir(), 'chexpo-engine-'));
+  const registry = await Registry.open(join(root, 'models'), MODEL_NAME);
+  const tokenizer = Tokenizer.build(CORPUS);
+  let n = 0;
+  return {
+    root,
+    registry,
+    async publish(seed, options = {}) {
+      const config: VlmConfig = {
+        ...TEST_TINY,
+        maxSeqLen: 32,
+        ...options.config,
+        vocabSize: tokenizer.vocabSize,
+      };
+      const staging = join(root, `staging-${n++}`);
+      await writeVersion(staging, {
+        config,
+        weights: initWeights(config, seed),
+        tokenizer,
+        modelCard: '# test\n',
+      });
+      const manifest = await registry.publish(staging, { config: { seed } }, { mode: 'move' });
+      if (options.current ?? true)
+        await registry.setCurrent(manifest.version, { reason: 'test', actor: 'test' });
+      return manifest.version;
+    },
+    async cleanup() {
+      registry.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A 64×64 16-bit grey PNG with a seeded texture. */
+export function testPng(seed: number, size = 64): Uint8Array {
+  const rng = new Rng(seed);
+  const data = new Uint16Array(size * size);
+  for (let i = 0; i < data.length; i++) data[i] = Math.floor(rng.next() * 65535);
+  return encodePng16({ width: size, height: size, bitsStored: 16, data });
+}
