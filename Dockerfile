@@ -1,0 +1,27 @@
+# chexpo serving image (CPU). It cannot be built on the development machines (no Docker engine there);
+# the GPU variant and the full checks are issue 6's. Build: docker build -t chexpo .
+# Runs `chexpo serve` (what `npm start` runs) with the bundled model; configuration by environment only.
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+# Production dependencies only; .npmrc keeps onnxruntime-node from downloading CUDA libraries.
+RUN npm ci --omit=dev
+
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production CHEXPO_HOST=0.0.0.0 CHEXPO_PORT=8080
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json .npmrc ./
+COPY bin ./bin
+COPY src ./src
+COPY schemas ./schemas
+COPY models ./models
+RUN mkdir -p /app/var && chown -R node:node /app/var
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s \
+  CMD node -e "fetch('http://127.0.0.1:8080/v2/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "bin/chexpo.js", "serve"]
