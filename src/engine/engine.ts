@@ -5,7 +5,9 @@
  * new requests to them, drain the old workers' in-flight requests, terminate the old threads. A
  * version that fails verification, loading or warm-up is never served: the current one stays.
  */
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from '../registry/index.ts';
 import type { Metrics } from '../server/metrics.ts';
 import type { ModelInfo, ModelStatus } from '../server/services.ts';
@@ -60,6 +62,7 @@ export class Engine {
   private swapChain: Promise<unknown> = Promise.resolve();
   private unwatch: (() => void) | null = null;
   private readonly size: { workers: number; threads: number };
+  private servedEmbeddingDim: number | undefined;
 
   private constructor(private readonly options: EngineOptions) {
     this.size = sizeWorkers(options.workers);
@@ -84,8 +87,14 @@ export class Engine {
   async start(): Promise<void> {
     this.state = 'loading';
     this.reason = 'loading and warming up the model';
-    this.registry = await Registry.open(this.options.registryRoot, this.options.modelName);
-    const current = await this.registry.current();
+    let current: string | null;
+    try {
+      this.registry = await Registry.open(this.options.registryRoot, this.options.modelName);
+      current = await this.registry.current();
+    } catch (error) {
+      this.setNotReady('failed', `the model registry cannot be read: ${(error as Error).message}`);
+      throw error;
+    }
     if (current) await this.swap(current);
     else this.setNotReady('no_model', `no CURRENT version of ${this.options.modelName} in the registry`);
     if (this.options.watch ?? true) {
@@ -111,6 +120,11 @@ export class Engine {
 
   get model(): ModelInfo | undefined {
     return this.pool ? { name: this.options.modelName, version: this.pool.version } : undefined;
+  }
+
+  /** Width of the served version's image embedding (the store's vector width), once one is loaded. */
+  get embeddingDim(): number | undefined {
+    return this.servedEmbeddingDim;
   }
 
   /** The serving pool (tests kill its workers). */
@@ -182,8 +196,12 @@ export class Engine {
         );
       }
       stage.current = 'load';
+      const dir = registry.versionDir(version);
+      const { embeddingDim } = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as {
+        embeddingDim: number;
+      };
       const init: WorkerInit = {
-        versionDir: registry.versionDir(version),
+        versionDir: dir,
         executionProvider: this.options.executionProvider,
         intraOpThreads: this.size.threads,
         maxBatch: this.options.maxBatch ?? 16,
@@ -209,6 +227,7 @@ export class Engine {
       }
       const old = this.pool;
       this.pool = fresh;
+      this.servedEmbeddingDim = embeddingDim;
       this.state = 'ready';
       this.reason = 'ready';
       metrics?.workersHealthy.set(fresh.healthy);

@@ -1,0 +1,99 @@
+/**
+ * Hard-example logging off the request path: rows go through the store's bounded, batched,
+ * retrying WriteQueue into a LazyStore (LanceDB opened on first write, reopened after a failure), so
+ * neither a slow nor a missing store ever fails or delays an answer. Failures and drops are counted
+ * in the catalogue metrics and logged without row content.
+ *
+ * LanceDB tables have a fixed vector width, so the store opens only once the embedding width is
+ * known (the first row's, or the served model's for feedback).
+ */
+import { createHash } from 'node:crypto';
+import {
+  type ChexpoStore,
+  LanceStore,
+  LazyStore,
+  metricsObserver,
+  type NewHardExample,
+  validateNewHardExample,
+  WriteQueue,
+} from '../store/index.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface HardExampleLoggerOptions {
+  /** LanceDB directory or object-storage URI (CHEXPO_STORE_URI). */
+  uri: string;
+  /** The served model's embedding width, when known (opens the store for feedback before any write). */
+  embeddingDim?: () => number | undefined;
+  metrics?: Metrics;
+  log?: (event: string, details: Record<string, unknown>) => void;
+  /** Write-queue tuning; defaults from WriteQueue (tests shorten flushIntervalMs). */
+  queue?: { capacity?: number; batchSize?: number; flushIntervalMs?: number; retryInitialMs?: number };
+  /** Opens the store (tests inject failing stores); default LanceStore.open. */
+  open?: (uri: string, embeddingDim: number) => Promise<ChexpoStore>;
+}
+
+/** Request ids are stored hashed (a client's id may carry meaning); feedback finds rows by the same hash. */
+export function hashRequestId(requestId: string): string {
+  return createHash('sha256').update(`chexpo-request:${requestId}`).digest('hex');
+}
+
+export class HardExampleLogger {
+  private dim: number | undefined;
+  private readonly store: LazyStore<ChexpoStore>;
+  private readonly queue: WriteQueue<NewHardExample>;
+
+  constructor(private readonly options: HardExampleLoggerOptions) {
+    const open = options.open ?? ((uri, embeddingDim) => LanceStore.open({ uri, embeddingDim }));
+    this.store = new LazyStore(async () => {
+      const dim = this.dim ?? options.embeddingDim?.();
+      if (dim === undefined) throw new Error('the embedding width is not known yet');
+      return open(options.uri, dim);
+    });
+    const table = { table: 'hard_examples' } as const;
+    const metrics = options.metrics;
+    this.queue = new WriteQueue<NewHardExample>({
+      ...options.queue,
+      write: async (rows) => (await this.store.get()).addHardExamples(rows),
+      validate: (row) => validateNewHardExample(row, row.embedding.length),
+      observer: metricsObserver({
+        failedWrites: metrics && { inc: (n) => metrics.storeWriteFailures.inc(table, n) },
+        droppedRows: metrics && { inc: (_labels, n) => metrics.storeWritesDropped.inc(table, n) },
+        log: (event, details) => options.log?.(event, details),
+      }),
+    });
+  }
+
+  /** Queues a row; false when it was dropped (counted). Never throws, never waits. */
+  enqueue(row: NewHardExample): boolean {
+    this.dim ??= row.embedding.length;
+    return this.queue.enqueue(row);
+  }
+
+  /**
+   * Labels the hard example logged for this request. A row may still be queued, so a miss flushes
+   * the queue once and tries again. Returns the rows updated (0: not flagged, or unknown).
+   */
+  async setLabel(requestId: string, label: string): Promise<number> {
+    const hash = hashRequestId(requestId);
+    const store = await this.store.get();
+    const updated = await store.setLabel(hash, label);
+    if (updated > 0 || this.queue.stats().pending === 0) return updated;
+    await this.queue.flush({ timeoutMs: 5000 });
+    return store.setLabel(hash, label);
+  }
+
+  /** The open store, e.g. for tests reading rows back. */
+  openStore(): Promise<ChexpoStore> {
+    return this.store.get();
+  }
+
+  flush(timeoutMs = 5000): Promise<{ pending: number }> {
+    return this.queue.flush({ timeoutMs });
+  }
+
+  /** Flushes (bounded), then closes the store. Idempotent. */
+  async close(timeoutMs = 5000): Promise<void> {
+    await this.queue.close({ timeoutMs });
+    await this.store.close();
+  }
+}
