@@ -1,0 +1,100 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import type { Split } from './data/types.ts';
+import { evaluate, formatEvalTable, toEvalRecord } from './eval/index.ts';
+import { readSplit, runSplit } from './evaluation-run/index.ts';
+
+const HELP = `usage: chexpo eval --model DIR --data DIR [--split test] [--limit N] [--seed S] [--json OUT.json]
+
+Generates an answer for every instruction sample of a split with a model version (greedy, KV cache,
+batched by image), scores them against the exact case labels and prints task scores, safety metrics
+(hallucination, omission, POPE, ECE) and per-finding accuracy with case-bootstrap intervals.
+  --split       train | validation | test (default test)
+  --limit       at most N samples, whole cases in a seeded order (default: all)
+  --seed        subset and bootstrap seed (default 0)
+  --batch       generation requests per batch (default 16)
+  --max-tokens  token budget per answer (default: the model's maxSeqLen)
+  --resamples   bootstrap replicates (default 1000; 0 = no intervals)
+  --threads     threads per ORT op (default: ORT's)
+  --json        also write the evaluation record (chexpo.eval/1) and the predictions to this file`;
+
+const SPLITS: Split[] = ['train', 'validation', 'test'];
+
+function wholeNumber(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`--${name} must be a whole number ≥ ${min}, got '${value}'`);
+  return n;
+}
+
+export async function evalCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      split: { type: 'string', default: 'test' },
+      limit: { type: 'string' },
+      seed: { type: 'string', default: '0' },
+      batch: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      resamples: { type: 'string' },
+      threads: { type: 'string' },
+      json: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (!values.model || !values.data) throw new Error(`--model DIR and --data DIR are required\n\n${HELP}`);
+  const split = values.split as Split;
+  if (!SPLITS.includes(split))
+    throw new Error(`--split must be one of ${SPLITS.join(', ')}, got '${values.split}'`);
+  const seed = wholeNumber('seed', values.seed, 0) ?? 0;
+
+  const bar = values.quiet
+    ? undefined
+    : new cliProgress.SingleBar(
+        { format: 'eval [{bar}] {value}/{total} samples | {eta_formatted} left', etaBuffer: 50 },
+        cliProgress.Presets.shades_classic,
+      );
+  const started = performance.now();
+  bar?.start(1, 0);
+  const predictions = await runSplit(values.model, values.data, split, {
+    limit: wholeNumber('limit', values.limit, 1),
+    seed,
+    batchSize: wholeNumber('batch', values.batch, 1),
+    maxTokens: wholeNumber('max-tokens', values['max-tokens'], 1),
+    threads: wholeNumber('threads', values.threads, 1),
+    onProgress: (done, total) => {
+      bar?.setTotal(total);
+      bar?.update(done);
+    },
+  }).finally(() => bar?.stop());
+  const seconds = (performance.now() - started) / 1000;
+
+  const data = await readSplit(values.data, split);
+  const asked = new Set(predictions.map((p) => p.sample_id));
+  const samples = data.samples.filter((s) => asked.has(s.id));
+  const result = evaluate(samples, predictions, {
+    cases: data.cases,
+    seed,
+    resamples: wholeNumber('resamples', values.resamples, 0),
+  });
+  console.log(formatEvalTable(result));
+  const tooLong = predictions.filter((p) => p.prompt_too_long).length;
+  console.log(
+    `\n${values.model} on ${values.data} (${split}): ${predictions.length} answers in ${seconds.toFixed(1)} s` +
+      (tooLong > 0 ? `; ${tooLong} prompts longer than maxSeqLen answered empty` : ''),
+  );
+  if (values.json) {
+    const record = { ...toEvalRecord(result), model: values.model, data: values.data, split, predictions };
+    await writeFile(values.json, `${JSON.stringify(record, null, 2)}\n`);
+    console.log(`wrote ${values.json}`);
+  }
+}
