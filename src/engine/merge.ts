@@ -50,3 +50,44 @@ export function mergeBatches(a: DecodeBatch, b: DecodeBatch): DecodeBatch {
   logits.set(b.logits, a.logits.length);
   return { rows: [...a.rows, ...b.rows], past, mask, total, logits };
 }
+
+/**
+ * Drops the leading columns no row attends to (left padding left behind by rows that finished), so
+ * the batch's sequence length follows its longest live row instead of growing with every join.
+ */
+export function trimLeft(batch: DecodeBatch): DecodeBatch {
+  const { rows, total } = batch;
+  let cut = total;
+  for (let r = 0; r < rows.length && cut > 0; r++) {
+    const first = batch.mask.subarray(r * total, (r + 1) * total).indexOf(1);
+    cut = Math.min(cut, first < 0 ? total : first);
+  }
+  if (cut === 0 || cut === total) return batch;
+  const kept = total - cut;
+  const mask = new Uint8Array(rows.length * kept);
+  for (let r = 0; r < rows.length; r++)
+    mask.set(batch.mask.subarray(r * total + cut, (r + 1) * total), r * kept);
+  const past: Feeds = {};
+  for (const [name, t] of Object.entries(batch.past)) {
+    const [b, h, , hd] = t.dims;
+    const data = t.data as Float32Array;
+    const out = new Float32Array(b * h * kept * hd);
+    for (let bh = 0; bh < b * h; bh++)
+      out.set(data.subarray((bh * total + cut) * hd, (bh + 1) * total * hd), bh * kept * hd);
+    past[name] = ortTensor('float32', out, [b, h, kept, hd]);
+  }
+  return { ...batch, past, mask, total: kept };
+}
+
+/**
+ * The longest sequence (image tokens + text columns) a batch will reach if every row runs to its
+ * token budget: the serving graphs' causal table holds imageTokens + maxSeqLen positions, so a batch
+ * (with its padding) must stay within that. `total` is the current length with one pending logits row
+ * per row; each later token of a row costs one decode step, i.e. one column.
+ */
+export function finalLength(
+  total: number,
+  rows: readonly { maxTokens: number; ids: readonly number[] }[],
+): number {
+  return total + Math.max(0, ...rows.map((r) => r.maxTokens - r.ids.length - 1));
+}

@@ -20,7 +20,7 @@ import {
   prefill,
   step,
 } from '../model/vlm/generate.ts';
-import { mergeBatches } from './merge.ts';
+import { finalLength, mergeBatches, trimLeft } from './merge.ts';
 import { oodScore } from './ood.ts';
 import type { PreparedRequest } from './prepare.ts';
 import { taskTypeOf } from './prompt.ts';
@@ -118,16 +118,38 @@ export class Scheduler {
     }
     if (this.active) {
       const keep = this.active.rows.flatMap((row, r) => (this.cancelled.has(row.request) ? [] : [r]));
-      this.active = keep.length > 0 ? keepRows(this.active, keep) : null;
+      this.active = keep.length > 0 ? trimLeft(keepRows(this.active, keep)) : null;
     }
     for (const id of this.cancelled) this.jobs.delete(id);
     this.cancelled.clear();
   }
 
+  /**
+   * Takes waiting requests in arrival order while the merged batch still fits the graphs' length
+   * (finalLength ≤ imageTokens + maxSeqLen); the first that does not fit waits, and so do those behind
+   * it (FIFO: the batch drains and it gets in, so nobody starves).
+   */
+  private takeJoining(): Job[] {
+    const { imageTokens, maxSeqLen } = this.rt.config;
+    const live = this.active?.rows ?? [];
+    const joining: Job[] = [];
+    let longestPrompt = 0;
+    for (const job of this.pending) {
+      if (live.length + joining.length >= this.maxBatch) break;
+      const prompt = Math.max(longestPrompt, job.prepared.promptIds.length);
+      const total = Math.max(this.active?.total ?? 0, imageTokens + prompt);
+      const fresh = [...joining, job].map((j) => ({ maxTokens: j.maxTokens, ids: [] }));
+      if (finalLength(total, [...live, ...fresh]) > imageTokens + maxSeqLen) break;
+      joining.push(job);
+      longestPrompt = prompt;
+    }
+    this.pending.splice(0, joining.length);
+    return joining;
+  }
+
   private async admit(): Promise<void> {
-    const room = this.maxBatch - (this.active?.rows.length ?? 0);
-    if (this.pending.length === 0 || room <= 0) return;
-    const joining = this.pending.splice(0, room);
+    const joining = this.takeJoining();
+    if (joining.length === 0) return;
     const started = now();
     const encoded = await encodeImages(
       this.rt.sessions.encoder,

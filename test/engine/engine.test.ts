@@ -20,7 +20,6 @@ const engineOptions = (extra: Partial<Parameters<typeof Engine.create>[0]> = {})
   executionProvider: 'cpu' as const,
   maxQueue: 64,
   watch: false,
-  log: (level: string, message: string, details?: unknown) => console.error(level, message, details),
   ...extra,
 });
 

@@ -1,5 +1,5 @@
 /** Engine test fixtures: a random-init TEST_TINY version published into a temp registry, test images. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePng16 } from '../../src/data/image/index.ts';
@@ -22,7 +22,10 @@ export interface TempRegistry {
   root: string;
   registry: Registry;
   /** Writes a random-init version (seed picks the weights), publishes it; `current` also moves CURRENT. */
-  publish(seed: number, options?: { current?: boolean; config?: Partial<VlmConfig> }): Promise<string>;
+  publish(
+    seed: number,
+    options?: { current?: boolean; config?: Partial<VlmConfig>; brokenGraph?: boolean },
+  ): Promise<string>;
   cleanup(): Promise<void>;
 }
 
@@ -48,6 +51,8 @@ export async function tempRegistry(): Promise<TempRegistry> {
         tokenizer,
         modelCard: '# test\n',
       });
+      // A graph ORT cannot parse, hashed into the manifest: verification passes, loading fails.
+      if (options.brokenGraph) await writeFile(join(staging, 'step.onnx'), 'not an onnx graph');
       const manifest = await registry.publish(staging, { config: { seed } }, { mode: 'move' });
       if (options.current ?? true)
         await registry.setCurrent(manifest.version, { reason: 'test', actor: 'test' });
@@ -66,4 +71,23 @@ export function testPng(seed: number, size = 64): Uint8Array {
   const data = new Uint16Array(size * size);
   for (let i = 0; i < data.length; i++) data[i] = Math.floor(rng.next() * 65535);
   return encodePng16({ width: size, height: size, bitsStored: 16, data });
+}
+
+/** Total observations and those above 1 of a prom-client histogram (e.g. batch sizes). */
+export async function histogramCounts(
+  metric: {
+    get(): Promise<{ values: { value: number; labels: Record<string, unknown>; metricName?: string }[] }>;
+  },
+  labels: Record<string, string> = {},
+): Promise<{ count: number; atMostOne: number; sum: number }> {
+  const { values } = await metric.get();
+  const match = (v: { labels: Record<string, unknown> }) =>
+    Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l);
+  const pick = (suffix: string, le?: string) =>
+    values
+      .filter(
+        (v) => v.metricName?.endsWith(suffix) && match(v) && (le === undefined || String(v.labels.le) === le),
+      )
+      .reduce((s, v) => s + v.value, 0);
+  return { count: pick('_count'), atMostOne: pick('_bucket', '1'), sum: pick('_sum') };
 }

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Engine, type EngineOptions } from '../../src/engine/index.ts';
+import { createMetrics } from '../../src/server/metrics.ts';
+import { MODEL_NAME, type TempRegistry, tempRegistry, testPng } from './helpers.ts';
+
+let reg: TempRegistry;
+before(async () => {
+  reg = await tempRegistry();
+});
+after(() => reg.cleanup());
+
+const options = (extra: Partial<EngineOptions> = {}): EngineOptions => ({
+  registryRoot: reg.registry.root,
+  modelName: MODEL_NAME,
+  workers: 2,
+  executionProvider: 'cpu',
+  maxQueue: 64,
+  pollMs: 25,
+  ...extra,
+});
+
+const ask = (engine: Engine, seed: number) =>
+  engine.answer({
+    image: testPng(seed),
+    task: 'vqa',
+    question: 'Is there a pleural effusion?',
+    topLogprobs: 0,
+  });
+
+async function until(check: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((r) => setTimeout(r, 10));
+}
+
+test('no CURRENT: not ready; the first published version is picked up by the watcher', async () => {
+  const engine = Engine.create(options({ workers: 1 }));
+  await engine.start();
+  try {
+    assert.equal(engine.status().ready, false);
+    assert.match(engine.status().reason ?? '', /no CURRENT/);
+    assert.equal(engine.canAdmit(), false);
+    const v1 = await reg.publish(1);
+    await until(() => engine.status().ready);
+    assert.equal(engine.model?.version, v1);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('a killed worker fails only its in-flight requests with WORKER_FAILED and is replaced', async () => {
+  const metrics = createMetrics({ defaultMetrics: false });
+  const engine = await Engine.start(options({ watch: false, metrics }));
+  try {
+    const pool = engine.servingPool!;
+    // Least-loaded dispatch: requests alternate between the two workers.
+    const pending = [0, 1, 2, 3].map((i) =>
+      ask(engine, i).then(
+        () => 'ok',
+        (error: { code?: string }) => error.code,
+      ),
+    );
+    assert.deepEqual(
+      pool.workers.map((w) => w.load),
+      [2, 2],
+    );
+    await pool.workers[0].crashForTest();
+    assert.deepEqual(await Promise.all(pending), ['WORKER_FAILED', 'ok', 'WORKER_FAILED', 'ok']);
+    await until(() => pool.healthy === 2);
+    assert.equal((await metrics.workerRestarts.get()).values[0].value, 1);
+    assert.ok((await ask(engine, 9)).answer !== undefined);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('a swap under concurrent load drops no request; a corrupt or unloadable version is refused', async () => {
+  const metrics = createMetrics({ defaultMetrics: false });
+  const engine = await Engine.start(options({ metrics }));
+  const before = engine.model!.version;
+  try {
+    let stop = false;
+    const seen: string[] = [];
+    const client = async (c: number) => {
+      for (let i = 0; !stop; i++) seen.push((await ask(engine, c * 100 + i)).model.version);
+    };
+    const clients = [0, 1, 2].map(client);
+    await until(() => seen.length >= 6);
+    const next = await reg.publish(2);
+    await until(() => engine.model?.version === next);
+    const afterSwap = seen.length;
+    await until(() => seen.length >= afterSwap + 6);
+    stop = true;
+    await Promise.all(clients); // any failed request would reject here
+    assert.ok(seen.includes(before) && seen.at(-1) === next);
+
+    const tampered = await reg.publish(3, { current: false });
+    await appendFile(join(reg.registry.versionDir(tampered), 'prefill.onnx'), 'x');
+    assert.equal(await engine.swap(tampered), false);
+    const broken = await reg.publish(4, { current: false, brokenGraph: true });
+    assert.equal(await engine.swap(broken), false);
+    assert.equal(engine.model?.version, next);
+    assert.equal(engine.status().ready, true);
+    const failures = (await metrics.modelLoadFailures.get()).values;
+    assert.deepEqual(failures.map((v) => [v.labels.stage, v.value]).sort(), [
+      ['load', 1],
+      ['verify', 1],
+    ]);
+    assert.equal((await ask(engine, 7)).model.version, next);
+  } finally {
+    await engine.close();
+  }
+});
