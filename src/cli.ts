@@ -20,6 +20,10 @@ const commands: Record<string, Command> = {
     summary: 'train chexpo-tiny: "chexpo train sft --data DIR --out RUN_DIR"',
     run: async (argv) => (await import('./model/train/train-command.ts')).trainCommand(argv),
   },
+  eval: {
+    summary: 'evaluate a model version on a data split (task scores, safety metrics, calibration)',
+    run: async (argv) => (await import('./eval-command.ts')).evalCommand(argv),
+  },
   import: {
     summary: 'turn a CheXpert/MIMIC-CXR-JPG label CSV and its images into a chexpo data set',
     run: async (argv) => (await import('./data/import-command.ts')).importCommand(argv),
