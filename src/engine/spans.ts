@@ -1,52 +1,25 @@
 /**
- * Answer-level confidences from per-token ones. Targets are "<short answer>. <rationale>" (see
- * src/data/instructions/target.ts), so the short answer is the tokens before the first sentence
- * period; a report is scored per sentence (one finding statement each).
- *
- * A span's confidence is the probability of its tokens given what came before, Π p_t (the chance
- * the model would produce exactly that span). `answer_prob` is that of the short answer; for a
- * report it is the lowest sentence probability (the weakest statement bounds the report).
+ * The API view of one generation: its text, token list and answer-level confidences. The spans and
+ * confidences come from src/model/vlm/confidence.ts (the same definitions evaluation and the risk
+ * calibrator are fitted on: answer_prob = Π p over the short answer, or the weakest finding
+ * statement of a report); this file only shapes them for the response and drops `<eos>` from the
+ * token list.
  */
 import type { Tokenizer } from '../data/tokenizer/index.ts';
-import { readChoice, readFindings } from '../eval/index.ts';
+import { answerConfidence } from '../model/vlm/confidence.ts';
 import type { GeneratedToken } from '../model/vlm/generate.ts';
 import type { AnswerSpan, AnswerTask, TokenConfidence } from '../server/services.ts';
 
 export interface ScoredAnswer {
   answer: string;
+  /** The short answer (first span) for vqa, the whole text for a report. */
   shortAnswer: string;
   answerSpan: AnswerSpan[];
   tokens: TokenConfidence[];
   confidence: { min_prob: number; mean_logprob: number; answer_prob: number };
 }
 
-const PERIOD = '.';
-
-/** Token groups [start, end) split after each sentence period that is not inside a number. */
-function sentences(tokens: readonly string[]): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  let start = 0;
-  tokens.forEach((t, i) => {
-    if (t === PERIOD) {
-      out.push([start, i + 1]);
-      start = i + 1;
-    }
-  });
-  if (start < tokens.length) out.push([start, tokens.length]);
-  return out;
-}
-
-const product = (probs: readonly number[]): number => probs.reduce((p, q) => p * q, 1);
-
-/** Character offset in `text` of the words of ids [0, end), by decoding the prefix. */
-function prefixLength(tokenizer: Tokenizer, ids: readonly number[], end: number): number {
-  return tokenizer.decode(ids.slice(0, end)).length;
-}
-
-/**
- * `generated` is every generated token including a final `<eos>`; the answer text, tokens and
- * confidences leave `<eos>` out (its probability still counts when nothing else was generated).
- */
+/** `generated` is every generated token, a final `<eos>` included when the model produced one. */
 export function scoreAnswer(
   tokenizer: Tokenizer,
   generated: readonly GeneratedToken[],
@@ -54,12 +27,10 @@ export function scoreAnswer(
   options: readonly string[] | undefined,
   topLogprobs: number,
 ): ScoredAnswer {
+  const scored = answerConfidence(generated, tokenizer, { task, ...(options?.length ? { options } : {}) });
   const body = generated.at(-1)?.id === tokenizer.eosId ? generated.slice(0, -1) : generated;
-  const ids = body.map((t) => t.id);
-  const names = ids.map((id) => tokenizer.vocab[id]);
-  const answer = tokenizer.decode(ids);
-  const tokens: TokenConfidence[] = body.map((t, i) => ({
-    token: names[i],
+  const tokens: TokenConfidence[] = body.map((t) => ({
+    token: tokenizer.vocab[t.id],
     prob: t.prob,
     logprob: t.logprob,
     entropy: Math.max(0, t.entropy),
@@ -71,48 +42,23 @@ export function scoreAnswer(
         }
       : {}),
   }));
-  const counted = body.length > 0 ? body : generated;
-  const min_prob = counted.length > 0 ? Math.min(...counted.map((t) => t.prob)) : 0;
-  const mean_logprob = counted.length > 0 ? counted.reduce((s, t) => s + t.logprob, 0) / counted.length : -50;
-
-  const groups = sentences(names);
-  const spanOf = ([start, end]: [number, number]) => {
-    const content = names[end - 1] === PERIOD ? end - 1 : end;
-    const text = tokenizer.decode(ids.slice(start, content));
-    const startChar = start === 0 ? 0 : prefixLength(tokenizer, ids, start) + 1;
-    return {
-      text,
-      confidence: product(body.slice(start, content).map((t) => t.prob)),
-      start: Math.min(startChar, answer.length),
-      end: Math.min(startChar + text.length, answer.length),
-    };
-  };
-
-  let answerSpan: AnswerSpan[];
-  if (task === 'report') {
-    answerSpan = groups
-      .map(spanOf)
-      .filter((s) => s.text.length > 0)
-      .map((s) => {
-        const finding = [...readFindings(s.text)][0];
-        return { kind: 'finding' as const, ...s, ...(finding ? { finding } : {}) };
-      });
-  } else {
-    const first = groups.length > 0 ? spanOf(groups[0]) : { text: '', confidence: 0, start: 0, end: 0 };
-    const yesNo = /^(yes|no)$/.test(first.text);
-    const chosen = options && options.length > 0 ? readChoice(first.text, options) : undefined;
-    const kind = yesNo ? 'yes_no' : chosen !== undefined ? 'option' : 'value';
-    answerSpan = [{ kind, ...first }];
-  }
-  const answer_prob =
-    answerSpan.length > 0
-      ? Math.min(...answerSpan.map((s) => s.confidence))
-      : product(counted.map((t) => t.prob));
+  const answerSpan: AnswerSpan[] = scored.spans.map((s) => ({
+    kind: s.kind,
+    text: s.text,
+    confidence: s.confidence,
+    start: s.start,
+    end: s.end,
+    ...(s.finding ? { finding: s.finding } : {}),
+  }));
   return {
-    answer,
-    shortAnswer: task === 'report' ? answer : (answerSpan[0]?.text ?? ''),
+    answer: scored.text,
+    shortAnswer: task === 'report' ? scored.text : (answerSpan[0]?.text ?? ''),
     answerSpan,
     tokens,
-    confidence: { min_prob, mean_logprob: Math.min(0, mean_logprob), answer_prob },
+    confidence: {
+      min_prob: scored.min_prob,
+      mean_logprob: Math.min(0, scored.mean_logprob),
+      answer_prob: scored.answer_prob,
+    },
   };
 }

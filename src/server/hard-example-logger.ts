@@ -42,7 +42,7 @@ export class HardExampleLogger {
   private readonly store: LazyStore<ChexpoStore>;
   private readonly queue: WriteQueue<NewHardExample>;
 
-  constructor(private readonly options: HardExampleLoggerOptions) {
+  constructor(options: HardExampleLoggerOptions) {
     const open = options.open ?? ((uri, embeddingDim) => LanceStore.open({ uri, embeddingDim }));
     this.store = new LazyStore(async () => {
       const dim = this.dim ?? options.embeddingDim?.();
