@@ -4,11 +4,12 @@
  * create a runtime: session.run() blocks the thread it runs on.
  */
 import type { Tokenizer } from '../data/tokenizer/index.ts';
+import { OodReference as KnnOodReference } from '../evaluation-run/ood.ts';
 import { OrtSession } from '../model/ort/session.ts';
 import type { VlmConfig } from '../model/vlm/config.ts';
 import { type LogitsProcessor, type ServingSessions, suppressTokens } from '../model/vlm/generate.ts';
 import { loadVersion } from '../model/vlm/version.ts';
-import { type OodReference, parseOodReference } from './ood.ts';
+import { intensityStats, oodScore, parseOodReference } from './ood.ts';
 import type { WorkerInit } from './protocol.ts';
 import { type RiskModel, riskModel } from './risk.ts';
 
@@ -17,7 +18,8 @@ export interface ModelRuntime {
   tokenizer: Tokenizer;
   sessions: ServingSessions;
   risk: RiskModel;
-  ood?: OodReference;
+  /** OOD score in [0, 1] of an image from its embedding and model input (0 without ood.json). */
+  ood: (embedding: Float32Array, input: Float32Array) => number;
   /** Framing tokens the model must never generate. */
   processors: LogitsProcessor[];
 }
@@ -39,7 +41,21 @@ export async function loadRuntime(init: WorkerInit): Promise<ModelRuntime> {
     tokenizer: t,
     sessions: { encoder, prefill, step },
     risk: riskModel(version.calibrator),
-    ood: version.ood === undefined ? undefined : parseOodReference(version.ood, version.config.embeddingDim),
+    ood: oodScorer(version.ood, version.config.embeddingDim),
     processors: [suppressTokens([t.padId, t.bosId, t.sepId, t.imageId])],
   };
+}
+
+/**
+ * The k-NN reference written by `chexpo eval` (src/evaluation-run/ood.ts) when ood.json has one;
+ * else the centroid reference of ./ood.ts; none → 0.
+ */
+export function oodScorer(json: unknown, embeddingDim: number): ModelRuntime['ood'] {
+  if (json === undefined) return () => 0;
+  if ((json as { knn?: unknown }).knn !== undefined) {
+    const knn = KnnOodReference.fromJSON(json);
+    return (embedding, input) => knn.score(embedding, intensityStats(input));
+  }
+  const centroid = parseOodReference(json, embeddingDim);
+  return (embedding, input) => oodScore(centroid, embedding, input);
 }

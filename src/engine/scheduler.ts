@@ -21,7 +21,6 @@ import {
   step,
 } from '../model/vlm/generate.ts';
 import { finalLength, mergeBatches, trimLeft } from './merge.ts';
-import { oodScore } from './ood.ts';
 import type { PreparedRequest } from './prepare.ts';
 import { taskTypeOf } from './prompt.ts';
 import { now, type WorkerAnswer, type WorkerRequest } from './protocol.ts';
@@ -162,7 +161,7 @@ export class Scheduler {
       job.encodeMs = encodeMs;
       job.generateStart = now();
       job.embedding = encoded.embeddings[i];
-      job.oodScore = oodScore(this.rt.ood, job.embedding, job.prepared.input);
+      job.oodScore = this.rt.ood(job.embedding, job.prepared.input);
       return {
         request: job.id,
         promptLength: job.prepared.promptIds.length,
