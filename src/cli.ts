@@ -24,6 +24,10 @@ const commands: Record<string, Command> = {
     summary: 'evaluate a model version on a data split (task scores, safety metrics, calibration)',
     run: async (argv) => (await import('./eval-command.ts')).evalCommand(argv),
   },
+  release: {
+    summary: 'calibrate, evaluate and publish a trained version into a registry',
+    run: async (argv) => (await import('./model/release-command.ts')).releaseCommand(argv),
+  },
   import: {
     summary: 'turn a CheXpert/MIMIC-CXR-JPG label CSV and its images into a chexpo data set',
     run: async (argv) => (await import('./data/import-command.ts')).importCommand(argv),

@@ -16,11 +16,13 @@ export const MANIFEST_FILE = 'manifest.json';
 /** The files of a chexpo-tiny version; pass as `requiredFiles` to make publish and verify insist on them. */
 export const CHEXPO_VERSION_FILES = [
   'encoder.onnx',
-  'decoder.onnx',
+  'prefill.onnx',
+  'step.onnx',
   'weights.safetensors',
   'tokenizer.json',
   'config.json',
   'calibrator.json',
+  'ood.json',
   'model-card.md',
 ] as const;
 

@@ -14,7 +14,9 @@ export async function makeStaging(root: string, label: string, files?: Record<st
   const dir = join(root, `staging-${label}`);
   const content = files ?? {
     'encoder.onnx': `encoder graph ${label}`,
-    'decoder.onnx': `decoder graph ${label}`,
+    'prefill.onnx': `prefill graph ${label}`,
+    'step.onnx': `step graph ${label}`,
+    'ood.json': '{}',
     'weights.safetensors': Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7 + label.length) % 256)),
     'tokenizer.json': '{"vocab":["a","b"]}',
     'config.json': '{"d_model":32}',

@@ -128,9 +128,9 @@ test('a missing file, a truncated file, or a broken manifest are refused', async
   await registry.setCurrent(a.version, who);
 
   await registry.publish(await makeStaging(root, 'b'), fields({ version: 'v0002' }));
-  await rm(registry.filePath('v0002', 'decoder.onnx'));
+  await rm(registry.filePath('v0002', 'prefill.onnx'));
   assert.deepEqual((await registry.verify('v0002')).problems, [
-    { kind: 'file_missing', path: 'decoder.onnx' },
+    { kind: 'file_missing', path: 'prefill.onnx' },
   ]);
   await assert.rejects(registry.setCurrent('v0002', who), hasCode('REGISTRY_VERIFY_FAILED'));
 
@@ -175,7 +175,7 @@ test('staging is checked before anything is written; move mode renames it into p
   const { root, cleanup } = await tempRoot();
   t.after(cleanup);
   const registry = await Registry.open(root, 'm', { requiredFiles: ['encoder.onnx'] });
-  const noEncoder = await makeStaging(root, 'x', { 'decoder.onnx': 'd' });
+  const noEncoder = await makeStaging(root, 'x', { 'prefill.onnx': 'd' });
   await assert.rejects(registry.publish(noEncoder, fields()), hasCode('REGISTRY_STAGING_INVALID'));
   const withManifest = await makeStaging(root, 'y', { 'encoder.onnx': 'e', 'manifest.json': '{}' });
   await assert.rejects(registry.publish(withManifest, fields()), hasCode('REGISTRY_STAGING_INVALID'));

@@ -124,7 +124,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   await scorer.release();
 
   const minutes = (performance.now() - started) / 60000;
+  const command = `chexpo train sft ${rest.join(' ')}`;
   const metrics = {
+    command,
     parameters: countParameters(config),
     trainSamples: train.examples.length,
     steps: steps.map((s) => ({
@@ -150,7 +152,6 @@ export async function trainCommand(argv: string[]): Promise<void> {
       { points: epochLog.map((e) => [e.step, e.valNll]), color: [214, 39, 40] },
     ]),
   );
-  const command = `chexpo train sft ${rest.join(' ')}`;
   await writeVersion(join(values.out, 'version'), {
     config,
     weights,

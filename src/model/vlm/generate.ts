@@ -372,6 +372,10 @@ export class Generator {
       if (maxTokens > 0) rows.push({ request: i, promptLength: p, maxTokens, ids: [], tokens: [] });
     });
     if (rows.length === 0) return results;
+    // Rows share one left-padded cache whose length the causal-mask table bounds (imageTokens + maxSeqLen),
+    // so the longest prompt in the batch caps every row's budget too.
+    const longest = Math.max(...rows.map((r) => r.promptLength));
+    for (const row of rows) row.maxTokens = Math.min(row.maxTokens, this.config.maxSeqLen - longest + 1);
     let batch = await prefill(
       this.sessions,
       this.config,

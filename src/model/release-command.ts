@@ -1,0 +1,93 @@
+/**
+ * `chexpo release`: turns a trained staging version into a published one, in order:
+ * (1) fit the risk calibrator and the OOD reference on the validation split, (2) evaluate on the held-out
+ * test split, (3) publish into the registry with data, training and eval provenance, (4) optionally make
+ * it CURRENT. One command, so the bundled release is reproducible from its manifest.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { evaluate, formatEvalTable, toEvalRecord } from '../eval/index.ts';
+import { fitCalibration, readSplit, runSplit } from '../evaluation-run/index.ts';
+import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
+
+const HELP = `usage: chexpo release --model RUN/version --data DIR --registry ROOT --name NAME [--version ID] [--set-current]
+  [--eval-limit N] [--seed S] [--threads K]
+
+Fits calibrator.json and ood.json on the validation split, evaluates on the test split (bootstrap
+intervals, seed S), writes RUN/eval.json and publishes the version into ROOT/NAME with its manifest.`;
+
+export async function releaseCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      registry: { type: 'string' },
+      name: { type: 'string', default: 'chexpo-tiny' },
+      version: { type: 'string' },
+      'set-current': { type: 'boolean', default: false },
+      'eval-limit': { type: 'string' },
+      seed: { type: 'string', default: '0' },
+      threads: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return console.log(HELP);
+  if (!values.model || !values.data || !values.registry)
+    throw new Error(`--model, --data and --registry are required\n\n${HELP}`);
+  const seed = Number(values.seed);
+  const threads = values.threads ? Number(values.threads) : undefined;
+
+  console.log('fitting the risk calibrator and OOD reference on the validation split…');
+  const calibration = await fitCalibration(values.model, values.data, { seed, threads });
+  console.log(`calibration (in-sample): ${JSON.stringify(calibration.quality)}`);
+
+  console.log('evaluating on the test split…');
+  const limit = values['eval-limit'] ? Number(values['eval-limit']) : undefined;
+  const predictions = await runSplit(values.model, values.data, 'test', { seed, threads, limit });
+  const test = await readSplit(values.data, 'test');
+  const asked = new Set(predictions.map((p) => p.sample_id));
+  const result = evaluate(
+    test.samples.filter((s) => asked.has(s.id)),
+    predictions,
+    { cases: test.cases, seed },
+  );
+  console.log(formatEvalTable(result));
+  const evalRecord = { ...toEvalRecord(result), split: 'test', seed, samples: predictions.length };
+  const runDir = dirname(values.model);
+  await writeFile(join(runDir, 'eval.json'), `${JSON.stringify({ ...evalRecord, predictions }, null, 2)}\n`);
+
+  const config = JSON.parse(await readFile(join(values.model, 'config.json'), 'utf8'));
+  const dataManifest = JSON.parse(await readFile(join(values.data, 'manifest.json'), 'utf8'));
+  const metrics = JSON.parse(await readFile(join(runDir, 'metrics.json'), 'utf8').catch(() => '{}'));
+  const registry = await Registry.open(values.registry, values.name, { requiredFiles: CHEXPO_VERSION_FILES });
+  try {
+    const manifest = await registry.publish(values.model, {
+      version: values.version,
+      config,
+      data: {
+        seed: Number(dataManifest.seed ?? 0),
+        split: 'train',
+        generator: `${dataManifest.generator ?? 'unknown'} (${dataManifest.cases ?? '?'} cases, ${dataManifest.size ?? '?'} px)`,
+      },
+      training: {
+        command: metrics.command ?? 'chexpo train sft',
+        run_id: null,
+        metrics: {
+          steps: metrics.steps?.length ?? 0,
+          minutes: metrics.minutes ?? 0,
+          final_val_nll: metrics.epochs?.at(-1)?.valNll ?? Number.NaN,
+        },
+      },
+      eval: evalRecord,
+    });
+    console.log(`published ${values.name} ${manifest.version} (${manifest.files.length} files)`);
+    if (values['set-current']) {
+      await registry.setCurrent(manifest.version, { reason: 'release', actor: 'chexpo release' });
+      console.log(`CURRENT → ${manifest.version}`);
+    }
+  } finally {
+    registry.close();
+  }
+}
