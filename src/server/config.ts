@@ -24,7 +24,11 @@ export interface ServerConfig {
     keys: ApiKey[];
   };
   model: { dir: string; name: string; executionProvider: ExecutionProvider; workers: number };
-  store: { uri: string };
+  store: {
+    uri: string;
+    /** Keep the de-identified PNG (decoded pixels, never the original file) with each hard example. */
+    images: boolean;
+  };
   riskThreshold: number;
   limits: {
     maxQueue: number;
@@ -138,7 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         executionProvider: v.CHEXPO_EXECUTION_PROVIDER,
         workers: v.CHEXPO_WORKERS,
       },
-      store: { uri: v.CHEXPO_STORE_URI },
+      store: { uri: v.CHEXPO_STORE_URI, images: v.CHEXPO_STORE_IMAGES },
       riskThreshold: v.CHEXPO_RISK_THRESHOLD,
       limits: {
         maxQueue: v.CHEXPO_MAX_QUEUE,

@@ -48,6 +48,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     workers: config.model.workers,
     executionProvider: config.model.executionProvider,
     maxQueue: config.limits.maxQueue,
+    keepImagePng: config.store.images,
     metrics,
     log: (level, message, details) => log(level, message, details),
   });
@@ -61,7 +62,12 @@ export async function serveCommand(argv: string[]): Promise<void> {
     config,
     metrics,
     logger: { level: config.logLevel },
-    answerService: new EngineAnswerService({ engine, logger, riskThreshold: config.riskThreshold }),
+    answerService: new EngineAnswerService({
+      engine,
+      logger,
+      riskThreshold: config.riskThreshold,
+      storeImages: config.store.images,
+    }),
     feedbackService: new StoreFeedbackService(logger),
     modelStatus: () => engine.status(),
   });
