@@ -1,0 +1,475 @@
+/**
+ * bench:serve — the serving path measured side by side in one run, on the registry's CURRENT version:
+ *   (a) single-request latency, bare engine (engine.answer in-process) vs HTTP (a listening server on
+ *       127.0.0.1, JSON body): overhead ratio, target ≤ 1.2×;
+ *   (b) throughput and p50/p99 over HTTP (autocannon, fixed request counts) at concurrency 1, 8, 32,
+ *       iteration-level batching on (maxBatch 16) vs off (maxBatch 1): ratio at 32, target ≥ 3×;
+ *   (c) report generation with the KV cache vs recomputing the whole sequence with the prefill graph
+ *       for every token (same greedy tokens, checked): ratio, target ≥ 3×.
+ * Requests: phantom images (256² renders, 16-bit PNG) with a mix of closed, choice and report tasks.
+ * Usage: npm run bench:serve [-- --registry models --name chexpo-tiny --rounds 4 --scale 1]
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { encodePng16, grayToDecoded, toModelInput } from '../src/data/image/index.ts';
+import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
+import { buildPrompt, Engine, sizeWorkers } from '../src/engine/index.ts';
+import { loadRuntime, type ModelRuntime } from '../src/engine/runtime.ts';
+import {
+  chooseTokens,
+  type DecodeRow,
+  encodeImages,
+  Generator,
+  prefill,
+  stopAtEos,
+  stopAtMaxTokens,
+} from '../src/model/vlm/generate.ts';
+import { promptIds } from '../src/model/vlm/tokens.ts';
+import { BUNDLED_MODELS_ROOT, Registry } from '../src/registry/index.ts';
+import { EngineAnswerService } from '../src/server/answer-service.ts';
+import { buildApp } from '../src/server/app.ts';
+import { loadConfig } from '../src/server/config.ts';
+import { createMetrics } from '../src/server/metrics.ts';
+import type { AnswerTask } from '../src/server/services.ts';
+
+const { values } = parseArgs({
+  options: {
+    registry: { type: 'string', default: BUNDLED_MODELS_ROOT },
+    name: { type: 'string', default: 'chexpo-tiny' },
+    rounds: { type: 'string', default: '4' },
+    /** Multiplies every request count (0.5 for a quick look, 2 for tighter figures). */
+    scale: { type: 'string', default: '1' },
+    'report-tokens': { type: 'string', default: '128' },
+  },
+});
+const registryRoot = resolve(values.registry);
+const modelName = values.name;
+const rounds = Number(values.rounds);
+const scale = Number(values.scale);
+const reportTokens = Number(values['report-tokens']);
+const CONCURRENCY = [1, 8, 32] as const;
+/** Requests per autocannon run, by concurrency (enough that every connection sends several). */
+const AMOUNT: Record<number, number> = { 1: 18, 8: 48, 32: 128 };
+
+interface BenchRequest {
+  image: Uint8Array;
+  task: AnswerTask;
+  question?: string;
+  options?: string[];
+}
+
+// ---- inputs -------------------------------------------------------------------------------------
+
+/** Four phantoms, each asked a closed question, a choice question and for a report. */
+function requestMix(): BenchRequest[] {
+  const closed = ['a pleural effusion', 'a pneumothorax', 'cardiomegaly', 'a nodule'];
+  return [101, 202, 303, 404].flatMap((seed, i): BenchRequest[] => {
+    const image = encodePng16(renderCase(sampleCase(seed), { size: 256 }));
+    return [
+      { image, task: 'vqa', question: `Is there ${closed[i]}?` },
+      {
+        image,
+        task: 'vqa',
+        question: 'Which side is affected by the pleural effusion?',
+        options: ['left', 'right'],
+      },
+      { image, task: 'report' },
+    ];
+  });
+}
+
+const jsonBody = (r: BenchRequest): string =>
+  JSON.stringify({
+    image: Buffer.from(r.image).toString('base64'),
+    task: r.task,
+    ...(r.question ? { question: r.question } : {}),
+    ...(r.options ? { options: r.options } : {}),
+    return_tokens: true,
+  });
+
+// ---- statistics ---------------------------------------------------------------------------------
+
+function percentile(xs: readonly number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+const fmt = (x: number, digits = 1): string => x.toFixed(digits);
+const pad = (s: string | number, n: number): string => String(s).padStart(n);
+
+// ---- the serving stack ----------------------------------------------------------------------------
+
+interface Stack {
+  engine: Engine;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The engine and the HTTP app as `chexpo serve` wires them, listening on a loopback port; auth and
+ * rate limiting off (the bench is one client), nothing logged to a store (risk threshold 1).
+ */
+async function startStack(maxBatch: number): Promise<Stack> {
+  const { config } = loadConfig({
+    CHEXPO_AUTH_DISABLED: '1',
+    CHEXPO_RATE_LIMIT_MAX: '0',
+    CHEXPO_MAX_QUEUE: '256',
+    CHEXPO_REQUEST_TIMEOUT_MS: '300000',
+    CHEXPO_LOG_LEVEL: 'silent',
+  });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const engine = await Engine.start({
+    registryRoot,
+    modelName,
+    workers: config.model.workers,
+    executionProvider: 'cpu',
+    maxQueue: config.limits.maxQueue,
+    maxBatch,
+    watch: false,
+    metrics,
+  });
+  const status = engine.status();
+  if (!status.ready) throw new Error(`${modelName} in ${registryRoot} is not servable: ${status.reason}`);
+  const app = await buildApp({
+    config,
+    metrics,
+    answerService: new EngineAnswerService({ engine, riskThreshold: 1 }),
+    modelStatus: () => engine.status(),
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    engine,
+    url,
+    close: async () => {
+      await app.close();
+      await engine.close();
+    },
+  };
+}
+
+async function answerOverHttp(url: string, body: string): Promise<number> {
+  const response = await fetch(`${url}/v1/answer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  const json = (await response.json()) as { tokens?: unknown[] };
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${JSON.stringify(json)}`);
+  return json.tokens?.length ?? 0;
+}
+
+// ---- (a) single-request latency: bare engine vs HTTP ------------------------------------------------
+
+interface LatencyRow {
+  kind: string;
+  engineMs: number[];
+  httpMs: number[];
+  tokens: number[];
+}
+
+/** Each request alone, engine then HTTP back to back (so both see the same background load). */
+async function singleRequestLatency(stack: Stack, mix: BenchRequest[]): Promise<LatencyRow[]> {
+  const rows = new Map<string, LatencyRow>();
+  const kindOf = (r: BenchRequest): string =>
+    r.task === 'report' ? 'report' : r.options ? 'choice' : 'closed';
+  for (let round = 0; round < Math.max(1, Math.round(rounds * scale)); round++) {
+    for (const r of mix) {
+      const row = rows.get(kindOf(r)) ?? { kind: kindOf(r), engineMs: [], httpMs: [], tokens: [] };
+      rows.set(row.kind, row);
+      const body = jsonBody(r);
+      const viaEngine = async (): Promise<number> => {
+        const t = performance.now();
+        const answer = await stack.engine.answer({ ...r, topLogprobs: 0 });
+        row.engineMs.push(performance.now() - t);
+        return answer.tokens.length;
+      };
+      const viaHttp = async (): Promise<number> => {
+        const t = performance.now();
+        const tokens = await answerOverHttp(stack.url, body);
+        row.httpMs.push(performance.now() - t);
+        return tokens;
+      };
+      // Alternating which goes first cancels warm-cache and drift effects between the two.
+      const [a, b] = round % 2 === 0 ? [viaEngine, viaHttp] : [viaHttp, viaEngine];
+      const tokens = await a();
+      if ((await b()) !== tokens) throw new Error('engine and HTTP answers differ');
+      row.tokens.push(tokens);
+    }
+  }
+  return [...rows.values()];
+}
+
+// ---- (b) throughput over HTTP with autocannon ---------------------------------------------------------
+
+interface AutocannonResult {
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+interface AutocannonClient {
+  on(event: 'response', listener: (status: number, bytes: number, ms: number) => void): void;
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
+// autocannon is CommonJS without type declarations: typed here by what this script uses.
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+interface LoadRow {
+  batching: 'on' | 'off';
+  connections: number;
+  requests: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+/** One autocannon run of `amount` requests cycling through `bodies` (every answer must be 200). */
+async function loadRun(url: string, bodies: string[], connections: number, amount: number) {
+  const latenciesMs: number[] = [];
+  // autocannon's own duration ends on its next 1 s sampling tick; time the requests here instead.
+  const startedAt = performance.now();
+  let lastAt = startedAt;
+  const result = await autocannon({
+    url,
+    connections,
+    amount,
+    timeout: 300,
+    requests: bodies.map((body) => ({
+      method: 'POST',
+      path: '/v1/answer',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })),
+    setupClient: (client: AutocannonClient) =>
+      client.on('response', (_status, _bytes, ms) => {
+        latenciesMs.push(ms);
+        lastAt = performance.now();
+      }),
+  });
+  const failed = result.errors + result.timeouts + result.non2xx;
+  if (failed > 0) throw new Error(`autocannon: ${failed} failed requests at ${connections} connections`);
+  return { requests: latenciesMs.length, seconds: (lastAt - startedAt) / 1000, latenciesMs };
+}
+
+/**
+ * Batching on and off as two servers, measured in alternation (on, off, off, on) at each
+ * concurrency, so slow drifts in the machine's background load hit both alike.
+ */
+async function throughput(stacks: Record<'on' | 'off', Stack>, bodies: string[]): Promise<LoadRow[]> {
+  const rows: LoadRow[] = [];
+  for (const connections of CONCURRENCY) {
+    const amount = Math.max(connections, Math.round((AMOUNT[connections] * scale) / 2));
+    for (const batching of ['on', 'off', 'off', 'on'] as const) {
+      const run = await loadRun(stacks[batching].url, bodies, connections, amount);
+      let row = rows.find((r) => r.batching === batching && r.connections === connections);
+      if (!row) {
+        row = { batching, connections, requests: 0, seconds: 0, latenciesMs: [] };
+        rows.push(row);
+      }
+      row.requests += run.requests;
+      row.seconds += run.seconds;
+      row.latenciesMs.push(...run.latenciesMs);
+    }
+  }
+  return rows;
+}
+
+// ---- (c) report generation: KV cache vs recompute ------------------------------------------------------
+
+interface CacheRow {
+  batch: number;
+  tokens: number;
+  cachedMs: number;
+  recomputeMs: number;
+  /** Rows whose recomputed tokens equal the cached ones. */
+  identical: number;
+}
+
+/**
+ * Reports for `images` in one batch, twice: Generator (one prefill, then a cached decode step per
+ * token) and the prefill graph run on every row's whole sequence for every token, each row for as
+ * many tokens as its cached run produced. Both include encoding the images.
+ */
+async function reportsBothWays(rt: ModelRuntime, images: Float32Array[]): Promise<CacheRow> {
+  const { config, tokenizer, sessions, processors } = rt;
+  const prompt = promptIds(tokenizer, buildPrompt('report'));
+  const generator = new Generator(sessions, config, {
+    eosId: tokenizer.eosId,
+    processors,
+    stopping: [stopAtEos(tokenizer.eosId), stopAtMaxTokens],
+  });
+  let t = performance.now();
+  const cached = await generator.generate(
+    images.map((image) => ({ image, promptIds: prompt, maxTokens: reportTokens })),
+  );
+  const cachedMs = performance.now() - t;
+
+  t = performance.now();
+  const { imageTokens } = await encodeImages(sessions.encoder, config, images);
+  const ids = images.map((): number[] => []);
+  let live = images.map((_, i) => i).filter((i) => cached[i].ids.length > 0);
+  while (live.length > 0) {
+    // Rows share the prompt and grow together, so the batch needs no padding.
+    const seqs = live.map((i) => [...prompt, ...ids[i]]);
+    const rows: DecodeRow[] = live.map((i, r) => ({
+      request: i,
+      promptLength: seqs[r].length,
+      maxTokens: 1,
+      ids: ids[i],
+      tokens: [],
+    }));
+    const batch = await prefill(
+      sessions,
+      config,
+      live.map((i) => imageTokens[i]),
+      rows,
+      seqs,
+    );
+    chooseTokens(batch, processors, 0).forEach((token, r) => {
+      ids[live[r]].push(token.id);
+    });
+    live = live.filter((i) => ids[i].length < cached[i].ids.length);
+  }
+  return {
+    batch: images.length,
+    tokens: cached.reduce((n, g) => n + g.ids.length, 0),
+    cachedMs,
+    recomputeMs: performance.now() - t,
+    identical: cached.filter((g, i) => g.ids.join() === ids[i].join()).length,
+  };
+}
+
+/** Single reports (summed) and one batch of 16, on the sessions one engine worker would have. */
+async function kvCacheVsRecompute(versionDir: string): Promise<CacheRow[]> {
+  const rt = await loadRuntime({
+    versionDir,
+    executionProvider: 'cpu',
+    intraOpThreads: sizeWorkers(0).threads,
+    maxBatch: 16,
+    keepImagePng: false,
+    defaultMaxTokens: reportTokens,
+  });
+  const images = Array.from({ length: 16 }, (_, i) =>
+    toModelInput(grayToDecoded(renderCase(sampleCase(500 + i), { size: 256 })), rt.config.imageSize),
+  );
+  await reportsBothWays(rt, images.slice(0, 1)); // warm-up, not counted
+  const single: CacheRow = { batch: 1, tokens: 0, cachedMs: 0, recomputeMs: 0, identical: 0 };
+  for (const image of images.slice(0, Math.max(1, Math.round(4 * scale)))) {
+    const row = await reportsBothWays(rt, [image]);
+    single.tokens += row.tokens;
+    single.cachedMs += row.cachedMs;
+    single.recomputeMs += row.recomputeMs;
+    single.identical += row.identical;
+  }
+  const batched = await reportsBothWays(rt, images);
+  const { encoder, prefill: prefillSession, step } = rt.sessions;
+  await Promise.all([encoder.release(), prefillSession.release(), step.release()]);
+  return [single, batched];
+}
+
+// ---- the run ----------------------------------------------------------------------------------------
+
+const started = performance.now();
+const registry = await Registry.open(registryRoot, modelName);
+const version = await registry.current();
+if (!version) throw new Error(`no CURRENT version of ${modelName} in ${registryRoot}`);
+const versionDir = registry.versionDir(version);
+registry.close();
+const size = sizeWorkers(0);
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
+
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, node ${process.version}`,
+);
+console.log(`load average (1/5/15 min) at start: ${load()}`);
+console.log(`model: ${modelName} ${version} (${versionDir})`);
+console.log(
+  `engine: ${size.workers} worker(s) × ${size.threads} ORT thread(s), CPU; default max_tokens 64; ` +
+    'requests: 4 phantoms (256², 16-bit PNG) × {closed, choice, report}, JSON bodies\n',
+);
+
+const mix = requestMix();
+const bodies = mix.map(jsonBody);
+
+const stack = await startStack(16);
+const latency = await singleRequestLatency(stack, mix);
+console.log('(a) single request, sequential: bare engine (in-process) vs HTTP on 127.0.0.1');
+console.log('task     n  tokens   engine p50 ms   HTTP p50 ms   HTTP/engine (p50)   (mean)');
+for (const row of latency) {
+  console.log(
+    [
+      row.kind.padEnd(6),
+      pad(row.engineMs.length, 3),
+      pad(fmt(mean(row.tokens)), 7),
+      pad(fmt(percentile(row.engineMs, 50)), 14),
+      pad(fmt(percentile(row.httpMs, 50)), 13),
+      pad(`${fmt(percentile(row.httpMs, 50) / percentile(row.engineMs, 50), 3)}×`, 19),
+      pad(`${fmt(mean(row.httpMs) / mean(row.engineMs), 3)}×`, 8),
+    ].join(' '),
+  );
+}
+
+const stacks = { on: stack, off: await startStack(1) };
+const loadRows = await throughput(stacks, bodies);
+await Promise.all([stacks.on.close(), stacks.off.close()]);
+const perSecond = (r: LoadRow): number => r.requests / r.seconds;
+console.log(
+  '\n(b) throughput over HTTP (autocannon, fixed request counts), batching on (maxBatch 16) vs off (1)',
+);
+console.log('batching  connections  requests   req/s   p50 ms   p99 ms');
+for (const r of [...loadRows].sort((a, b) => a.batching.localeCompare(b.batching) * -1)) {
+  console.log(
+    [
+      r.batching.padEnd(8),
+      pad(r.connections, 11),
+      pad(r.requests, 9),
+      pad(fmt(perSecond(r), 2), 7),
+      pad(Math.round(percentile(r.latenciesMs, 50)), 8),
+      pad(Math.round(percentile(r.latenciesMs, 99)), 8),
+    ].join(' '),
+  );
+}
+const batchingRatio = (c: number): number => {
+  const on = loadRows.find((r) => r.batching === 'on' && r.connections === c)!;
+  const off = loadRows.find((r) => r.batching === 'off' && r.connections === c)!;
+  return perSecond(on) / perSecond(off);
+};
+for (const c of CONCURRENCY)
+  console.log(`batching on/off at ${pad(c, 2)} connections: ${fmt(batchingRatio(c), 2)}×`);
+
+const cache = await kvCacheVsRecompute(versionDir);
+console.log(
+  `\n(c) report generation (budget ${reportTokens} tokens, stop at <eos>), KV cache vs recompute with the prefill graph`,
+);
+console.log('reports  batch  tokens   cached ms   recompute ms   cached tok/s   ratio   same tokens');
+for (const r of cache) {
+  const reports = r.batch === 1 ? Math.max(1, Math.round(4 * scale)) : r.batch;
+  console.log(
+    [
+      pad(reports, 7),
+      pad(r.batch, 6),
+      pad(r.tokens, 7),
+      pad(fmt(r.cachedMs), 11),
+      pad(fmt(r.recomputeMs), 14),
+      pad(fmt((r.tokens / r.cachedMs) * 1000), 14),
+      pad(`${fmt(r.recomputeMs / r.cachedMs, 2)}×`, 7),
+      pad(`${r.identical}/${reports}`, 13),
+    ].join(' '),
+  );
+}
+
+const allEngine = latency.flatMap((r) => r.engineMs);
+const allHttp = latency.flatMap((r) => r.httpMs);
+console.log('\nratios (target)');
+console.log(
+  `  HTTP / bare engine, single request (mean over all tasks): ${fmt(mean(allHttp) / mean(allEngine), 3)}× (≤ 1.2×)`,
+);
+console.log(`  batching on / off at 32 connections: ${fmt(batchingRatio(32), 2)}× (≥ 3×)`);
+for (const r of cache)
+  console.log(
+    `  recompute / KV cache, reports in batches of ${r.batch}: ${fmt(r.recomputeMs / r.cachedMs, 2)}× (≥ 3×)`,
+  );
+console.log(`\nload average at end: ${load()}; wall time ${fmt((performance.now() - started) / 1000)} s`);
