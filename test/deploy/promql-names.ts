@@ -15,7 +15,6 @@ export const PENDING_LOOP_METRICS = [
   'chexpo_loop_runs_total',
   'chexpo_loop_rollbacks_total',
   'chexpo_loop_eval_score',
-  'chexpo_loop_run_duration_seconds_bucket',
   'chexpo_loop_pairs_total',
   'chexpo_loop_hard_examples_pending',
 ];
