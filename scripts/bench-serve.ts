@@ -97,7 +97,12 @@ function percentile(xs: readonly number[], p: number): number {
 }
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 const fmt = (x: number, digits = 1): string => x.toFixed(digits);
-const pad = (s: string | number, n: number): string => String(s).padStart(n);
+/** Columns right-aligned under their headers. */
+function table(headers: string[], rows: (string | number)[][]): void {
+  console.log(headers.join('  '));
+  for (const row of rows)
+    console.log(row.map((cell, i) => String(cell).padStart(headers[i].length)).join('  '));
+}
 
 // ---- the serving stack ----------------------------------------------------------------------------
 
@@ -397,20 +402,18 @@ const bodies = mix.map(jsonBody);
 const stack = await startStack(16);
 const latency = await singleRequestLatency(stack, mix);
 console.log('(a) single request, sequential: bare engine (in-process) vs HTTP on 127.0.0.1');
-console.log('task     n  tokens   engine p50 ms   HTTP p50 ms   HTTP/engine (p50)   (mean)');
-for (const row of latency) {
-  console.log(
-    [
-      row.kind.padEnd(6),
-      pad(row.engineMs.length, 3),
-      pad(fmt(mean(row.tokens)), 7),
-      pad(fmt(percentile(row.engineMs, 50)), 14),
-      pad(fmt(percentile(row.httpMs, 50)), 13),
-      pad(`${fmt(percentile(row.httpMs, 50) / percentile(row.engineMs, 50), 3)}×`, 19),
-      pad(`${fmt(mean(row.httpMs) / mean(row.engineMs), 3)}×`, 8),
-    ].join(' '),
-  );
-}
+table(
+  ['task  ', '  n', 'tokens', 'engine p50 ms', 'HTTP p50 ms', 'HTTP/engine p50', 'HTTP/engine mean'],
+  latency.map((r) => [
+    r.kind.padEnd(6),
+    r.engineMs.length,
+    fmt(mean(r.tokens)),
+    fmt(percentile(r.engineMs, 50)),
+    fmt(percentile(r.httpMs, 50)),
+    `${fmt(percentile(r.httpMs, 50) / percentile(r.engineMs, 50), 3)}×`,
+    `${fmt(mean(r.httpMs) / mean(r.engineMs), 3)}×`,
+  ]),
+);
 
 const stacks = { on: stack, off: await startStack(1) };
 const loadRows = await throughput(stacks, bodies);
@@ -419,47 +422,45 @@ const perSecond = (r: LoadRow): number => r.requests / r.seconds;
 console.log(
   '\n(b) throughput over HTTP (autocannon, fixed request counts), batching on (maxBatch 16) vs off (1)',
 );
-console.log('batching  connections  requests   req/s   p50 ms   p99 ms');
-for (const r of [...loadRows].sort((a, b) => a.batching.localeCompare(b.batching) * -1)) {
-  console.log(
-    [
+table(
+  ['batching', 'connections', 'requests', '  req/s', 'p50 ms', 'p99 ms'],
+  [...loadRows]
+    .sort((a, b) => b.batching.localeCompare(a.batching))
+    .map((r) => [
       r.batching.padEnd(8),
-      pad(r.connections, 11),
-      pad(r.requests, 9),
-      pad(fmt(perSecond(r), 2), 7),
-      pad(Math.round(percentile(r.latenciesMs, 50)), 8),
-      pad(Math.round(percentile(r.latenciesMs, 99)), 8),
-    ].join(' '),
-  );
-}
+      r.connections,
+      r.requests,
+      fmt(perSecond(r), 2),
+      Math.round(percentile(r.latenciesMs, 50)),
+      Math.round(percentile(r.latenciesMs, 99)),
+    ]),
+);
 const batchingRatio = (c: number): number => {
   const on = loadRows.find((r) => r.batching === 'on' && r.connections === c)!;
   const off = loadRows.find((r) => r.batching === 'off' && r.connections === c)!;
   return perSecond(on) / perSecond(off);
 };
 for (const c of CONCURRENCY)
-  console.log(`batching on/off at ${pad(c, 2)} connections: ${fmt(batchingRatio(c), 2)}×`);
+  console.log(`batching on/off at ${String(c).padStart(2)} connections: ${fmt(batchingRatio(c), 2)}×`);
 
 const cache = await kvCacheVsRecompute(versionDir);
 console.log(
   `\n(c) report generation (budget ${reportTokens} tokens, stop at <eos>), KV cache vs recompute with the prefill graph`,
 );
-console.log('reports  batch  tokens   cached ms   recompute ms   cached tok/s   ratio   same tokens');
-for (const r of cache) {
-  const reports = r.batch === 1 ? Math.max(1, Math.round(4 * scale)) : r.batch;
-  console.log(
-    [
-      pad(reports, 7),
-      pad(r.batch, 6),
-      pad(r.tokens, 7),
-      pad(fmt(r.cachedMs), 11),
-      pad(fmt(r.recomputeMs), 14),
-      pad(fmt((r.tokens / r.cachedMs) * 1000), 14),
-      pad(`${fmt(r.recomputeMs / r.cachedMs, 2)}×`, 7),
-      pad(`${r.identical}/${reports}`, 13),
-    ].join(' '),
-  );
-}
+const reportsIn = (r: CacheRow): number => (r.batch === 1 ? Math.max(1, Math.round(4 * scale)) : r.batch);
+table(
+  ['reports', 'batch', 'tokens', 'cached ms', 'recompute ms', 'cached tok/s', 'ratio', 'same tokens'],
+  cache.map((r) => [
+    reportsIn(r),
+    r.batch,
+    r.tokens,
+    fmt(r.cachedMs),
+    fmt(r.recomputeMs),
+    fmt((r.tokens / r.cachedMs) * 1000),
+    `${fmt(r.recomputeMs / r.cachedMs, 2)}×`,
+    `${r.identical}/${reportsIn(r)}`,
+  ]),
+);
 
 const allEngine = latency.flatMap((r) => r.engineMs);
 const allHttp = latency.flatMap((r) => r.httpMs);
