@@ -65,7 +65,9 @@ export class Scheduler {
     const { maxSeqLen } = this.rt.config;
     const p = prepared.promptIds.length;
     // Generating n tokens feeds n − 1 back at positions p … p + n − 2, which must stay < maxSeqLen.
-    const maxTokens = Math.max(1, Math.min(request.maxTokens ?? this.defaultMaxTokens, maxSeqLen - p + 1));
+    // Reports are long (one sentence per finding, up to ~200 tokens): their default budget is the model's room.
+    const fallback = request.task === 'report' ? maxSeqLen : this.defaultMaxTokens;
+    const maxTokens = Math.max(1, Math.min(request.maxTokens ?? fallback, maxSeqLen - p + 1));
     const job: Job = {
       id,
       request,
