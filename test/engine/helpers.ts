@@ -8,9 +8,10 @@ import { Rng } from '../../src/data/random.ts';
 import { Tokenizer } from '../../src/data/tokenizer/index.ts';
 import { initWeights, TEST_TINY, type VlmConfig, writeVersion } from '../../src/model/vlm/index.ts';
 import { Registry } from '../../src/registry/index.ts';
+import { REAL_CR_DICOM } from '../fixtures/paths.ts';
 
 export const MODEL_NAME = 'chexpo-tiny';
-export const CR_FIXTURE = '/work/shared/fixtures/real/CR-MONO1-10-chest.dcm';
+export const CR_FIXTURE = REAL_CR_DICOM;
 
 const CORPUS = [
   ...Object.values(TEMPLATES).flatMap((ts) => ts.map((t) => t.text)),

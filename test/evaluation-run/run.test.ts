@@ -21,6 +21,7 @@ import {
 import { TEST_TINY, type VlmConfig } from '../../src/model/vlm/config.ts';
 import { loadVersion, writeVersion } from '../../src/model/vlm/version.ts';
 import { initWeights } from '../../src/model/vlm/weights.ts';
+import { REAL_CR_DICOM } from '../fixtures/paths.ts';
 import { jitteredWeights } from '../model/vlm/helpers.ts';
 
 let root: string;
@@ -125,10 +126,7 @@ test('OOD mechanics on the random model: noise and shifted images score above th
     const rng = Rng.derive(9, 'noise');
     const noise = Float32Array.from({ length: config.imageSize ** 2 }, () => rng.normal(0, 2));
     const shifted = inputs[0].map((v) => v + 3);
-    const real = toModelInput(
-      decodeImage(new Uint8Array(readFileSync('/work/shared/fixtures/real/CR-MONO1-10-chest.dcm'))),
-      config.imageSize,
-    );
+    const real = toModelInput(decodeImage(new Uint8Array(readFileSync(REAL_CR_DICOM))), config.imageSize);
     const all = [...inputs, noise, shifted, real];
     const { embeddings } = await model.generator.encodeImages(all);
     const scores = all.map((x, i) => ood.score(embeddings[i], intensityStats(x)));

@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { decodeImage, grayToDecoded } from '../../../src/data/image/index.ts';
 import { TS } from '../../../src/data/image/transfer-syntax.ts';
+import { REAL_CR_DICOM } from '../../fixtures/paths.ts';
 import { craftDicom, cs, ds, maxAbsDiff, testGray } from './craft.ts';
 
-const FIXTURE = '/work/shared/fixtures/real/CR-MONO1-10-chest.dcm';
+const FIXTURE = REAL_CR_DICOM;
 /** SOURCES.md: the (7FE0,0010) element starts at byte 768; its 8-byte implicit-VR header precedes the value. */
 const PIXEL_DATA_OFFSET = 768 + 8;
 

@@ -14,6 +14,7 @@ import {
 } from '../../../src/data/image/index.ts';
 import { TS } from '../../../src/data/image/transfer-syntax.ts';
 import { Rng } from '../../../src/data/random.ts';
+import { REAL_CR_DICOM } from '../../fixtures/paths.ts';
 import { craftDicom, testGray } from './craft.ts';
 
 function assertCode(fn: () => unknown, code: ImageErrorCode, messagePart?: RegExp): void {
@@ -158,7 +159,7 @@ test('INVALID_GRAY_IMAGE when an encoder gets an inconsistent GrayImage', () => 
 });
 
 test('every cut of every valid file and every random body throws only ImageError', () => {
-  const real = new Uint8Array(readFileSync('/work/shared/fixtures/real/CR-MONO1-10-chest.dcm'));
+  const real = new Uint8Array(readFileSync(REAL_CR_DICOM));
   const rle = craftDicom({
     rows: 64,
     columns: 64,
