@@ -26,11 +26,26 @@ export type RiskModel = (f: RiskInputs) => number;
 export const fallbackRisk: RiskModel = (f) =>
   1 - f.answer_prob * (1 - f.ood_score) * (1 - f.unknown_word_rate);
 
-/** The version's calibrator, or the fallback when it ships none (an invalid one is an error). */
+/**
+ * P(the image is outside the training distribution) from its OOD score, the quantile of its distance
+ * among held-out in-distribution images (uniform on [0, 1] for them): ≈0 below the 98th percentile, 0.5 at
+ * the 99th, 0.95 at 0.999 (farther than every held-out image).
+ */
+export function outOfDistribution(oodScore: number): number {
+  return 1 / (1 + Math.exp(-(oodScore - 0.99) / 0.003));
+}
+
+/**
+ * The version's calibrator, or the fallback when it ships none (an invalid one is an error).
+ * The calibrator is fitted on in-distribution validation answers with known words, so it cannot learn
+ * what an unfamiliar image or question does to correctness; those two enter as independent factors:
+ *   risk = 1 − (1 − calibrated) · (1 − P(out of distribution)) · (1 − unknown_word_rate).
+ */
 export function riskModel(calibratorJson: unknown): RiskModel {
   if (calibratorJson === undefined) return fallbackRisk;
   const calibrator = RiskCalibrator.fromJSON(calibratorJson);
-  return (f) => calibrator.predictRisk(f);
+  return (f) =>
+    1 - (1 - calibrator.predictRisk(f)) * (1 - outOfDistribution(f.ood_score)) * (1 - f.unknown_word_rate);
 }
 
 export const clampUnit = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 1);
