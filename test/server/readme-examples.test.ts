@@ -1,5 +1,5 @@
 /**
- * The curl examples of docs/serving.md ("curl examples", copied into the README) work as written:
+ * The curl examples of the README ("curl examples") work as written:
  * the fenced `sh` block is parsed into its `npm start` line and its curl commands, `chexpo serve`
  * is started as a child process with that line's environment (on port 0, a random TEST_TINY version
  * in a temp registry, a temp store), and every curl command is replayed with the real curl binary.
@@ -53,7 +53,7 @@ function shellWords(command: string): string[] {
 /** The commands of the first ```sh block under "## curl examples": continuations joined, comments dropped. */
 function documentedCommands(markdown: string): string[][] {
   const section = markdown.split(/^## curl examples$/m)[1];
-  assert.ok(section, 'docs/serving.md has no "## curl examples" heading');
+  assert.ok(section, 'README.md has no "## curl examples" heading');
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
   assert.ok(block, 'no ```sh block under "## curl examples"');
   return block
@@ -177,8 +177,8 @@ after(async () => {
   await rm(storeDir, { recursive: true, force: true });
 });
 
-test('the curl examples of docs/serving.md are parsed: a start line and one command per task', async () => {
-  const commands = documentedCommands(await readFile(join(REPO, 'docs/serving.md'), 'utf8'));
+test('the curl examples of README.md are parsed: a start line and one command per task', async () => {
+  const commands = documentedCommands(await readFile(join(REPO, 'README.md'), 'utf8'));
   assert.ok(commands[0].includes('npm'), 'the block begins by starting the server');
   const curls = commands.slice(1);
   assert.ok(
@@ -214,7 +214,7 @@ const curlMissing = await run('curl', ['--version']).then(
 test('every curl example answers 200 with the documented fields against a real server', {
   skip: curlMissing && 'curl is not installed',
 }, async () => {
-  const commands = documentedCommands(await readFile(join(REPO, 'docs/serving.md'), 'utf8'));
+  const commands = documentedCommands(await readFile(join(REPO, 'README.md'), 'utf8'));
   const server = await startServer(commands[0], {
     CHEXPO_MODEL_DIR: reg.registry.root,
     CHEXPO_MODEL_NAME: MODEL_NAME,
