@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { encodePng16 } from '../../src/data/image/index.ts';
+import jpeg from 'jpeg-js';
+import { encodeDicom, encodePng16 } from '../../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../../src/data/phantom/index.ts';
 import { Engine } from '../../src/engine/index.ts';
 import { REAL_CR_DICOM } from '../fixtures/paths.ts';
@@ -37,6 +38,18 @@ test('the bundled release answers phantoms with low risk and a real CR radiograp
     question,
     topLogprobs: 0,
   });
+  // The same phantom as a DICOM written by `chexpo synth` and as an 8-bit JPEG: same kind of answer.
+  const phantom = renderCase(sampleCase(11), { size: 256 });
+  const rgba = Buffer.alloc(256 * 256 * 4, 255);
+  phantom.data.forEach((v, i) =>
+    rgba.fill(Math.round((255 * v) / (2 ** phantom.bitsStored - 1)), 4 * i, 4 * i + 3),
+  );
+  const asJpeg = jpeg.encode({ data: rgba, width: 256, height: 256 }, 95).data;
+  for (const image of [encodeDicom(phantom, { seed: 11, view: 'PA' }), new Uint8Array(asJpeg)]) {
+    const answer = await engine.answer({ image, task: 'vqa', question, topLogprobs: 0 });
+    assert.match(answer.answer, /^(yes|no)\b/);
+    risks.push(answer.risk);
+  }
   assert.ok(real.risk > 0.9, `the real radiograph must not get a confident answer (risk ${real.risk})`);
   for (const r of risks)
     assert.ok(r < real.risk - 0.3, `phantom risk ${r} is not clearly below ${real.risk}`);
