@@ -41,9 +41,8 @@ test('the bundled release answers phantoms with low risk and a real CR radiograp
   // The same phantom as a DICOM written by `chexpo synth` and as an 8-bit JPEG: same kind of answer.
   const phantom = renderCase(sampleCase(11), { size: 256 });
   const rgba = Buffer.alloc(256 * 256 * 4, 255);
-  phantom.data.forEach((v, i) =>
-    rgba.fill(Math.round((255 * v) / (2 ** phantom.bitsStored - 1)), 4 * i, 4 * i + 3),
-  );
+  for (let i = 0; i < phantom.data.length; i++)
+    rgba.fill(Math.round((255 * phantom.data[i]) / (2 ** phantom.bitsStored - 1)), 4 * i, 4 * i + 3);
   const asJpeg = jpeg.encode({ data: rgba, width: 256, height: 256 }, 95).data;
   for (const image of [encodeDicom(phantom, { seed: 11, view: 'PA' }), new Uint8Array(asJpeg)]) {
     const answer = await engine.answer({ image, task: 'vqa', question, topLogprobs: 0 });
