@@ -84,6 +84,20 @@ const defaultIsPermanent = (error: unknown): boolean =>
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits for `work`, but not past `deadline` (epoch ms): a hung store write cannot hold a flush or a shutdown. */
+async function until(work: Promise<unknown>, deadline: number): Promise<void> {
+  if (!Number.isFinite(deadline)) {
+    await work;
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+  });
+  await Promise.race([work, expiry]);
+  clearTimeout(timer);
+}
+
 function positive(name: string, value: number): number {
   if (!(value > 0)) throw new RangeError(`${name} must be > 0, got ${value}`);
   return value;
@@ -183,18 +197,18 @@ export class WriteQueue<T> {
   async flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
     const deadline = Date.now() + (options.timeoutMs ?? Number.POSITIVE_INFINITY);
     while (this.rows.length > 0) {
+      if (Date.now() >= deadline) break;
       if (this.draining) {
-        await this.draining;
+        await until(this.draining, deadline);
         continue;
       }
       const now = Date.now();
-      if (now >= deadline) break;
       if (now < this.retryAt) {
         await sleep(Math.min(this.retryAt, deadline) - now);
         continue;
       }
       this.clearTimer();
-      await this.startDrain();
+      await until(this.startDrain(), deadline);
     }
     return { pending: this.rows.length };
   }
@@ -205,9 +219,11 @@ export class WriteQueue<T> {
       this.closed = true;
       if (this.compactTimer) clearInterval(this.compactTimer);
     }
-    const result = await this.flush({ timeoutMs: options.timeoutMs ?? 5000 });
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const deadline = Date.now() + timeoutMs;
+    const result = await this.flush({ timeoutMs });
     this.clearTimer();
-    await this.lane;
+    await until(this.lane, deadline);
     return result;
   }
 

@@ -273,3 +273,22 @@ test('metricsObserver feeds prom-client counters, gauge and histogram; a throwin
   await throwing.close();
   assert.equal(throwing.stats().written, 1);
 });
+
+// The timeout turns a regression (a hang) into a failure instead of a stuck suite.
+test('flush and close keep their time limit when a store write hangs', { timeout: 10_000 }, async () => {
+  let started = 0;
+  const queue = new WriteQueue<number>({
+    write: () => {
+      started += 1;
+      return new Promise<void>(() => {});
+    },
+    batchSize: 8,
+    flushIntervalMs: 10_000,
+  });
+  for (const i of range(20)) queue.enqueue(i);
+  const flushed = await queue.flush({ timeoutMs: 50 });
+  assert.ok(started >= 1, 'the write was attempted');
+  assert.ok(flushed.pending > 0, 'rows of a hung write are still pending, not lost');
+  const closed = await queue.close({ timeoutMs: 50 });
+  assert.ok(closed.pending > 0);
+});
