@@ -113,6 +113,9 @@ export class Engine {
 
   status(): ModelStatus {
     const model = this.model;
+    // Not ready while no worker of the serving version is alive, so load balancers route elsewhere.
+    if (this.state === 'ready' && model && this.pool?.healthy === 0)
+      return { ready: false, reason: 'no live inference worker', model };
     return this.state === 'ready' && model
       ? { ready: true, model }
       : { ready: false, reason: this.reason, ...(model ? { model } : {}) };

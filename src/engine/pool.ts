@@ -84,7 +84,8 @@ export class WorkerPool {
     return new WorkerClient(this.init, hooks);
   }
 
-  private async replace(dead: WorkerClient): Promise<void> {
+  /** Starts a worker in place of a dead one; a failed start is retried with backoff (1 s … 30 s). */
+  private async replace(dead: WorkerClient, attempt = 0): Promise<void> {
     this.events.onRestart?.();
     this.events.onHealth?.(this.healthy);
     const fresh = this.spawn();
@@ -92,6 +93,8 @@ export class WorkerPool {
       await fresh.started;
     } catch (error) {
       this.events.onReplaceFailed?.(error);
+      if (!this.retired)
+        setTimeout(() => void this.replace(dead, attempt + 1), Math.min(30_000, 1000 * 2 ** attempt)).unref();
       return;
     }
     if (this.retired) {

@@ -75,6 +75,19 @@ test('a killed worker fails only its in-flight requests with WORKER_FAILED and i
   }
 });
 
+test('readiness drops while the only worker is dead and returns once it is replaced', async () => {
+  const engine = await Engine.start(options({ watch: false, workers: 1 }));
+  try {
+    assert.equal(engine.status().ready, true);
+    await engine.servingPool!.workers[0].crashForTest();
+    assert.deepEqual(engine.status().ready, false, 'a pool without a live worker must not report ready');
+    await until(() => engine.status().ready);
+    assert.ok((await ask(engine, 5)).answer !== undefined);
+  } finally {
+    await engine.close();
+  }
+});
+
 test('a swap under concurrent load drops no request; a corrupt or unloadable version is refused', async () => {
   const metrics = createMetrics({ defaultMetrics: false });
   const engine = await Engine.start(options({ metrics }));
