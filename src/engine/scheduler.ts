@@ -104,7 +104,7 @@ export class Scheduler {
           await this.admit();
           if (this.active) await this.iterate(this.active);
         } catch (error) {
-          this.failAll(error);
+          this.failBatch(error);
         }
       }
     } finally {
@@ -245,12 +245,18 @@ export class Scheduler {
     }
   }
 
-  /** A failed ORT call poisons the whole batch: every request in it fails, the worker carries on. */
-  private failAll(error: unknown): void {
+  /**
+   * A failed ORT call poisons the batch it ran on: its rows and the requests that were joining it fail;
+   * requests still waiting in the queue were not part of it and stay queued. The worker carries on.
+   */
+  private failBatch(error: unknown): void {
+    const waiting = new Set(this.pending.map((job) => job.id));
     this.active = null;
-    this.pending.length = 0;
-    for (const id of this.jobs.keys()) this.events.failed(id, error);
-    this.jobs.clear();
-    this.cancelled.clear();
+    for (const id of [...this.jobs.keys()]) {
+      if (waiting.has(id)) continue;
+      this.events.failed(id, error);
+      this.jobs.delete(id);
+      this.cancelled.delete(id);
+    }
   }
 }
