@@ -54,7 +54,9 @@ export class HardExampleLogger {
     this.queue = new WriteQueue<NewHardExample>({
       ...options.queue,
       write: async (rows) => (await this.store.get()).addHardExamples(rows),
-      validate: (row) => validateNewHardExample(row, row.embedding.length),
+      // Against the store's width, not the row's own: after a swap to a model with another embedding
+      // width, its rows are refused one by one (counted) instead of poisoning a batch of valid rows.
+      validate: (row) => validateNewHardExample(row, this.dim ?? row.embedding.length),
       observer: metricsObserver({
         failedWrites: metrics && { inc: (n) => metrics.storeWriteFailures.inc(table, n) },
         droppedRows: metrics && { inc: (_labels, n) => metrics.storeWritesDropped.inc(table, n) },
