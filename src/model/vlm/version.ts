@@ -91,8 +91,14 @@ export async function loadVersion(dir: string): Promise<LoadedVersion> {
   const graphs = Object.fromEntries(
     Object.entries(GRAPH_FILES).map(([name, file]) => [name, join(dir, file)]),
   ) as Record<GraphName, string>;
+  // A published version loads only the files its manifest lists (and so hash-verifies); a staging
+  // directory has no manifest yet and loads what is there.
+  const manifestPath = join(dir, 'manifest.json');
+  const listed = existsSync(manifestPath)
+    ? new Set(((await readJson(manifestPath)) as { files: { path: string }[] }).files.map((f) => f.path))
+    : undefined;
   const optional = async (file: string) =>
-    existsSync(join(dir, file)) ? readJson(join(dir, file)) : undefined;
+    existsSync(join(dir, file)) && (!listed || listed.has(file)) ? readJson(join(dir, file)) : undefined;
   return {
     dir,
     config,

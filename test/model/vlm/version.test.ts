@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -36,6 +36,21 @@ test('a written version loads by path with weights as external data and matches 
     const b = (await inMemory.run(feeds)).embedding.data as Float32Array;
     assert.deepEqual(Array.from(a), Array.from(b));
     for (const graph of [version.graphs.prefill, version.graphs.step]) await OrtSession.create(graph);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a published version ignores optional files its manifest does not list', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'chexpo-version-'));
+  try {
+    const tokenizer = Tokenizer.build(['is there a pneumothorax ? no .']);
+    const config = { ...TEST_TINY, vocabSize: tokenizer.vocabSize };
+    await writeVersion(dir, { config, weights: initWeights(config, 1), tokenizer, modelCard: '# t\n' });
+    await writeFile(join(dir, 'calibrator.json'), '{"stray": true}');
+    assert.deepEqual((await loadVersion(dir)).calibrator, { stray: true }, 'staging: loads what is there');
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ files: [{ path: 'config.json' }] }));
+    assert.equal((await loadVersion(dir)).calibrator, undefined, 'published: unlisted files are not loaded');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
