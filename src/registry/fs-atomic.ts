@@ -112,7 +112,13 @@ export interface LockOptions {
  */
 export async function withLock<T>(lockPath: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
-  const owner = JSON.stringify({ host: hostname(), pid: process.pid, at: new Date().toISOString() });
+  // The nonce makes the content unique to this holder, so release can tell its lock from a successor's.
+  const owner = JSON.stringify({
+    host: hostname(),
+    pid: process.pid,
+    at: new Date().toISOString(),
+    nonce: randomUUID(),
+  });
   let delayMs = 2;
   for (;;) {
     try {
@@ -134,7 +140,10 @@ export async function withLock<T>(lockPath: string, options: LockOptions, fn: ()
   try {
     return await fn();
   } finally {
-    await rm(lockPath, { force: true });
+    // Remove only our own lock: if it was broken as stale and another writer holds the path now,
+    // deleting it would let a third writer in beside that one.
+    const current = await readFile(lockPath, 'utf8').catch(() => undefined);
+    if (current === owner) await rm(lockPath, { force: true });
   }
 }
 

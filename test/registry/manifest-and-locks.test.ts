@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { withLock } from '../../src/registry/fs-atomic.ts';
 import { parseManifest, Registry, RegistryError } from '../../src/registry/index.ts';
 import { generateVersionId } from '../../src/registry/manifest.ts';
 import { fields, makeStaging, tempRoot, who } from './helpers.ts';
@@ -96,4 +98,18 @@ test('a publish that crashed before its rename leaves only a temp entry that rea
     (await registry.list()).map((e) => e.version),
     ['v0001'],
   );
+});
+
+test('a holder whose lock was broken and retaken by another writer does not delete the new lock', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'chexpo-lock-'));
+  const lockPath = join(dir, 'pointer.lock');
+  try {
+    await withLock(lockPath, { timeoutMs: 1000, staleMs: 30_000 }, async () => {
+      // Another writer judged this lock stale, broke it and now holds the path.
+      await writeFile(lockPath, '{"host":"other","pid":1}');
+    });
+    assert.equal(await readFile(lockPath, 'utf8'), '{"host":"other","pid":1}');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
