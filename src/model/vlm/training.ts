@@ -34,14 +34,8 @@ function outputGradients(m: ModelBuilder, loss: Tensor, rules: TrainingBuildOpti
  * Outputs: loss (), token_logprobs (B,T), sequence_logprob (B), token_count (), grad.<param>.
  */
 export function buildSftGraph(config: VlmConfig, options: TrainingBuildOptions = {}): Graph {
-  const g = new Graph('chexpo_train_sft');
-  const m = new ModelBuilder(g, config, options);
-  const seq = sequenceInputs(m, '');
-  g.output(seq.meanNll, 'loss');
-  g.output(seq.tokenLogProbs, 'token_logprobs');
-  g.output(seq.sequenceLogProbs, 'sequence_logprob');
-  g.output(seq.tokenCount, 'token_count');
-  outputGradients(m, seq.meanNll, options.rules);
+  const { g, m, loss } = sequenceScoreGraph('chexpo_train_sft', config, options);
+  outputGradients(m, loss, options.rules);
   return g;
 }
 
@@ -50,14 +44,19 @@ export function buildSftGraph(config: VlmConfig, options: TrainingBuildOptions =
  * evaluation. Same inputs as `buildSftGraph`; outputs loss, token_logprobs, sequence_logprob, token_count.
  */
 export function buildScoreGraph(config: VlmConfig, options: BuildOptions = {}): Graph {
-  const g = new Graph('chexpo_score');
+  return sequenceScoreGraph('chexpo_score', config, options).g;
+}
+
+/** The forward pass shared by the SFT and score graphs, with their four outputs. */
+function sequenceScoreGraph(name: string, config: VlmConfig, options: BuildOptions) {
+  const g = new Graph(name);
   const m = new ModelBuilder(g, config, options);
   const seq = sequenceInputs(m, '');
   g.output(seq.meanNll, 'loss');
   g.output(seq.tokenLogProbs, 'token_logprobs');
   g.output(seq.sequenceLogProbs, 'sequence_logprob');
   g.output(seq.tokenCount, 'token_count');
-  return g;
+  return { g, m, loss: seq.meanNll };
 }
 
 export type DpoLossType = 'sigmoid' | 'ipo' | 'robust';
