@@ -1,0 +1,107 @@
+/**
+ * A loop run's configuration: every stage's knobs with defaults, merged from a partial JSON
+ * (`chexpo loop run --config loop.json`) and checked before anything runs.
+ *
+ * Defaults and why:
+ * - mining.limit 4000: scoring costs ~16 ms per sample on 2 cores (generation with the KV cache), so
+ *   4000 samples (about 480 cases) take ~1 min; the 5% budget is taken of the whole SFT set.
+ * - budgetFraction 0.05: the paper's preference set is 5% of the SFT samples.
+ * - expansion k 8, maxDistance 0.15 (cosine): neighbours further away rarely share the failure.
+ * - eval.limit 3000 test samples, paired bootstrap of 1000: the gate's interval on the primary score
+ *   is then about ±0.01, narrow enough to see a 2-point gain.
+ */
+
+import type { GateOptions } from '../eval/gate.ts';
+import type { DpoLossType } from '../model/vlm/training.ts';
+import type { PairKind } from '../store/contract.ts';
+import { PAIR_KINDS } from '../store/contract.ts';
+
+export interface LoopConfig {
+  seed: number;
+  /** ORT intra-op threads for every session of the run (the trainer must leave cores to serving). */
+  threads: number;
+  mining: { limit: number; split: 'train' };
+  expansion: { enabled: boolean; k: number; maxDistance: number };
+  live: { enabled: boolean; limit: number };
+  balance: { budgetFraction: number; capPerCell: number; maxPairs?: number };
+  pairs: { kinds: PairKind[]; maxPerSample: number };
+  dpo: {
+    beta: number;
+    learningRate: number;
+    epochs: number;
+    batchSize: number;
+    lossType: DpoLossType;
+    sftWeight: number;
+    labelSmoothing: number;
+    warmupSteps: number;
+  };
+  calibration: { limit: number };
+  eval: { limit: number; seed: number; resamples: number };
+  gate: GateOptions;
+}
+
+export const DEFAULT_LOOP_CONFIG: LoopConfig = {
+  seed: 0,
+  threads: 1,
+  mining: { limit: 4000, split: 'train' },
+  expansion: { enabled: true, k: 8, maxDistance: 0.15 },
+  live: { enabled: true, limit: 2000 },
+  balance: { budgetFraction: 0.05, capPerCell: 60 },
+  pairs: { kinds: [...PAIR_KINDS], maxPerSample: 2 },
+  dpo: {
+    beta: 0.1,
+    learningRate: 5e-5,
+    epochs: 2,
+    batchSize: 16,
+    lossType: 'sigmoid',
+    sftWeight: 0.1,
+    labelSmoothing: 0,
+    warmupSteps: 10,
+  },
+  calibration: { limit: 3000 },
+  eval: { limit: 3000, seed: 0, resamples: 1000 },
+  gate: {},
+};
+
+export class LoopConfigError extends Error {
+  override readonly name = 'LoopConfigError';
+  readonly code = 'LOOP_BAD_CONFIG';
+}
+
+type Partialish<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
+
+/** Defaults overlaid with `partial`, one level deep per stage; throws on unknown stages or bad values. */
+export function resolveLoopConfig(partial: Partialish<LoopConfig> = {}): LoopConfig {
+  const out = structuredClone(DEFAULT_LOOP_CONFIG) as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(partial)) {
+    if (!(key in out)) throw new LoopConfigError(`unknown loop setting '${key}'`);
+    const base = out[key];
+    out[key] =
+      base !== null && typeof base === 'object' && !Array.isArray(base)
+        ? { ...base, ...(value as object) }
+        : value;
+  }
+  const c = out as unknown as LoopConfig;
+  const problems: string[] = [];
+  const positive = (name: string, x: number) => {
+    if (!(Number.isFinite(x) && x > 0)) problems.push(`${name} must be > 0 (got ${x})`);
+  };
+  positive('threads', c.threads);
+  positive('mining.limit', c.mining.limit);
+  positive('expansion.k', c.expansion.k);
+  positive('balance.capPerCell', c.balance.capPerCell);
+  positive('dpo.beta', c.dpo.beta);
+  positive('dpo.learningRate', c.dpo.learningRate);
+  positive('dpo.epochs', c.dpo.epochs);
+  positive('dpo.batchSize', c.dpo.batchSize);
+  positive('eval.limit', c.eval.limit);
+  if (!(c.balance.budgetFraction > 0 && c.balance.budgetFraction <= 1))
+    problems.push(`balance.budgetFraction must be in (0, 1] (got ${c.balance.budgetFraction})`);
+  for (const k of c.pairs.kinds)
+    if (!PAIR_KINDS.includes(k))
+      problems.push(`pairs.kinds: unknown kind '${k}' (known: ${PAIR_KINDS.join(', ')})`);
+  if (!['sigmoid', 'ipo', 'robust'].includes(c.dpo.lossType))
+    problems.push(`dpo.lossType must be sigmoid, ipo or robust (got ${c.dpo.lossType})`);
+  if (problems.length > 0) throw new LoopConfigError(`invalid loop configuration: ${problems.join('; ')}`);
+  return c;
+}

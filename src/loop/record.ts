@@ -1,0 +1,51 @@
+/**
+ * The run record: the JSON document a loop run writes to the store's `runs` table (column `record`)
+ * and to `<run dir>/run.json`. The server's trainer supervisor reads it to update the loop metrics.
+ */
+import type { PairKind, RunStatus } from '../store/contract.ts';
+
+export type RunTrigger = 'manual' | 'schedule' | 'hard_examples' | 'admin' | 'experiment';
+
+export interface RunRecordDoc {
+  schema: 'chexpo.run/1';
+  id: string;
+  trigger: RunTrigger;
+  status: RunStatus;
+  started_at: number;
+  finished_at: number | null;
+  /** The CURRENT version the run started from (the DPO reference and the gate's baseline). */
+  base_version: string;
+  /** The published candidate, when the run got that far. */
+  candidate_version: string | null;
+  /** Effective configuration (defaults filled in). */
+  config: Record<string, unknown>;
+  counts: {
+    scored: number;
+    hard: number;
+    live_seeds: number;
+    expanded: number;
+    selected: number;
+    pairs: number;
+    pairs_by_kind: Partial<Record<PairKind, number>>;
+    /** `finding/task` → selected samples. */
+    selected_by_cell: Record<string, number>;
+  };
+  /** Share of retrieved neighbours that were really hard (wrong or unsure). */
+  retrieval_precision: number | null;
+  dpo: {
+    steps: number;
+    final_loss: number;
+    final_margin: number;
+    final_accuracy: number;
+    logp_chosen_change: number;
+    logp_rejected_change: number;
+    minutes: number;
+  } | null;
+  /** Primary scores on the held-out test subset (never mined). */
+  eval: { split: 'test'; samples: number; seed: number; current: number; candidate: number } | null;
+  /** The promotion gate's decision and every check's evidence. */
+  gate: { promote: boolean; reasons: string[]; checks: unknown[] } | null;
+  /** Wall-clock seconds per stage. */
+  durations: Record<string, number>;
+  error: { code: string; message: string } | null;
+}
