@@ -1,0 +1,148 @@
+/**
+ * What a DPO run reports: TRL-named statistics per step (so curves read like a TRL DPOTrainer log), a
+ * summary for the run record, and PNG curves — loss, margins, accuracy, and chosen vs rejected
+ * log-probs, the likelihood-displacement check (both falling means DPO widens the margin by pushing
+ * the chosen answer down too, Razin et al. 2024).
+ */
+import type { StepLog } from '../../model/train/loop.ts';
+import { linePlot, type Series } from '../../model/train/plot.ts';
+import type { PairLogProbs } from './reference.ts';
+
+/** One optimiser step, with TRL DPOTrainer's log keys (batch means). */
+export interface DpoStepStats {
+  step: number;
+  epoch: number;
+  loss: number;
+  'rewards/chosen': number;
+  'rewards/rejected': number;
+  'rewards/margins': number;
+  'rewards/accuracies': number;
+  'logps/chosen': number;
+  'logps/rejected': number;
+  learning_rate: number;
+  grad_norm: number;
+  ms: number;
+}
+
+export const TRL_KEYS = [
+  'loss',
+  'rewards/chosen',
+  'rewards/rejected',
+  'rewards/margins',
+  'rewards/accuracies',
+  'logps/chosen',
+  'logps/rejected',
+  'learning_rate',
+  'grad_norm',
+] as const;
+
+export function stepStats(log: StepLog): DpoStepStats {
+  return {
+    step: log.step,
+    epoch: log.epoch,
+    loss: log.loss,
+    'rewards/chosen': log.stats.rewards_chosen,
+    'rewards/rejected': log.stats.rewards_rejected,
+    'rewards/margins': log.stats.margins,
+    'rewards/accuracies': log.stats.accuracy,
+    'logps/chosen': log.stats.logprob_chosen,
+    'logps/rejected': log.stats.logprob_rejected,
+    learning_rate: log.lr,
+    grad_norm: log.gradNorm,
+    ms: log.ms,
+  };
+}
+
+/** The run record's `dpo` block (src/loop/record.ts), plus whole-set figures before/after training. */
+export interface DpoSummary {
+  steps: number;
+  /** Means over the last `summaryWindow` steps. */
+  final_loss: number;
+  final_margin: number;
+  final_accuracy: number;
+  /** Mean over all pairs of π_after − π_before (summed answer log-prob, nats), from a full re-score. */
+  logp_chosen_change: number;
+  logp_rejected_change: number;
+  minutes: number;
+  /** Whole pair set re-scored with the trained weights: share with reward_chosen > reward_rejected. */
+  train_set_accuracy: number;
+  /** …and its mean margin β[(π_c − ref_c) − (π_r − ref_r)]. */
+  train_set_margin: number;
+  mean_ms_per_step: number;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
+}
+
+export function summarize(
+  steps: readonly DpoStepStats[],
+  before: PairLogProbs,
+  after: PairLogProbs,
+  o: { beta: number; summaryWindow: number; minutes: number },
+): DpoSummary {
+  const tail = steps.slice(-o.summaryWindow);
+  const n = before.chosen.length;
+  const change = (side: keyof PairLogProbs) =>
+    mean(Array.from({ length: n }, (_, i) => after[side][i] - before[side][i]));
+  const margins = Array.from(
+    { length: n },
+    (_, i) => o.beta * (after.chosen[i] - before.chosen[i] - (after.rejected[i] - before.rejected[i])),
+  );
+  return {
+    steps: steps.length,
+    final_loss: mean(tail.map((s) => s.loss)),
+    final_margin: mean(tail.map((s) => s['rewards/margins'])),
+    final_accuracy: mean(tail.map((s) => s['rewards/accuracies'])),
+    logp_chosen_change: change('chosen'),
+    logp_rejected_change: change('rejected'),
+    minutes: o.minutes,
+    train_set_accuracy: mean(margins.map((m) => (m > 0 ? 1 : 0))),
+    train_set_margin: mean(margins),
+    // The first step includes ORT's warm-up (arena growth); leave it out when there are others.
+    mean_ms_per_step: mean((steps.length > 1 ? steps.slice(1) : steps).map((s) => s.ms)),
+  };
+}
+
+/** Trailing moving average over `window` steps of one statistic, as plot points. */
+function smoothed(
+  steps: readonly DpoStepStats[],
+  key: keyof DpoStepStats,
+  window: number,
+): Array<[number, number]> {
+  return steps.map((s, i) => {
+    const w = steps.slice(Math.max(0, i - window + 1), i + 1);
+    return [s.step, mean(w.map((x) => x[key] as number))];
+  });
+}
+
+const BLUE: Series['color'] = [31, 119, 180];
+const RED: Series['color'] = [214, 39, 40];
+
+/** PNG curves by file name (smoothed over ~5% of the run). */
+export function dpoPlots(steps: readonly DpoStepStats[]): Record<string, Uint8Array> {
+  const window = Math.max(1, Math.round(steps.length / 20));
+  const one = (key: keyof DpoStepStats) => linePlot([{ points: smoothed(steps, key, window), color: BLUE }]);
+  return {
+    'dpo-loss.png': one('loss'),
+    'dpo-margins.png': one('rewards/margins'),
+    'dpo-accuracy.png': one('rewards/accuracies'),
+    'dpo-logps.png': linePlot([
+      { points: smoothed(steps, 'logps/chosen', window), color: BLUE },
+      { points: smoothed(steps, 'logps/rejected', window), color: RED },
+    ]),
+  };
+}
+
+export function progressLine(s: DpoStepStats, totalSteps: number): string {
+  return [
+    `dpo step ${s.step + 1}/${totalSteps} epoch ${s.epoch}`,
+    `loss ${s.loss.toFixed(4)}`,
+    `acc ${s['rewards/accuracies'].toFixed(2)}`,
+    `margin ${s['rewards/margins'].toFixed(3)}`,
+    `logp c ${s['logps/chosen'].toFixed(2)} r ${s['logps/rejected'].toFixed(2)}`,
+    `lr ${s.learning_rate.toExponential(2)}`,
+    `grad ${s.grad_norm.toFixed(2)}`,
+    `${s.ms.toFixed(0)} ms`,
+  ].join(' | ');
+}

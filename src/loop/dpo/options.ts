@@ -1,0 +1,79 @@
+/**
+ * DPO run options and their defaults. The defaults come from a measurement on the bundled chexpo-tiny
+ * v0001 (see docs in index.ts and the helper report): values here are what that run justified.
+ */
+import { availableParallelism } from 'node:os';
+import type { DpoLossType } from '../../model/vlm/training.ts';
+import { DpoError } from './errors.ts';
+
+export interface DpoTrainOptions {
+  /** β: strength of the implicit KL anchor to the reference; rewards are β(π − ref). */
+  beta: number;
+  /** sigmoid (DPO), ipo, or robust (label-noise-robust DPO). */
+  lossType: DpoLossType;
+  /** Weight of an SFT term on the chosen answer (RPO-style), guarding against likelihood displacement. */
+  sftWeight: number;
+  /** ε: assumed share of flipped preference labels (conservative / robust DPO), in [0, 0.5). */
+  labelSmoothing: number;
+  /** Peak AdamW learning rate. */
+  learningRate: number;
+  /** Share of the run's steps spent on linear warm-up. */
+  warmupRatio: number;
+  /** Cosine decay ends at learningRate × minLrRatio. */
+  minLrRatio: number;
+  epochs: number;
+  /** Pairs per step (each pair is two sequences). */
+  batchSize: number;
+  /** AdamW decoupled weight decay. 0: decay pulls toward zero, not toward the reference. */
+  weightDecay: number;
+  /** Global gradient-norm clip (0 = none). */
+  maxGradNorm: number;
+  /** Batch order. */
+  seed: number;
+  /** ORT intra-op threads of the trainer; capped at the machine's cores (serving shares them). */
+  intraOpThreads: number;
+  /** A progress line every N steps. */
+  logEvery: number;
+  /** The summary's final loss/margin/accuracy average the last N steps. */
+  summaryWindow: number;
+}
+
+export const DEFAULT_DPO_TRAIN: DpoTrainOptions = {
+  beta: 0.1,
+  lossType: 'sigmoid',
+  sftWeight: 0,
+  labelSmoothing: 0,
+  learningRate: 1e-4,
+  warmupRatio: 0.1,
+  minLrRatio: 0.1,
+  epochs: 2,
+  batchSize: 8,
+  weightDecay: 0,
+  maxGradNorm: 1,
+  seed: 1,
+  intraOpThreads: 1,
+  logEvery: 10,
+  summaryWindow: 10,
+};
+
+/** Defaults filled in, threads capped, ranges checked. */
+export function resolveDpoOptions(partial: Partial<DpoTrainOptions> = {}): DpoTrainOptions {
+  const o: DpoTrainOptions = { ...DEFAULT_DPO_TRAIN, ...partial };
+  const bad: string[] = [];
+  const positiveInt = (k: keyof DpoTrainOptions) => {
+    if (!(Number.isInteger(o[k]) && (o[k] as number) >= 1)) bad.push(`${k} ${o[k]}`);
+  };
+  if (!(o.beta > 0)) bad.push(`beta ${o.beta}`);
+  if (!['sigmoid', 'ipo', 'robust'].includes(o.lossType)) bad.push(`lossType ${o.lossType}`);
+  if (!(o.sftWeight >= 0)) bad.push(`sftWeight ${o.sftWeight}`);
+  if (!(o.labelSmoothing >= 0 && o.labelSmoothing < 0.5)) bad.push(`labelSmoothing ${o.labelSmoothing}`);
+  if (!(o.learningRate > 0)) bad.push(`learningRate ${o.learningRate}`);
+  if (!(o.warmupRatio >= 0 && o.warmupRatio < 1)) bad.push(`warmupRatio ${o.warmupRatio}`);
+  if (!(o.minLrRatio >= 0 && o.minLrRatio <= 1)) bad.push(`minLrRatio ${o.minLrRatio}`);
+  if (!(o.weightDecay >= 0)) bad.push(`weightDecay ${o.weightDecay}`);
+  if (!(o.maxGradNorm >= 0)) bad.push(`maxGradNorm ${o.maxGradNorm}`);
+  for (const k of ['epochs', 'batchSize', 'intraOpThreads', 'logEvery', 'summaryWindow'] as const)
+    positiveInt(k);
+  if (bad.length > 0) throw new DpoError('DPO_BAD_OPTIONS', bad.join(', '));
+  return { ...o, intraOpThreads: Math.min(o.intraOpThreads, availableParallelism()) };
+}
