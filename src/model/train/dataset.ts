@@ -8,7 +8,7 @@ import { isAbsolute, join } from 'node:path';
 import { decodeImage, toModelInput } from '../../data/image/index.ts';
 import { Rng } from '../../data/random.ts';
 import type { Tokenizer } from '../../data/tokenizer/index.ts';
-import type { InstructionSample, Split } from '../../data/types.ts';
+import type { InstructionSample, Split, TaskType } from '../../data/types.ts';
 import { type TrainingSequence, trainingSequence } from '../vlm/tokens.ts';
 
 export interface DatasetExample {
@@ -101,4 +101,32 @@ export function epochBatches(
     for (let i = 0; i < chunk.length; i += batchSize) batches.push(chunk.slice(i, i + batchSize));
   }
   return rng.shuffle(batches);
+}
+
+const TASKS: readonly TaskType[] = ['closed', 'choice', 'open', 'abnormality_list', 'report'];
+
+/** `report=3,abnormality_list=2` → repeat factors by task (whole numbers ≥ 1). */
+export function parseOversample(spec: string): Partial<Record<TaskType, number>> {
+  const out: Partial<Record<TaskType, number>> = {};
+  for (const part of spec.split(',').filter((p) => p.trim().length > 0)) {
+    const [task, k] = part.split('=').map((x) => x.trim());
+    const factor = Number(k);
+    if (!TASKS.includes(task as TaskType) || !Number.isInteger(factor) || factor < 1)
+      throw new Error(
+        `--oversample: '${part}' is not <task>=<whole number ≥ 1> (tasks: ${TASKS.join(', ')})`,
+      );
+    out[task as TaskType] = factor;
+  }
+  return out;
+}
+
+/**
+ * Repeats the examples of some tasks (reports are one sample per case but the longest and hardest
+ * target, so an epoch under-trains them). Repeats are appended, so batches stay a pure function of the
+ * (seed, epoch) and a checkpoint still resumes exactly.
+ */
+export function oversampleTasks(split: LoadedSplit, factors: Partial<Record<TaskType, number>>): LoadedSplit {
+  const extra: DatasetExample[] = [];
+  for (const e of split.examples) for (let k = 1; k < (factors[e.sample.task] ?? 1); k++) extra.push(e);
+  return extra.length === 0 ? split : { ...split, examples: [...split.examples, ...extra] };
 }

@@ -5,9 +5,9 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Tokenizer } from '../../data/tokenizer/index.ts';
 import { CHEXPO_TINY, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
-import { writeVersion } from '../vlm/version.ts';
+import { loadVersionWeights, writeVersion } from '../vlm/version.ts';
 import { countParameters, initWeights, noWeightDecay } from '../vlm/weights.ts';
-import { loadSplit } from './dataset.ts';
+import { loadSplit, oversampleTasks, parseOversample } from './dataset.ts';
 import { runTraining, type StepLog } from './loop.ts';
 import { modelCard } from './model-card.ts';
 import { linePlot } from './plot.ts';
@@ -25,6 +25,8 @@ version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png and RUN_DIR/checkpoin
   --val-cases N     validation cases for the per-epoch loss (default 200)
   --max-steps N     stop after N steps (checkpointed; --resume continues)
   --resume          continue from RUN_DIR/checkpoint.safetensors
+  --init DIR        start from the weights of a version directory (same config) instead of random
+  --oversample T=K  repeat samples of task T K times per epoch, e.g. report=3,abnormality_list=2
   --model tiny|test model size (default tiny = CHEXPO_TINY)
   --threads N       ORT intra-op threads (default: all cores)
   --seed S          weight init and batch order (default 1)`;
@@ -53,6 +55,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
       model: { type: 'string', default: 'tiny' },
       threads: { type: 'string' },
       seed: { type: 'string', default: '1' },
+      init: { type: 'string' },
+      oversample: { type: 'string' },
     },
   });
   if (!values.data || !values.out) throw new Error(`--data and --out are required\n\n${HELP}`);
@@ -69,7 +73,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const threads = values.threads ? Number(values.threads) : availableParallelism();
   const loadOptions = { tokenizer, imageSize: config.imageSize, maxSeqLen: config.maxSeqLen };
   const maxCases = values['max-cases'] ? Number(values['max-cases']) : undefined;
-  const train = await loadSplit(values.data, 'train', { ...loadOptions, maxCases });
+  const train = oversampleTasks(
+    await loadSplit(values.data, 'train', { ...loadOptions, maxCases }),
+    parseOversample(values.oversample ?? ''),
+  );
   const validation = await loadSplit(values.data, 'validation', {
     ...loadOptions,
     maxCases: Number(values['val-cases']),
@@ -92,7 +99,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     loss: '-',
     sps: '-',
   });
-  const weights = initWeights(config, seed);
+  const weights = values.init ? await initialWeights(values.init, config) : initWeights(config, seed);
   await runTraining(program, {
     params: weights,
     shapes: parameterShapes(config),
@@ -165,4 +172,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
     }),
   });
   console.log(`wrote ${join(values.out, 'version')} after ${minutes.toFixed(1)} min`);
+}
+
+/** Weights of an existing version to continue from; its config must equal the one being trained. */
+async function initialWeights(versionDir: string, config: VlmConfig) {
+  const loaded = await loadVersionWeights(versionDir);
+  if (JSON.stringify(loaded.config) !== JSON.stringify(config))
+    throw new Error(`--init ${versionDir}: its config differs from this run's (model size or vocabulary)`);
+  return loaded.weights;
 }
