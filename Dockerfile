@@ -1,5 +1,6 @@
-# chexpo serving image (CPU). It cannot be built on the development machines (no Docker engine there);
-# the GPU variant and the full checks are issue 6's. Build: docker build -t chexpo .
+# chexpo serving image (CPU). Build: docker build -t chexpo .
+# The GPU image is Dockerfile.gpu (same stages; test/faults/dockerfiles.test.ts holds the two in step).
+# Neither can be built on the development machines (no Docker engine there).
 # Runs `chexpo serve` (what `npm start` runs) with the bundled model; configuration by environment only.
 
 FROM node:20-bookworm-slim AS deps
