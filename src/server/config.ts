@@ -30,6 +30,21 @@ export interface ServerConfig {
     images: boolean;
   };
   riskThreshold: number;
+  /** Append-only JSON-lines audit log (CHEXPO_AUDIT_LOG). */
+  auditLogPath: string;
+  /** The trainer supervisor (src/server/trainer). */
+  loop: {
+    enabled: boolean;
+    /** 0 = no time schedule. */
+    intervalHours: number;
+    /** 0 = no hard-example trigger. */
+    minHardExamples: number;
+    threads: number;
+    maxRunMinutes: number;
+    workDir: string;
+    /** Empty: the loop synthesises its own pool. */
+    dataDir: string;
+  };
   limits: {
     maxQueue: number;
     requestTimeoutMs: number;
@@ -144,6 +159,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       },
       store: { uri: v.CHEXPO_STORE_URI, images: v.CHEXPO_STORE_IMAGES },
       riskThreshold: v.CHEXPO_RISK_THRESHOLD,
+      auditLogPath: v.CHEXPO_AUDIT_LOG,
+      loop: {
+        enabled: v.CHEXPO_LOOP_ENABLED,
+        intervalHours: v.CHEXPO_LOOP_INTERVAL_HOURS,
+        minHardExamples: v.CHEXPO_LOOP_MIN_HARD_EXAMPLES,
+        threads: v.CHEXPO_LOOP_THREADS,
+        maxRunMinutes: v.CHEXPO_LOOP_MAX_RUN_MINUTES,
+        workDir: v.CHEXPO_LOOP_WORK_DIR,
+        dataDir: v.CHEXPO_LOOP_DATA_DIR,
+      },
       limits: {
         maxQueue: v.CHEXPO_MAX_QUEUE,
         requestTimeoutMs: v.CHEXPO_REQUEST_TIMEOUT_MS,

@@ -82,7 +82,7 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: {
     status: 404,
     message: 'not found',
-    when: 'An unknown route or model name, or feedback for an unknown request_id.',
+    when: 'An unknown route or model name, feedback for an unknown request_id, or an unknown run id (admin).',
   },
   RATE_LIMITED: {
     status: 429,
@@ -122,6 +122,27 @@ export const ERROR_CATALOGUE = {
     status: 503,
     message: 'feedback cannot be recorded right now',
     when: 'No hard-example store is attached.',
+    retryAfter: true,
+  },
+  TRAINER_BUSY: {
+    status: 409,
+    message: 'a training run is already in progress',
+    when: 'POST /v1/admin/train while a `chexpo loop run` started by this server is still running (one at a time).',
+  },
+  TRAINER_DISABLED: {
+    status: 503,
+    message: 'the trainer is disabled on this server',
+    when: 'POST /v1/admin/train when CHEXPO_LOOP_ENABLED is off (e.g. replicas whose training runs as a CronJob).',
+  },
+  ROLLBACK_REFUSED: {
+    status: 409,
+    message: 'the registry refused to move CURRENT',
+    when: 'POST /v1/admin/rollback with no earlier version to return to, no CURRENT yet, or a target that fails verification.',
+  },
+  ADMIN_UNAVAILABLE: {
+    status: 503,
+    message: 'the model registry or the run store is unavailable',
+    when: 'An admin route when no registry is attached, or the registry or store cannot be read right now.',
     retryAfter: true,
   },
   WORKER_FAILED: {

@@ -116,6 +116,86 @@ export const METRIC_CATALOGUE = {
     help: 'Inference workers replaced after a crash.',
     labels: [],
   },
+  swapDuration: {
+    kind: 'histogram',
+    name: 'chexpo_engine_swap_duration_seconds',
+    help: 'Time to verify, load and warm up a new model version before serving it, by outcome (swapped|refused).',
+    labels: ['outcome'],
+    buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+  },
+  loopRuns: {
+    kind: 'counter',
+    name: 'chexpo_loop_runs_total',
+    help: 'CheXPO loop runs finished, by outcome (promoted|rejected|failed); promotions are outcome="promoted".',
+    labels: ['outcome'],
+  },
+  loopRunDuration: {
+    kind: 'histogram',
+    name: 'chexpo_loop_run_duration_seconds',
+    help: 'Wall-clock time of a loop run (child process start to exit), by outcome.',
+    labels: ['outcome'],
+    buckets: [60, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800],
+  },
+  loopRunActive: {
+    kind: 'gauge',
+    name: 'chexpo_loop_run_active_ratio',
+    help: '1 while a loop run started by this server is in progress, else 0.',
+    labels: [],
+  },
+  loopPairs: {
+    kind: 'counter',
+    name: 'chexpo_loop_pairs_total',
+    help: 'Preference pairs trained on by finished loop runs, by kind (negation, laterality, …).',
+    labels: ['kind'],
+  },
+  loopDpoLoss: {
+    kind: 'gauge',
+    name: 'chexpo_loop_dpo_final_loss_nats',
+    help: 'DPO loss at the last step of the latest run that trained.',
+    labels: [],
+  },
+  loopDpoMargin: {
+    kind: 'gauge',
+    name: 'chexpo_loop_dpo_final_margin_nats',
+    help: 'DPO reward margin (chosen − rejected) at the last step of the latest run that trained.',
+    labels: [],
+  },
+  loopDpoAccuracy: {
+    kind: 'gauge',
+    name: 'chexpo_loop_dpo_final_accuracy_ratio',
+    help: 'Share of pairs whose chosen reward beats the rejected one, at the last step of the latest run that trained.',
+    labels: [],
+  },
+  loopEvalScore: {
+    kind: 'gauge',
+    name: 'chexpo_loop_eval_score',
+    help: "Held-out primary score of each model version in the registry (from its manifest's eval).",
+    labels: ['version'],
+  },
+  loopRollbacks: {
+    kind: 'counter',
+    name: 'chexpo_loop_rollbacks_total',
+    help: 'Moves of CURRENT by POST /v1/admin/rollback.',
+    labels: [],
+  },
+  loopHardExamplesPending: {
+    kind: 'gauge',
+    name: 'chexpo_loop_hard_examples_pending',
+    help: 'Hard examples not yet used by a loop run (status new or labelled), refreshed by the trainer poll.',
+    labels: [],
+  },
+  auditEvents: {
+    kind: 'counter',
+    name: 'chexpo_audit_events_total',
+    help: 'Audit log entries written, by action and outcome.',
+    labels: ['action', 'outcome'],
+  },
+  auditWriteFailures: {
+    kind: 'counter',
+    name: 'chexpo_audit_write_failures_total',
+    help: 'Audit log entries that could not be written (logged; serving continues).',
+    labels: [],
+  },
 } as const;
 
 type Catalogue = typeof METRIC_CATALOGUE;
