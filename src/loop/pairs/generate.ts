@@ -69,7 +69,11 @@ export function draftsFor(selected: SelectedSample, options: PairsOptions): Draf
   const { sample, case: truth } = selected.scored;
   const drafts: Draft[] = [];
   const seen = new Set<string>();
-  for (const kind of options.kinds ?? PAIR_KINDS) {
+  // On-policy first: a synthetic draft that repeats the model's own answer is the duplicate.
+  const kinds = [...(options.kinds ?? PAIR_KINDS)].sort(
+    (a, b) => Number(b === 'on_policy') - Number(a === 'on_policy'),
+  );
+  for (const kind of kinds) {
     const ctx: GeneratorContext = {
       selected,
       sample,
