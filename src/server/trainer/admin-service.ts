@@ -1,0 +1,149 @@
+/**
+ * The AdminService over the registry (versions, rollback), the store's runs table and the trainer
+ * supervisor. Registry and store errors become catalogue codes here, so the routes stay thin.
+ */
+import type { HistoryEntry, Registry } from '../../registry/index.ts';
+import { RUN_STATUSES, type RunRecord, type RunStatus } from '../../store/index.ts';
+import { apiError } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
+import type {
+  AdminService,
+  RollbackRequest,
+  RollbackResponse,
+  RunResponse,
+  RunSummary,
+  RunsResponse,
+  TrainResponse,
+  VersionsResponse,
+} from '../routes/admin.ts';
+import { observeVersionScores, parseRecord, primaryScore } from './run-metrics.ts';
+import type { RunsStore, TrainerSupervisor } from './supervisor.ts';
+
+export interface RegistryAdminServiceOptions {
+  registry: Registry;
+  store: () => Promise<RunsStore>;
+  /** Absent: POST /v1/admin/train answers TRAINER_DISABLED. */
+  trainer?: TrainerSupervisor;
+  /** The version the engine serves now. */
+  serving?: () => string | null;
+  metrics?: Metrics;
+}
+
+const REFUSALS = new Set([
+  'REGISTRY_NO_PREVIOUS',
+  'REGISTRY_NO_CURRENT',
+  'REGISTRY_VERIFY_FAILED',
+  'REGISTRY_CURRENT_INVALID',
+  'REGISTRY_MANIFEST_INVALID',
+]);
+
+function registryFailure(error: unknown): Error {
+  const code = (error as { code?: string }).code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'REGISTRY_VERSION_NOT_FOUND') return apiError('NOT_FOUND', message, { cause: error });
+  if (code === 'REGISTRY_INVALID_ID') return apiError('INVALID_REQUEST', message, { cause: error });
+  if (REFUSALS.has(code)) return apiError('ROLLBACK_REFUSED', message, { cause: error });
+  return apiError('ADMIN_UNAVAILABLE', 'the model registry cannot be read or written', { cause: error });
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function summarise(run: RunRecord): { summary: RunSummary; record: Record<string, unknown> | null } {
+  const doc = parseRecord(run);
+  return {
+    record: doc as unknown as Record<string, unknown> | null,
+    summary: {
+      id: run.id,
+      status: run.status,
+      trigger: doc?.trigger ?? null,
+      started_at: iso(run.started_at) ?? '',
+      finished_at: iso(run.finished_at),
+      base_version: doc?.base_version ?? null,
+      candidate_version: doc?.candidate_version ?? null,
+      eval: doc?.eval ? { current: finite(doc.eval.current), candidate: finite(doc.eval.candidate) } : null,
+      error: doc?.error ?? null,
+    },
+  };
+}
+
+const finite = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+export class RegistryAdminService implements AdminService {
+  constructor(private readonly options: RegistryAdminServiceOptions) {}
+
+  async versions(): Promise<VersionsResponse> {
+    const { registry } = this.options;
+    let entries: Awaited<ReturnType<Registry['list']>>;
+    let current: string | null;
+    try {
+      [entries, current] = await Promise.all([registry.list(), registry.current()]);
+    } catch (error) {
+      throw registryFailure(error);
+    }
+    if (this.options.metrics) observeVersionScores(this.options.metrics, entries);
+    const serving = this.options.serving?.() ?? null;
+    return {
+      model: registry.name,
+      current,
+      serving,
+      versions: entries.map((e) => ({
+        version: e.version,
+        parent: e.manifest?.parent ?? null,
+        created_at: e.manifest?.created_at ?? null,
+        eval_primary: primaryScore(e.manifest?.eval),
+        run_id: e.manifest?.training?.run_id ?? null,
+        current: e.version === current,
+        serving: e.version === serving,
+        error: e.error,
+      })),
+    };
+  }
+
+  async rollback(request: RollbackRequest, actor: string): Promise<RollbackResponse> {
+    const move = { reason: request.reason, actor: `admin:${actor}` };
+    let entry: HistoryEntry;
+    try {
+      entry =
+        request.to === undefined
+          ? await this.options.registry.rollback(move)
+          : await this.options.registry.setCurrent(request.to, move);
+    } catch (error) {
+      throw registryFailure(error);
+    }
+    this.options.metrics?.loopRollbacks.inc();
+    return { from: entry.from, to: entry.to, action: entry.action, at: entry.at };
+  }
+
+  async train(actor: string): Promise<TrainResponse> {
+    const trainer = this.options.trainer;
+    if (!trainer) throw apiError('TRAINER_DISABLED');
+    const run = trainer.trigger('admin', actor);
+    return { run_id: run.runId, trigger: 'admin', started_at: new Date(run.startedAt).toISOString() };
+  }
+
+  async runs(options: { limit: number; status?: string }): Promise<RunsResponse> {
+    const status = RUN_STATUSES.includes(options.status as RunStatus)
+      ? (options.status as RunStatus)
+      : undefined;
+    const runs = await this.withStore((store) => store.listRuns({ limit: options.limit, status }));
+    return {
+      active: this.options.trainer?.active?.runId ?? null,
+      runs: runs.map((r) => summarise(r).summary),
+    };
+  }
+
+  async run(id: string): Promise<RunResponse> {
+    const run = await this.withStore((store) => store.getRun(id));
+    if (!run) throw apiError('NOT_FOUND', `no run ${id}`);
+    const { summary, record } = summarise(run);
+    return { run: summary, record };
+  }
+
+  private async withStore<T>(fn: (store: RunsStore) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.options.store());
+    } catch (error) {
+      throw apiError('ADMIN_UNAVAILABLE', 'the run store cannot be read', { cause: error });
+    }
+  }
+}

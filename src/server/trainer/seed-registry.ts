@@ -1,0 +1,55 @@
+/**
+ * The writable default registry. The bundled release lives in the repo's (or image's) `models/`,
+ * which the trainer must never publish into: a checkout would gain untracked versions and a moved
+ * CURRENT, and an image's copy is read-only. So when CHEXPO_MODEL_DIR is unset, `chexpo serve` seeds
+ * `./var/models` from the bundled registry and serves from there.
+ *
+ * Same rule as deploy/k8s/seed-registry.ts (the init container's copy, which must load the registry
+ * module from a path given at run time): a target that already names a CURRENT is kept, so promoted
+ * versions and rollbacks survive restarts; otherwise every bundled version missing from the target is
+ * imported (verified, copied, verified again) and CURRENT is set to the bundled CURRENT.
+ */
+import { CHEXPO_VERSION_FILES, Registry, RegistryError } from '../../registry/index.ts';
+
+export interface SeedResult {
+  outcome: 'kept' | 'seeded';
+  current: string;
+  imported: string[];
+}
+
+export async function seedWritableRegistry(options: {
+  from: string;
+  to: string;
+  name: string;
+}): Promise<SeedResult> {
+  const requiredFiles = CHEXPO_VERSION_FILES;
+  const target = await Registry.open(options.to, options.name, { requiredFiles });
+  const source = await Registry.open(options.from, options.name, { requiredFiles });
+  try {
+    const existing = await target.current();
+    if (existing !== null) return { outcome: 'kept', current: existing, imported: [] };
+    const bundledCurrent = await source.current();
+    if (bundledCurrent === null) throw new Error(`the bundled registry ${source.dir} has no CURRENT version`);
+    const present = new Set((await target.list()).map((e) => e.version));
+    const imported: string[] = [];
+    for (const entry of await source.list()) {
+      if (present.has(entry.version)) continue;
+      try {
+        await target.importVersion(source.versionDir(entry.version));
+        imported.push(entry.version);
+      } catch (thrown) {
+        if (!(thrown instanceof RegistryError && thrown.code === 'REGISTRY_VERSION_EXISTS')) throw thrown;
+      }
+    }
+    const now = await target.current();
+    if (now !== null) return { outcome: 'kept', current: now, imported };
+    await target.setCurrent(bundledCurrent, {
+      reason: 'seeded from the bundled release',
+      actor: 'chexpo serve',
+    });
+    return { outcome: 'seeded', current: bundledCurrent, imported };
+  } finally {
+    target.close();
+    source.close();
+  }
+}
