@@ -8,11 +8,13 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AuditLog } from './audit-log.ts';
 import { authHook } from './auth.ts';
 import type { ServerConfig } from './config.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { apiError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { type AdminService, adminRoutes } from './routes/admin.ts';
 import { answerRoute } from './routes/answer.ts';
 import { feedbackRoute } from './routes/feedback.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -30,6 +32,10 @@ export interface AppOptions {
   modelStatus?: () => ModelStatus;
   /** Defaults to a fresh registry (createMetrics()). */
   metrics?: Metrics;
+  /** Registry, runs and trainer for /v1/admin; absent means those routes answer ADMIN_UNAVAILABLE. */
+  adminService?: AdminService;
+  /** Audit log of admin actions and feedback; absent means nothing is audited (tests). */
+  audit?: AuditLog;
   /** fastify logger option; defaults to off (tests). serve passes a level from the config. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -104,6 +110,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestTimeoutMs: config.limits.requestTimeoutMs,
     maxImageBytes: config.limits.maxImageBytes,
   });
-  feedbackRoute(app, { feedbackService: options.feedbackService });
+  feedbackRoute(app, { feedbackService: options.feedbackService, audit: options.audit });
+  adminRoutes(app, { adminService: options.adminService, audit: options.audit });
   return app;
 }

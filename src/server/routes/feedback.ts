@@ -1,13 +1,33 @@
 /** POST /v1/feedback: a clinician's verdict on a past answer, stored as that hard example's label. */
 import type { FastifyInstance } from 'fastify';
+import { type AuditLog, auditHook, bodyFields, textLength } from '../audit-log.ts';
 import { apiError } from '../errors.ts';
+import { hashRequestId } from '../hard-example-logger.ts';
 import type { FeedbackRequest, FeedbackService } from '../services.ts';
 
-export function feedbackRoute(app: FastifyInstance, deps: { feedbackService?: FeedbackService }): void {
+/** The audit entry of a feedback: the request_id hashed as the store keeps it, sizes of the free text. */
+function describeFeedback(request: Parameters<Parameters<typeof auditHook>[1]>[0]) {
+  const body = bodyFields(request);
+  return {
+    action: 'feedback',
+    target: typeof body.request_id === 'string' ? hashRequestId(body.request_id) : null,
+    details: {
+      verdict: body.verdict === 'correct' || body.verdict === 'incorrect' ? body.verdict : null,
+      correct_answer_chars: textLength(body.correct_answer),
+      comment_chars: textLength(body.comment),
+    },
+  };
+}
+
+export function feedbackRoute(
+  app: FastifyInstance,
+  deps: { feedbackService?: FeedbackService; audit?: AuditLog },
+): void {
   app.post<{ Body: FeedbackRequest }>(
     '/v1/feedback',
     {
       config: { scope: 'feedback' },
+      ...(deps.audit ? { onResponse: auditHook(deps.audit, describeFeedback) } : {}),
       schema: {
         tags: ['answers'],
         summary: 'Confirm or correct a past answer by its request_id.',
