@@ -34,7 +34,18 @@ export interface EngineOptions {
   watch?: boolean;
   pollMs?: number;
   metrics?: Metrics;
+  /** Called once a swap has finished: the new version serves and the old workers are gone. */
+  onSwap?: (event: SwapEvent) => void;
   log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
+}
+
+/** One completed version change; loadMs covers verify + start + warm-up, drainMs the old workers' drain and exit. */
+export interface SwapEvent {
+  version: string;
+  previous: string | null;
+  loadMs: number;
+  drainMs: number;
+  totalMs: number;
 }
 
 export interface EngineAnswer extends WorkerAnswer {
@@ -190,6 +201,7 @@ export class Engine {
     if (this.state === 'closed' || this.pool?.version === version) return this.pool?.version === version;
     const registry = this.registry!;
     const stage = { current: 'verify' };
+    const started = now();
     try {
       const verified = await registry.verify(version);
       if (!verified.ok) {
@@ -240,7 +252,16 @@ export class Engine {
         version,
         previous: old?.version,
       });
+      const switchedAt = now();
       await old?.retire();
+      const retiredAt = now();
+      this.options.onSwap?.({
+        version,
+        previous: old?.version ?? null,
+        loadMs: switchedAt - started,
+        drainMs: retiredAt - switchedAt,
+        totalMs: retiredAt - started,
+      });
       return true;
     } catch (error) {
       this.options.metrics?.modelLoadFailures.inc({ stage: stage.current });
