@@ -63,9 +63,10 @@ test('image counterfactuals keep the chosen text and edit the finding so the cho
     assert.equal(d.rejected, sample.target_text);
     assert.equal(d.rejectedImage?.kind, 'phantom_edit');
     if (d.rejectedImage?.kind !== 'phantom_edit') continue;
-    const edited = editCase(c, d.rejectedImage.edit);
-    const before = c.findings.find((f) => f.name === d.rejectedImage?.edit.finding);
-    const after = edited.findings.find((f) => f.name === d.rejectedImage?.edit.finding);
+    const { edit } = d.rejectedImage;
+    const edited = editCase(c, edit);
+    const before = c.findings.find((f) => f.name === edit.finding);
+    const after = edited.findings.find((f) => f.name === edit.finding);
     assert.notDeepEqual(after, before);
     if (sample.task === 'closed') assert.equal(after?.present, sample.answer === 'no', sample.id);
     if (sample.task === 'report' || sample.task === 'abnormality_list')
