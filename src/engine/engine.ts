@@ -13,6 +13,7 @@ import type { Metrics } from '../server/metrics.ts';
 import type { ModelInfo, ModelStatus } from '../server/services.ts';
 import { EngineError } from './errors.ts';
 import { WorkerPool } from './pool.ts';
+import { type PreparedResult, PrepPool } from './prep-pool.ts';
 import { now, type WorkerAnswer, type WorkerInit, type WorkerRequest } from './protocol.ts';
 
 export interface EngineOptions {
@@ -24,6 +25,8 @@ export interface EngineOptions {
   executionProvider: 'cpu' | 'cuda';
   /** Outstanding requests (queued or decoding) beyond which canAdmit() is false. */
   maxQueue: number;
+  /** Image decoding/preprocessing threads, shared by all versions; default 1. */
+  prepThreads?: number;
   /** Live rows per worker batch; default 16. */
   maxBatch?: number;
   /** Token budget when a request sets none; default 64 (capped by the model's maxSeqLen). */
@@ -74,6 +77,9 @@ export class Engine {
   private unwatch: (() => void) | null = null;
   private readonly size: { workers: number; threads: number };
   private servedEmbeddingDim: number | undefined;
+  private prep: PrepPool | null = null;
+  /** Each pool's model input side, which the preprocessing must match. */
+  private readonly imageSizes = new WeakMap<WorkerPool, number>();
 
   private constructor(private readonly options: EngineOptions) {
     this.size = sizeWorkers(options.workers);
@@ -102,6 +108,7 @@ export class Engine {
     try {
       this.registry = await Registry.open(this.options.registryRoot, this.options.modelName);
       current = await this.registry.current();
+      this.prep = await PrepPool.start(this.options.prepThreads ?? 1);
     } catch (error) {
       this.setNotReady('failed', `the model registry cannot be read: ${(error as Error).message}`);
       throw error;
@@ -151,15 +158,16 @@ export class Engine {
   }
 
   async answer(request: Omit<WorkerRequest, 'submittedAt'>, signal?: AbortSignal): Promise<EngineAnswer> {
-    const pool = this.pool;
     if (this.state === 'closed') throw new EngineError('ENGINE_CLOSED', 'the engine is shutting down');
-    if (!pool) throw new EngineError('MODEL_NOT_READY', this.reason);
+    if (!this.pool) throw new EngineError('MODEL_NOT_READY', this.reason);
     if (this.outstanding >= this.options.maxQueue)
       throw new EngineError('QUEUE_FULL', 'the inference queue is full');
     const started = now();
     this.setOutstanding(this.outstanding + 1);
     try {
-      const answer = await pool.answer(request, signal);
+      const { image: bytes, ...fields } = request;
+      const { pool, image, ms } = await this.prepare(bytes, signal);
+      const answer = await pool.answer({ ...fields, image, preprocessMs: ms }, signal);
       const total = now() - started;
       const { preprocess, encode, generate } = answer.timings;
       this.observe(request.task, answer, (answer.firstTokenAt - started) / 1000);
@@ -179,6 +187,24 @@ export class Engine {
     }
   }
 
+  /**
+   * Decodes and preprocesses off this thread and the inference threads, for the input size of the pool
+   * that will run it: a swap to a version with another input size during preprocessing means redoing it.
+   */
+  private async prepare(
+    bytes: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<PreparedResult & { pool: WorkerPool }> {
+    for (;;) {
+      const pool = this.pool;
+      if (!pool || !this.prep) throw new EngineError('MODEL_NOT_READY', this.reason);
+      const size = this.imageSizes.get(pool)!;
+      const prepared = await this.prep.prepare(bytes, size, this.options.keepImagePng ?? false, signal);
+      const serving = this.pool;
+      if (serving && this.imageSizes.get(serving) === size) return { ...prepared, pool: serving };
+    }
+  }
+
   /** Serves `version` once it verifies, loads and warms up; one swap at a time. Resolves false when refused. */
   swap(version: string): Promise<boolean> {
     const run = this.swapChain.then(() => this.swapNow(version));
@@ -194,6 +220,7 @@ export class Engine {
     await this.swapChain;
     const pool = this.pool;
     await pool?.retire();
+    await this.prep?.close();
     this.registry?.close();
   }
 
@@ -212,8 +239,9 @@ export class Engine {
       }
       stage.current = 'load';
       const dir = registry.versionDir(version);
-      const { embeddingDim } = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as {
+      const { embeddingDim, imageSize } = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as {
         embeddingDim: number;
+        imageSize: number;
       };
       const init: WorkerInit = {
         versionDir: dir,
@@ -241,6 +269,7 @@ export class Engine {
         return false;
       }
       const old = this.pool;
+      this.imageSizes.set(fresh, imageSize);
       this.pool = fresh;
       this.servedEmbeddingDim = embeddingDim;
       this.state = 'ready';

@@ -4,7 +4,7 @@
  * drains the in-flight requests and then terminates every thread.
  */
 import { EngineError } from './errors.ts';
-import type { WorkerAnswer, WorkerInit, WorkerRequest } from './protocol.ts';
+import type { InferenceRequest, WorkerAnswer, WorkerInit } from './protocol.ts';
 import { WorkerClient, type WorkerClientHooks } from './worker-client.ts';
 
 export interface PoolEvents {
@@ -58,7 +58,7 @@ export class WorkerPool {
     return this.clients;
   }
 
-  answer(request: Omit<WorkerRequest, 'submittedAt'>, signal?: AbortSignal): Promise<WorkerAnswer> {
+  answer(request: Omit<InferenceRequest, 'submittedAt'>, signal?: AbortSignal): Promise<WorkerAnswer> {
     const live = this.clients.filter((c) => c.alive);
     if (live.length === 0)
       return Promise.reject(new EngineError('WORKER_FAILED', 'no live inference worker'));

@@ -1,23 +1,24 @@
 /**
- * Per-request work before the model: decode (DICOM windowing/VOI and MONOCHROME1 inversion happen in
- * decodeImage), the training preprocessing (toModelInput), the image hash, the optional de-identified
- * PNG, and the prompt ids. Runs in the worker, so the HTTP thread never decodes pixels.
+ * Per-request work before the model, in two halves:
+ *  - `prepareImage` (in a preprocessing worker, off both the HTTP thread and the inference thread):
+ *    decode (DICOM windowing/VOI and MONOCHROME1 inversion happen in decodeImage; plain grey PNGs take
+ *    the fast path of fast-png.ts), the training preprocessing (toModelInput), the image hash and the
+ *    optional de-identified PNG;
+ *  - `preparePrompt` (in the inference worker, which holds the tokenizer): the prompt and its ids.
  */
 import { createHash } from 'node:crypto';
 import { decodeImage, encodePng16, toModelInput } from '../data/image/index.ts';
 import { unknownWordRate } from '../eval/index.ts';
 import { promptIds } from '../model/vlm/tokens.ts';
+import { decodeGrayPngFast } from './fast-png.ts';
 import { buildPrompt } from './prompt.ts';
-import type { WorkerRequest } from './protocol.ts';
+import type { InferenceRequest, PreparedImage } from './protocol.ts';
 import type { ModelRuntime } from './runtime.ts';
 
-export interface PreparedRequest {
-  input: Float32Array;
+export interface PreparedRequest extends PreparedImage {
   prompt: string;
   promptIds: number[];
   unknownWordRate: number;
-  imageSha256: string;
-  imagePng?: Uint8Array;
 }
 
 /** Pixels in [0, 1] → 16-bit grey PNG: only pixel values leave the request, no DICOM tag. */
@@ -27,9 +28,17 @@ function pixelsToPng(width: number, height: number, pixels: Float32Array): Uint8
   return encodePng16({ width, height, bitsStored: 16, data });
 }
 
-export function prepareRequest(rt: ModelRuntime, request: WorkerRequest, keepPng: boolean): PreparedRequest {
-  const image = decodeImage(request.image);
-  const input = toModelInput(image, rt.config.imageSize);
+/** Decoded, resized and normalised to the model's (imageSize²) input, exactly as in training. */
+export function prepareImage(bytes: Uint8Array, imageSize: number, keepPng: boolean): PreparedImage {
+  const image = decodeGrayPngFast(bytes) ?? decodeImage(bytes);
+  return {
+    input: toModelInput(image, imageSize),
+    imageSha256: createHash('sha256').update(bytes).digest('hex'),
+    ...(keepPng ? { imagePng: pixelsToPng(image.width, image.height, image.pixels) } : {}),
+  };
+}
+
+export function preparePrompt(rt: ModelRuntime, request: InferenceRequest): PreparedRequest {
   const prompt = buildPrompt(request.task, request.question, request.options);
   const ids = promptIds(rt.tokenizer, prompt);
   // Keep the end of an over-long prompt (<sep> and the question's last words) within maxSeqLen − 1,
@@ -40,11 +49,9 @@ export function prepareRequest(rt: ModelRuntime, request: WorkerRequest, keepPng
       : ids;
   const isKnown = (word: string): boolean => rt.tokenizer.idOf(word) !== undefined;
   return {
-    input,
+    ...request.image,
     prompt,
     promptIds: fitted,
     unknownWordRate: request.task === 'vqa' ? unknownWordRate(prompt, isKnown) : 0,
-    imageSha256: createHash('sha256').update(request.image).digest('hex'),
-    ...(keepPng ? { imagePng: pixelsToPng(image.width, image.height, image.pixels) } : {}),
   };
 }

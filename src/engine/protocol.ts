@@ -32,8 +32,22 @@ export interface WorkerRequest {
   submittedAt: number;
 }
 
+/** The image half of a request, prepared off the inference thread (see prepare.ts). */
+export interface PreparedImage {
+  /** (imageSize²) model input, normalised as in training. */
+  input: Float32Array;
+  imageSha256: string;
+  imagePng?: Uint8Array;
+}
+
+/** What the inference worker receives: the request with its image already decoded and preprocessed. */
+export interface InferenceRequest extends Omit<WorkerRequest, 'image'> {
+  image: PreparedImage;
+  preprocessMs: number;
+}
+
 export type MainToWorker =
-  | { type: 'answer'; id: number; request: WorkerRequest }
+  | { type: 'answer'; id: number; request: InferenceRequest }
   | { type: 'cancel'; id: number };
 
 export interface WireError {
@@ -70,6 +84,19 @@ export type WorkerToMain =
   | { type: 'result'; id: number; answer: WorkerAnswer }
   | { type: 'failed'; id: number; error: WireError }
   | { type: 'batch'; stage: 'encode' | 'decode'; size: number };
+
+/** Main thread ↔ preprocessing worker (prep-worker.ts). */
+export type MainToPrep = {
+  type: 'prepare';
+  id: number;
+  image: Uint8Array;
+  imageSize: number;
+  keepPng: boolean;
+};
+export type PrepToMain =
+  | { type: 'ready' }
+  | { type: 'prepared'; id: number; image: PreparedImage; ms: number }
+  | { type: 'failed'; id: number; error: WireError };
 
 export const now = (): number => performance.timeOrigin + performance.now();
 

@@ -23,14 +23,14 @@ import {
 import { finalLength, mergeBatches, trimLeft } from './merge.ts';
 import type { PreparedRequest } from './prepare.ts';
 import { taskTypeOf } from './prompt.ts';
-import { now, type WorkerAnswer, type WorkerRequest } from './protocol.ts';
+import { type InferenceRequest, now, type WorkerAnswer } from './protocol.ts';
 import { clampUnit } from './risk.ts';
 import type { ModelRuntime } from './runtime.ts';
 import { scoreAnswer } from './spans.ts';
 
 interface Job {
   id: number;
-  request: WorkerRequest;
+  request: InferenceRequest;
   prepared: PreparedRequest;
   preprocessMs: number;
   encodeMs: number;
@@ -61,7 +61,7 @@ export class Scheduler {
     private readonly events: SchedulerEvents,
   ) {}
 
-  submit(id: number, request: WorkerRequest, prepared: PreparedRequest, preprocessMs: number): void {
+  submit(id: number, request: InferenceRequest, prepared: PreparedRequest, preprocessMs: number): void {
     const { maxSeqLen } = this.rt.config;
     const p = prepared.promptIds.length;
     // Generating n tokens feeds n − 1 back at positions p … p + n − 2, which must stay < maxSeqLen.

@@ -4,24 +4,19 @@
  * worker dies (crash, terminate, uncaught error) every request it held fails with WORKER_FAILED and
  * `onExit` tells the pool, which replaces it.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { EngineError, fromWire } from './errors.ts';
 import {
+  type InferenceRequest,
   type MainToWorker,
   now,
   type WorkerAnswer,
   type WorkerInit,
-  type WorkerRequest,
   type WorkerToMain,
 } from './protocol.ts';
+import { startTsWorker } from './ts-worker.ts';
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url).href;
-/**
- * A worker's entry module is resolved before any `--import` hook of the worker runs, so a .ts entry
- * fails; this bootstrap registers tsx (as bin/chexpo.js does) and then imports the worker module.
- */
-const TSX_API = import.meta.resolve('tsx/esm/api');
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); })`;
+const WORKER_URL = new URL('./worker.ts', import.meta.url);
 
 interface InFlight {
   resolve(answer: WorkerAnswer): void;
@@ -49,7 +44,7 @@ export class WorkerClient {
     init: WorkerInit,
     private readonly hooks: WorkerClientHooks = {},
   ) {
-    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: init });
+    this.worker = startTsWorker(WORKER_URL, init);
     this.started = new Promise((resolve, reject) => {
       this.worker.on('message', (message: WorkerToMain) => {
         if (message.type === 'ready') {
@@ -84,7 +79,7 @@ export class WorkerClient {
     return this.ready && !this.exited && !this.stopping;
   }
 
-  answer(request: Omit<WorkerRequest, 'submittedAt'>, signal?: AbortSignal): Promise<WorkerAnswer> {
+  answer(request: Omit<InferenceRequest, 'submittedAt'>, signal?: AbortSignal): Promise<WorkerAnswer> {
     if (!this.alive) return Promise.reject(new EngineError('WORKER_FAILED', 'the worker is not serving'));
     const id = nextRequestId++;
     return new Promise<WorkerAnswer>((resolve, reject) => {

@@ -1,12 +1,14 @@
 /**
  * Inference worker entry (worker_threads). Loads the version named in workerData, warms every graph
  * up with one dummy request, posts `ready`, then serves `answer` / `cancel` messages through its
- * scheduler. Decoding and preprocessing run here too, so the HTTP thread only validates and queues.
+ * scheduler. Images arrive decoded and preprocessed (prep-worker.ts), so this thread spends its time
+ * in ORT; only the prompt is tokenised here.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { chooseTokens, type DecodeRow, encodeImages, prefill, step } from '../model/vlm/generate.ts';
 import { promptIds } from '../model/vlm/tokens.ts';
-import { prepareRequest } from './prepare.ts';
+import { EngineError } from './errors.ts';
+import { preparePrompt } from './prepare.ts';
 import { REPORT_PROMPT } from './prompt.ts';
 import { type MainToWorker, now, toWireError, type WorkerInit, type WorkerToMain } from './protocol.ts';
 import { loadRuntime, type ModelRuntime } from './runtime.ts';
@@ -50,10 +52,11 @@ async function main(): Promise<void> {
       scheduler.cancel(message.id);
       return;
     }
-    const t0 = now();
+    const { request } = message;
     try {
-      const prepared = prepareRequest(rt, message.request, init.keepImagePng);
-      scheduler.submit(message.id, message.request, prepared, now() - t0);
+      if (request.image.input.length !== rt.config.imageSize ** 2)
+        throw new EngineError('WORKER_FAILED', `the image was prepared for another model input size`);
+      scheduler.submit(message.id, request, preparePrompt(rt, request), request.preprocessMs);
     } catch (error) {
       post({ type: 'failed', id: message.id, error: toWireError(error) });
     }

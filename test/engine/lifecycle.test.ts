@@ -54,13 +54,14 @@ test('a killed worker fails only its in-flight requests with WORKER_FAILED and i
   const engine = await Engine.start(options({ watch: false, metrics }));
   try {
     const pool = engine.servingPool!;
-    // Least-loaded dispatch: requests alternate between the two workers.
+    // Least-loaded dispatch: requests alternate between the two workers (once their images are prepared).
     const pending = [0, 1, 2, 3].map((i) =>
       ask(engine, i).then(
         () => 'ok',
         (error: { code?: string }) => error.code,
       ),
     );
+    await until(() => pool.load === 4);
     assert.deepEqual(
       pool.workers.map((w) => w.load),
       [2, 2],

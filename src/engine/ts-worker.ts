@@ -1,0 +1,13 @@
+/**
+ * Starting a worker thread whose entry is a .ts module. A worker's entry is resolved before any
+ * `--import` hook of the worker runs, so a .ts entry fails; this bootstrap registers tsx (as
+ * bin/chexpo.js does) and then imports the module.
+ */
+import { Worker } from 'node:worker_threads';
+
+const TSX_API = import.meta.resolve('tsx/esm/api');
+
+export function startTsWorker(moduleUrl: URL, workerData: unknown): Worker {
+  const bootstrap = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(moduleUrl.href)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
