@@ -28,6 +28,10 @@ const commands: Record<string, Command> = {
     summary: 'calibrate, evaluate and publish a trained version into a registry',
     run: async (argv) => (await import('./model/release-command.ts')).releaseCommand(argv),
   },
+  loop: {
+    summary: 'one CheXPO round: mine, pair, DPO, evaluate, gate, publish ("chexpo loop run --help")',
+    run: async (argv) => (await import('./loop/command.ts')).loopCommand(argv),
+  },
   import: {
     summary: 'turn a CheXpert/MIMIC-CXR-JPG label CSV and its images into a chexpo data set',
     run: async (argv) => (await import('./data/import-command.ts')).importCommand(argv),

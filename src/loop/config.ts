@@ -12,9 +12,9 @@
  */
 
 import type { GateOptions } from '../eval/gate.ts';
-import type { DpoLossType } from '../model/vlm/training.ts';
 import type { PairKind } from '../store/contract.ts';
 import { PAIR_KINDS } from '../store/contract.ts';
+import { DEFAULT_DPO_TRAIN, type DpoTrainOptions } from './dpo/options.ts';
 
 export interface LoopConfig {
   seed: number;
@@ -25,16 +25,8 @@ export interface LoopConfig {
   live: { enabled: boolean; limit: number };
   balance: { budgetFraction: number; capPerCell: number; maxPairs?: number };
   pairs: { kinds: PairKind[]; maxPerSample: number };
-  dpo: {
-    beta: number;
-    learningRate: number;
-    epochs: number;
-    batchSize: number;
-    lossType: DpoLossType;
-    sftWeight: number;
-    labelSmoothing: number;
-    warmupSteps: number;
-  };
+  /** DPO options (see dpo/options.ts for each default and why); seed and threads come from above. */
+  dpo: Omit<DpoTrainOptions, 'seed' | 'intraOpThreads'>;
   calibration: { limit: number };
   eval: { limit: number; seed: number; resamples: number };
   gate: GateOptions;
@@ -48,16 +40,7 @@ export const DEFAULT_LOOP_CONFIG: LoopConfig = {
   live: { enabled: true, limit: 2000 },
   balance: { budgetFraction: 0.05, capPerCell: 60 },
   pairs: { kinds: [...PAIR_KINDS], maxPerSample: 2 },
-  dpo: {
-    beta: 0.1,
-    learningRate: 5e-5,
-    epochs: 2,
-    batchSize: 16,
-    lossType: 'sigmoid',
-    sftWeight: 0.1,
-    labelSmoothing: 0,
-    warmupSteps: 10,
-  },
+  dpo: (({ seed: _s, intraOpThreads: _t, ...rest }) => rest)(DEFAULT_DPO_TRAIN),
   calibration: { limit: 3000 },
   eval: { limit: 3000, seed: 0, resamples: 1000 },
   gate: {},

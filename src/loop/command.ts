@@ -1,0 +1,101 @@
+/**
+ * `chexpo loop run`: one CheXPO round against a registry and a store (what the scheduled trainer and
+ * `POST /v1/admin/train` start in a child process). `chexpo loop export`: a round's preference pairs
+ * as a TRL dataset.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
+import { LanceStore } from '../store/index.ts';
+import { resolveLoopConfig } from './config.ts';
+import { ensureLoopData } from './loop-data.ts';
+import type { RunTrigger } from './record.ts';
+import { runLoop } from './run.ts';
+
+const HELP = `usage: chexpo loop run --registry ROOT --store URI [--name NAME] [--data DIR] [--run-id ID]
+         [--trigger manual|schedule|hard_examples|admin] [--threads N] [--config loop.json] [--work DIR] [--no-publish]
+       chexpo loop export --store URI --data DIR --out DIR [--round N]
+
+run: mines hard examples with the CURRENT version, expands them by image similarity in the store,
+builds counterfactual preference pairs, trains DPO, refits the risk calibrator, compares candidate and
+current on the held-out test split and publishes + promotes the candidate only when the gate passes.
+Without --data a phantom pool is synthesised once under <work>/loop-data.`;
+
+const TRIGGERS: RunTrigger[] = ['manual', 'schedule', 'hard_examples', 'admin', 'experiment'];
+
+export async function loopCommand(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub === 'run') return loopRun(rest);
+  if (sub === 'export') return (await import('./export-command.ts')).loopExport(rest);
+  console.log(HELP);
+  if (sub !== undefined && sub !== '--help' && sub !== '-h')
+    throw new Error(`unknown loop subcommand '${sub}'`);
+}
+
+async function loopRun(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      registry: { type: 'string' },
+      name: { type: 'string', default: 'chexpo-tiny' },
+      store: { type: 'string' },
+      data: { type: 'string' },
+      'run-id': { type: 'string' },
+      trigger: { type: 'string', default: 'manual' },
+      threads: { type: 'string' },
+      config: { type: 'string' },
+      work: { type: 'string', default: './var/runs' },
+      'no-publish': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return console.log(HELP);
+  if (!values.registry || !values.store) throw new Error(`--registry and --store are required\n\n${HELP}`);
+  const trigger = values.trigger as RunTrigger;
+  if (!TRIGGERS.includes(trigger)) throw new Error(`--trigger must be one of ${TRIGGERS.join(', ')}`);
+  const partial = values.config ? JSON.parse(await readFile(values.config, 'utf8')) : {};
+  if (values.threads) partial.threads = Number(values.threads);
+  const config = resolveLoopConfig(partial);
+  const workDir = resolve(values.work);
+  const dataDir = values.data
+    ? resolve(values.data)
+    : await ensureLoopData(join(workDir, 'loop-data'), console.log);
+  if (!existsSync(join(dataDir, 'manifest.json')))
+    throw new Error(`${dataDir} is not a chexpo data set (no manifest.json)`);
+  const runId =
+    values['run-id'] ?? `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
+  const embeddingDim = await currentEmbeddingDim(resolve(values.registry), values.name);
+  const store = await LanceStore.open({ uri: values.store, embeddingDim });
+  try {
+    const { record, runDir } = await runLoop({
+      registryRoot: resolve(values.registry),
+      name: values.name,
+      store,
+      dataDir,
+      runId,
+      trigger,
+      config,
+      workDir,
+      publish: !values['no-publish'],
+      log: (line) => console.log(line),
+    });
+    console.log(`run ${runId}: ${record.status} (record in ${join(runDir, 'run.json')})`);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The store's vector width is the current version's embedding width. */
+async function currentEmbeddingDim(root: string, name: string): Promise<number> {
+  const registry = await Registry.open(root, name, { requiredFiles: CHEXPO_VERSION_FILES });
+  try {
+    const current = await registry.current();
+    if (!current) throw new Error(`registry ${root}/${name} has no CURRENT version to start from`);
+    const config = JSON.parse(await readFile(join(registry.versionDir(current), 'config.json'), 'utf8'));
+    return config.embeddingDim as number;
+  } finally {
+    registry.close();
+  }
+}

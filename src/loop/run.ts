@@ -1,0 +1,262 @@
+/**
+ * One CheXPO round: mine → expand → balance → counterfactual pairs → DPO from the current version →
+ * refit the risk calibrator → paired evaluation on the held-out test split → gate → publish and
+ * promote. Every stage's counts and timings go into the run record, which is written to the store at
+ * the start (status `running`) and at the end (promoted | rejected | failed), and as `run.json` in the
+ * run's work directory. A failure at any stage records `failed` and publishes nothing.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openVersion, readSplit, selectSamples } from '../evaluation-run/index.ts';
+import { fitCalibration } from '../evaluation-run/run.ts';
+import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
+import type { ChexpoStore, RunStatus } from '../store/contract.ts';
+import type { LoopConfig } from './config.ts';
+import { trainDpo } from './dpo/index.ts';
+import { evaluateCandidate } from './evaluate-candidate.ts';
+import { balanceChosenAnswers } from './pair-balance.ts';
+import { ImageResolver, pairsForAll, toPreferencePairs } from './pairs/index.ts';
+import type { RunRecordDoc, RunTrigger } from './record.ts';
+import { mineAndSelect } from './select.ts';
+import type { PairCandidate } from './types.ts';
+
+export interface LoopRunOptions {
+  registryRoot: string;
+  name: string;
+  store: ChexpoStore;
+  /** The labelled SFT data set the loop mines (and the test split the gate evaluates on). */
+  dataDir: string;
+  runId: string;
+  trigger: RunTrigger;
+  config: LoopConfig;
+  /** Run directory root; this run writes `<workDir>/<runId>/`. */
+  workDir: string;
+  /** Publish into the registry and move CURRENT when the gate says so (false: experiments). */
+  publish: boolean;
+  log: (line: string) => void;
+}
+
+export interface LoopRunResult {
+  record: RunRecordDoc;
+  runDir: string;
+  /** The trained staging version (kept in the run directory whatever the gate decided). */
+  candidateDir: string | null;
+}
+
+function emptyRecord(o: LoopRunOptions, base: string): RunRecordDoc {
+  return {
+    schema: 'chexpo.run/1',
+    id: o.runId,
+    trigger: o.trigger,
+    status: 'running',
+    started_at: Date.now(),
+    finished_at: null,
+    base_version: base,
+    candidate_version: null,
+    config: o.config as unknown as Record<string, unknown>,
+    counts: {
+      scored: 0,
+      hard: 0,
+      live_seeds: 0,
+      expanded: 0,
+      selected: 0,
+      pairs: 0,
+      pairs_by_kind: {},
+      selected_by_cell: {},
+    },
+    retrieval_precision: null,
+    dpo: null,
+    eval: null,
+    gate: null,
+    durations: {},
+    error: null,
+  };
+}
+
+async function saveRecord(store: ChexpoStore, runDir: string, record: RunRecordDoc): Promise<void> {
+  await writeFile(join(runDir, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
+  await store.putRun({
+    id: record.id,
+    started_at: record.started_at,
+    finished_at: record.finished_at,
+    status: record.status,
+    record: JSON.stringify(record),
+  });
+}
+
+/** Times a stage into record.durations. */
+async function stage<T>(record: RunRecordDoc, name: string, log: (l: string) => void, fn: () => Promise<T>) {
+  const started = performance.now();
+  log(`[${name}] …`);
+  const out = await fn();
+  record.durations[name] = Math.round(performance.now() - started) / 1000;
+  log(`[${name}] done in ${record.durations[name].toFixed(1)} s`);
+  return out;
+}
+
+export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
+  const c = o.config;
+  const runDir = join(o.workDir, o.runId);
+  await mkdir(runDir, { recursive: true });
+  const registry = await Registry.open(o.registryRoot, o.name, { requiredFiles: CHEXPO_VERSION_FILES });
+  let record: RunRecordDoc | null = null;
+  let candidateDir: string | null = null;
+  try {
+    const base = await registry.current();
+    if (!base)
+      throw Object.assign(new Error(`registry ${o.name} has no CURRENT version`), {
+        code: 'LOOP_NO_CURRENT',
+      });
+    const baseDir = registry.versionDir(base);
+    record = emptyRecord(o, base);
+    const rec = record;
+    await saveRecord(o.store, runDir, rec);
+
+    // Mining, expansion, balancing and pairs share one opened copy of the current version.
+    const train = await readSplit(o.dataDir, 'train');
+    const model = await openVersion(baseDir, { threads: c.threads });
+    let candidates: PairCandidate[];
+    try {
+      const selection = await mineAndSelect({
+        model,
+        baseVersion: base,
+        store: o.store,
+        dataDir: o.dataDir,
+        train,
+        scoredSamples: selectSamples(train.samples, c.mining.limit, c.seed),
+        config: c,
+        runDir,
+        record: rec,
+        stage: (name, fn) => stage(rec, name, o.log, fn),
+        log: o.log,
+      });
+      candidates = await stage(rec, 'pairs', o.log, async () =>
+        pairsForAll(selection.selected, {
+          kinds: c.pairs.kinds,
+          maxPerSample: c.pairs.maxPerSample,
+          seed: c.seed,
+        }),
+      );
+      const generated = candidates.length;
+      candidates = balanceChosenAnswers(candidates);
+      o.log(`pairs: ${generated} generated, ${candidates.length} after yes/no balancing`);
+    } finally {
+      await model.close();
+    }
+    const budget = Math.max(1, Math.floor(train.samples.length * c.balance.budgetFraction));
+    if (candidates.length > budget) candidates = candidates.slice(0, budget);
+    rec.counts.pairs = candidates.length;
+    for (const p of candidates)
+      rec.counts.pairs_by_kind[p.kind] = (rec.counts.pairs_by_kind[p.kind] ?? 0) + 1;
+    o.log(
+      `${candidates.length} preference pairs (budget ${budget}): ${JSON.stringify(rec.counts.pairs_by_kind)}`,
+    );
+    if (candidates.length === 0)
+      throw Object.assign(new Error('no preference pairs to train on'), { code: 'LOOP_NO_PAIRS' });
+    await o.store.addPairs(toPreferencePairs(candidates, await roundOf(o.store), o.runId));
+
+    const baseConfig = (await loadJson(join(baseDir, 'config.json'))) as { imageSize: number };
+    const resolver = new ImageResolver({
+      dataDir: o.dataDir,
+      imageSize: baseConfig.imageSize,
+      store: o.store,
+    });
+    const dpo = await stage(rec, 'dpo', o.log, () =>
+      trainDpo({
+        baseVersionDir: baseDir,
+        pairs: candidates,
+        resolveImage: (ref) => resolver.resolve(ref),
+        outDir: join(runDir, 'dpo'),
+        options: { ...c.dpo, seed: c.seed, intraOpThreads: c.threads },
+        onProgress: o.log,
+      }),
+    );
+    candidateDir = dpo.versionDir;
+    rec.dpo = {
+      steps: dpo.summary.steps,
+      final_loss: dpo.summary.final_loss,
+      final_margin: dpo.summary.final_margin,
+      final_accuracy: dpo.summary.final_accuracy,
+      logp_chosen_change: dpo.summary.logp_chosen_change,
+      logp_rejected_change: dpo.summary.logp_rejected_change,
+      minutes: dpo.summary.minutes,
+    };
+    await stage(rec, 'calibration', o.log, () =>
+      fitCalibration(candidateDir!, o.dataDir, {
+        threads: c.threads,
+        limit: c.calibration.limit,
+        seed: c.seed,
+      }),
+    );
+    const evaluation = await stage(rec, 'evaluation', o.log, () =>
+      evaluateCandidate(baseDir, candidateDir!, o.dataDir, { ...c.eval, threads: c.threads, gate: c.gate }),
+    );
+    const primary = evaluation.comparison.metrics.primary;
+    rec.eval = {
+      split: 'test',
+      samples: evaluation.samples.length,
+      seed: c.eval.seed,
+      current: primary?.current ?? Number.NaN,
+      candidate: primary?.candidate ?? Number.NaN,
+    };
+    rec.gate = {
+      promote: evaluation.decision.promote,
+      reasons: evaluation.decision.reasons,
+      checks: evaluation.decision.checks,
+    };
+    await writeFile(join(runDir, 'gate.json'), `${JSON.stringify(evaluation.gate, null, 2)}\n`);
+    for (const line of evaluation.decision.reasons) o.log(`gate: ${line}`);
+
+    let status: RunStatus = evaluation.decision.promote ? 'promoted' : 'rejected';
+    if (status === 'promoted' && o.publish) {
+      const manifest = await registry.publish(candidateDir, {
+        parent: base,
+        config: (await loadJson(join(candidateDir, 'config.json'))) as Record<string, never>,
+        data: {
+          seed: c.seed,
+          split: `preference pairs mined from train (${candidates.length})`,
+          generator: `chexpo loop run ${o.runId}`,
+        },
+        training: {
+          command: `chexpo loop run (DPO ${c.dpo.lossType}, beta ${c.dpo.beta})`,
+          run_id: o.runId,
+          metrics: { steps: rec.dpo.steps, minutes: rec.dpo.minutes, final_loss: rec.dpo.final_loss },
+        },
+        eval: { ...evaluation.candidate.record, split: 'test', seed: c.eval.seed } as never,
+      });
+      await registry.setCurrent(manifest.version, {
+        reason: `loop run ${o.runId}: gate passed`,
+        actor: 'chexpo loop',
+      });
+      rec.candidate_version = manifest.version;
+      o.log(`published ${o.name} ${manifest.version} and made it CURRENT`);
+    } else if (status === 'promoted') {
+      status = 'succeeded';
+    }
+    rec.status = status;
+    rec.finished_at = Date.now();
+    await saveRecord(o.store, runDir, rec);
+    return { record: rec, runDir, candidateDir };
+  } catch (error) {
+    if (record) {
+      record.status = 'failed';
+      record.finished_at = Date.now();
+      const e = error as { code?: string; message?: string };
+      record.error = { code: e.code ?? 'LOOP_FAILED', message: String(e.message ?? error) };
+      await saveRecord(o.store, runDir, record).catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    registry.close();
+  }
+}
+
+async function loadJson(path: string): Promise<unknown> {
+  const { readFile } = await import('node:fs/promises');
+  return JSON.parse(await readFile(path, 'utf8'));
+}
+
+/** The loop round: how many runs the store has seen (pairs carry it). */
+async function roundOf(store: ChexpoStore): Promise<number> {
+  return store.count('runs');
+}

@@ -1,0 +1,146 @@
+/**
+ * One CheXPO round end to end on a small phantom data set with the bundled model: mining, pool and
+ * expansion in a real LanceDB store, pairs, DPO, calibration refit, paired evaluation, gate, publish.
+ * The gate's thresholds are set so each test knows the outcome it checks (the gate's statistics
+ * have their own tests); everything else runs for real.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { synthCommand } from '../../src/data/synth-command.ts';
+import { resolveLoopConfig } from '../../src/loop/config.ts';
+import type { RunRecordDoc } from '../../src/loop/record.ts';
+import { runLoop } from '../../src/loop/run.ts';
+import { BUNDLED_MODELS_ROOT, CHEXPO_VERSION_FILES, Registry } from '../../src/registry/index.ts';
+import { LanceStore } from '../../src/store/index.ts';
+
+const NAME = 'chexpo-tiny';
+let root: string;
+let dataDir: string;
+let registryRoot: string;
+let store: LanceStore;
+
+const lenientGate = {
+  minPrimaryGain: -1,
+  safetyMargins: { hallucination: 1, omission: 1, ece: 1, perFindingAccuracy: 1, adversarialYesRatio: 1 },
+};
+const small = {
+  threads: 1,
+  mining: { limit: 80 },
+  expansion: { k: 4 },
+  balance: { budgetFraction: 0.5 },
+  dpo: { epochs: 1, batchSize: 4 },
+  calibration: { limit: 40 },
+  eval: { limit: 40, resamples: 50 },
+};
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'chexpo-loop-'));
+  dataDir = join(root, 'data');
+  const log = console.log;
+  console.log = () => {};
+  try {
+    await synthCommand(['--cases', '40', '--seed', '5', '--size', '64', '--workers', '1', '--out', dataDir]);
+  } finally {
+    console.log = log;
+  }
+  registryRoot = join(root, 'registry');
+  const registry = await Registry.open(registryRoot, NAME, { requiredFiles: CHEXPO_VERSION_FILES });
+  await registry.importVersion(join(BUNDLED_MODELS_ROOT, NAME, 'v0001'));
+  await registry.setCurrent('v0001', { reason: 'test', actor: 'test' });
+  registry.close();
+  store = await LanceStore.open({ uri: join(root, 'store'), embeddingDim: 128 });
+});
+
+after(async () => {
+  await store?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function current(): Promise<{ current: string | null; versions: number }> {
+  const registry = await Registry.open(registryRoot, NAME, { requiredFiles: CHEXPO_VERSION_FILES });
+  try {
+    return { current: await registry.current(), versions: (await registry.list()).length };
+  } finally {
+    registry.close();
+  }
+}
+
+function run(id: string, partial: object) {
+  return runLoop({
+    registryRoot,
+    name: NAME,
+    store,
+    dataDir,
+    runId: id,
+    trigger: 'manual',
+    config: resolveLoopConfig(partial),
+    workDir: join(root, 'runs'),
+    publish: true,
+    log: () => {},
+  });
+}
+
+test('a round mines, pairs, trains, evaluates and publishes a promoted candidate as CURRENT', async () => {
+  const { record, runDir, candidateDir } = await run('run-a', { ...small, gate: lenientGate });
+  assert.equal(record.status, 'promoted', JSON.stringify(record.error));
+  assert.ok(record.candidate_version);
+  assert.deepEqual(await current(), { current: record.candidate_version, versions: 2 });
+
+  const c = record.counts;
+  assert.ok(c.scored > 0 && c.scored <= 80);
+  assert.ok(c.hard > 0 && c.hard <= c.scored);
+  assert.ok(c.selected > 0 && c.pairs > 0);
+  assert.equal(
+    Object.values(c.pairs_by_kind).reduce((a, b) => a + (b ?? 0), 0),
+    c.pairs,
+  );
+  assert.equal(await store.count('pairs'), c.pairs);
+  assert.ok(
+    (await store.count('pool')) > c.scored,
+    'the whole train split is indexed, not only the mined subset',
+  );
+  assert.ok(record.dpo && record.dpo.steps > 0 && Number.isFinite(record.dpo.final_loss));
+  assert.ok(record.eval && Number.isFinite(record.eval.candidate) && Number.isFinite(record.eval.current));
+  assert.equal(record.gate?.promote, true);
+  assert.ok(
+    candidateDir &&
+      existsSync(join(candidateDir, 'calibrator.json')) &&
+      existsSync(join(candidateDir, 'ood.json')),
+  );
+  for (const stage of ['mining', 'pool', 'expansion', 'pairs', 'dpo', 'calibration', 'evaluation'])
+    assert.ok(record.durations[stage] >= 0, `duration of ${stage}`);
+
+  const stored = await store.getRun('run-a');
+  assert.equal(stored?.status, 'promoted');
+  const doc = JSON.parse(stored!.record) as RunRecordDoc;
+  assert.equal(doc.candidate_version, record.candidate_version);
+  const onDisk = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as RunRecordDoc;
+  assert.equal(onDisk.status, 'promoted');
+  assert.ok(existsSync(join(runDir, 'confidence-curve.png')));
+  assert.ok(existsSync(join(runDir, 'gate.json')));
+});
+
+test('a candidate the gate refuses is recorded as rejected and never published', async () => {
+  const before = await current();
+  const { record } = await run('run-b', { ...small, gate: { minPrimaryGain: 1 } });
+  assert.equal(record.status, 'rejected');
+  assert.equal(record.gate?.promote, false);
+  assert.equal(record.candidate_version, null);
+  assert.deepEqual(await current(), before);
+  assert.equal((await store.getRun('run-b'))?.status, 'rejected');
+});
+
+test('a run that fails mid-way is recorded as failed with its error, and publishes nothing', async () => {
+  const before = await current();
+  await assert.rejects(run('run-c', { ...small, pairs: { kinds: [] } }), /no preference pairs/);
+  const stored = await store.getRun('run-c');
+  assert.equal(stored?.status, 'failed');
+  const doc = JSON.parse(stored!.record) as RunRecordDoc;
+  assert.equal(doc.error?.code, 'LOOP_NO_PAIRS');
+  assert.ok(doc.finished_at !== null);
+  assert.deepEqual(await current(), before);
+});
