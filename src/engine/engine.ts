@@ -29,6 +29,14 @@ export interface EngineOptions {
   prepThreads?: number;
   /** Live rows per worker batch; default 16. */
   maxBatch?: number;
+  /**
+   * Requests join a running batch in groups of this many… Default 1 (join between every two steps):
+   * on CPU the encoder and prefill cost grows linearly with the group, so grouping saved nothing and
+   * lowered the batch's occupancy (docs/benchmarks.md); it may pay where those batch well (GPU).
+   */
+  joinGroup?: number;
+  /** …or this many decode steps after the last join (default 0). */
+  joinEverySteps?: number;
   /** Token budget when a request sets none; default 64 (capped by the model's maxSeqLen). */
   defaultMaxTokens?: number;
   /** Keep a de-identified PNG of each image for hard-example logging; default false. */
@@ -250,6 +258,8 @@ export class Engine {
         maxBatch: this.options.maxBatch ?? 16,
         keepImagePng: this.options.keepImagePng ?? false,
         defaultMaxTokens: this.options.defaultMaxTokens ?? 64,
+        joinGroup: this.options.joinGroup ?? 1,
+        joinEverySteps: this.options.joinEverySteps ?? 0,
       };
       const metrics = this.options.metrics;
       const fresh = await WorkerPool.start(version, init, this.size.workers, {

@@ -80,14 +80,41 @@ export function trimLeft(batch: DecodeBatch): DecodeBatch {
 }
 
 /**
- * The longest sequence (image tokens + text columns) a batch will reach if every row runs to its
- * token budget: the serving graphs' causal table holds imageTokens + maxSeqLen positions, so a batch
- * (with its padding) must stay within that. `total` is the current length with one pending logits row
- * per row; each later token of a row costs one decode step, i.e. one column.
+ * trimLeft(keepRows(batch, keep)) in one copy: rows `keep` (ascending tensor indices) and only the
+ * columns some kept row attends to. Used whenever rows leave (finished or cancelled).
  */
-export function finalLength(
-  total: number,
-  rows: readonly { maxTokens: number; ids: readonly number[] }[],
-): number {
-  return total + Math.max(0, ...rows.map((r) => r.maxTokens - r.ids.length - 1));
+export function keepRowsTrimmed(batch: DecodeBatch, keep: readonly number[]): DecodeBatch {
+  const { total } = batch;
+  const b = batch.rows.length;
+  let cut = total;
+  for (const r of keep) {
+    const first = batch.mask.subarray(r * total, (r + 1) * total).indexOf(1);
+    cut = Math.min(cut, first < 0 ? total : first);
+  }
+  if (cut === total) cut = 0;
+  if (cut === 0 && keep.length === b) return batch;
+  const kept = total - cut;
+  const mask = new Uint8Array(keep.length * kept);
+  keep.forEach((r, i) => {
+    mask.set(batch.mask.subarray(r * total + cut, (r + 1) * total), i * kept);
+  });
+  const past: Feeds = {};
+  for (const [name, t] of Object.entries(batch.past)) {
+    const [, h, , hd] = t.dims;
+    const data = t.data as Float32Array;
+    const out = new Float32Array(keep.length * h * kept * hd);
+    keep.forEach((r, i) => {
+      for (let head = 0; head < h; head++) {
+        const from = (r * h + head) * total;
+        out.set(data.subarray((from + cut) * hd, (from + total) * hd), (i * h + head) * kept * hd);
+      }
+    });
+    past[name] = ortTensor('float32', out, [keep.length, h, kept, hd]);
+  }
+  const vocab = batch.logits.length / b;
+  const logits = new Float32Array(keep.length * vocab);
+  keep.forEach((r, i) => {
+    logits.set(batch.logits.subarray(r * vocab, (r + 1) * vocab), i * vocab);
+  });
+  return { rows: keep.map((r) => batch.rows[r]), past, mask, total: kept, logits };
 }

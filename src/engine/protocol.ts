@@ -18,6 +18,10 @@ export interface WorkerInit {
   keepImagePng: boolean;
   /** Default token budget when a request gives none. */
   defaultMaxTokens: number;
+  /** Waiting requests join a running batch once this many can join together (default 1)… */
+  joinGroup?: number;
+  /** …or this many decode steps after the last join (default 0). */
+  joinEverySteps?: number;
 }
 
 /** What a worker needs of one request (the HTTP-level request minus transport details). */

@@ -5,7 +5,9 @@
  *
  *   1. yield to the event loop (new requests and cancels arrive as messages)
  *   2. drop cancelled rows (their cache rows are gathered away) and cancelled pending requests
- *   3. admit pending requests: encode → prefill → merge
+ *   3. admit pending requests: encode → prefill → merge. Into a running batch they join in groups
+ *      (once `joinGroup` can join together, or `joinEverySteps` steps after the last join): each join costs an
+ *      encode, a prefill and a copy of the whole KV cache, nearly as much for a group as for one.
  *   4. choose one token per row (greedy); finish rows at <eos> or their token budget
  *   5. one decode step for the rows still running
  */
@@ -16,11 +18,10 @@ import {
   type DecodeRow,
   encodeImages,
   type GeneratedToken,
-  keepRows,
   prefill,
   step,
 } from '../model/vlm/generate.ts';
-import { finalLength, mergeBatches, trimLeft } from './merge.ts';
+import { keepRowsTrimmed, mergeBatches } from './merge.ts';
 import type { PreparedRequest } from './prepare.ts';
 import { taskTypeOf } from './prompt.ts';
 import { type InferenceRequest, now, type WorkerAnswer } from './protocol.ts';
@@ -41,10 +42,33 @@ interface Job {
   maxTokens: number;
 }
 
+/** When waiting requests join a running batch. */
+export interface JoinPolicy {
+  /** Join as soon as this many can join together (waiting, and rows free for them)… */
+  joinGroup: number;
+  /** …or once this many decode steps ran since the last join (someone waiting). */
+  joinEverySteps: number;
+}
+
 export interface SchedulerEvents {
   done(id: number, answer: WorkerAnswer): void;
   failed(id: number, error: unknown): void;
   batch(stage: 'encode' | 'decode', size: number): void;
+}
+
+/** A fresh batch starts at once; a running one (live > 0) takes joiners in groups. */
+export function shouldJoin(
+  state: { live: number; maxBatch: number; waiting: number; stepsSinceJoin: number },
+  policy: JoinPolicy,
+): boolean {
+  const { live, maxBatch, waiting, stepsSinceJoin } = state;
+  if (waiting === 0) return false;
+  if (live === 0) return true;
+  const free = maxBatch - live;
+  if (free <= 0) return false;
+  // The group that would join now: whoever waits, up to the free rows.
+  const group = Math.min(waiting, free);
+  return group >= Math.min(policy.joinGroup, maxBatch) || stepsSinceJoin >= policy.joinEverySteps;
 }
 
 export class Scheduler {
@@ -53,12 +77,14 @@ export class Scheduler {
   private readonly cancelled = new Set<number>();
   private active: DecodeBatch | null = null;
   private running = false;
+  private stepsSinceJoin = 0;
 
   constructor(
     private readonly rt: ModelRuntime,
     private readonly maxBatch: number,
     private readonly defaultMaxTokens: number,
     private readonly events: SchedulerEvents,
+    private readonly join: JoinPolicy = { joinGroup: 1, joinEverySteps: 0 },
   ) {}
 
   submit(id: number, request: InferenceRequest, prepared: PreparedRequest, preprocessMs: number): void {
@@ -119,28 +145,36 @@ export class Scheduler {
     }
     if (this.active) {
       const keep = this.active.rows.flatMap((row, r) => (this.cancelled.has(row.request) ? [] : [r]));
-      this.active = keep.length > 0 ? trimLeft(keepRows(this.active, keep)) : null;
+      this.active = keep.length > 0 ? keepRowsTrimmed(this.active, keep) : null;
     }
     for (const id of this.cancelled) this.jobs.delete(id);
     this.cancelled.clear();
   }
 
   /**
-   * Takes waiting requests in arrival order while the merged batch still fits the graphs' length
-   * (finalLength ≤ imageTokens + maxSeqLen); the first that does not fit waits, and so do those behind
-   * it (FIFO: the batch drains and it gets in, so nobody starves).
+   * Takes waiting requests in arrival order into one joining group, up to the free rows. Rows are
+   * right-aligned and the columns no live row attends to are trimmed whenever rows leave, so the
+   * batch is only as long as its longest live row; what must fit the graphs' table (imageTokens +
+   * maxSeqLen) is each row's own span at its last step. A group's prefill pads shorter prompts to the
+   * longest one (between the image and the text, where no trim reaches), so a member's span is
+   * imageTokens + the group's longest prompt + its remaining budget: the group stops before the
+   * first request that would break that for any member, and that request heads the next group.
+   * (The previous check reserved the current length + the largest remaining budget of the whole
+   * batch: reports, whose budget reaches the end of the table, could not join a running batch and
+   * blocked the queue behind them — 1.9 rows per decode step at 32 concurrent requests.)
    */
   private takeJoining(): Job[] {
     const { imageTokens, maxSeqLen } = this.rt.config;
-    const live = this.active?.rows ?? [];
+    const free = this.maxBatch - (this.active?.rows.length ?? 0);
     const joining: Job[] = [];
     let longestPrompt = 0;
     for (const job of this.pending) {
-      if (live.length + joining.length >= this.maxBatch) break;
+      if (joining.length >= free) break;
       const prompt = Math.max(longestPrompt, job.prepared.promptIds.length);
-      const total = Math.max(this.active?.total ?? 0, imageTokens + prompt);
-      const fresh = [...joining, job].map((j) => ({ maxTokens: j.maxTokens, ids: [] }));
-      if (finalLength(total, [...live, ...fresh]) > imageTokens + maxSeqLen) break;
+      const fits = [...joining, job].every(
+        (j) => imageTokens + prompt + j.maxTokens - 1 <= imageTokens + maxSeqLen,
+      );
+      if (!fits) break;
       joining.push(job);
       longestPrompt = prompt;
     }
@@ -148,9 +182,23 @@ export class Scheduler {
     return joining;
   }
 
+  private joinNow(): boolean {
+    return shouldJoin(
+      {
+        live: this.active?.rows.length ?? 0,
+        maxBatch: this.maxBatch,
+        waiting: this.pending.length,
+        stepsSinceJoin: this.stepsSinceJoin,
+      },
+      this.join,
+    );
+  }
+
   private async admit(): Promise<void> {
+    if (!this.joinNow()) return;
     const joining = this.takeJoining();
     if (joining.length === 0) return;
+    this.stepsSinceJoin = 0;
     const started = now();
     const encoded = await encodeImages(
       this.rt.sessions.encoder,
@@ -183,6 +231,7 @@ export class Scheduler {
   }
 
   private async iterate(batch: DecodeBatch): Promise<void> {
+    this.stepsSinceJoin++;
     this.events.batch('decode', batch.rows.length);
     const topLogprobs = Math.max(
       0,
@@ -200,8 +249,9 @@ export class Scheduler {
       if (!stop) keep.push(r);
       else if (job) this.finish(job, row.tokens);
     });
-    this.active =
-      keep.length > 0 ? await step(this.rt.sessions, this.rt.config, keepRows(batch, keep)) : null;
+    // Finished rows leave: trim the columns only they attended to, so the batch tracks its longest live row.
+    const kept = keep.length === batch.rows.length ? batch : keepRowsTrimmed(batch, keep);
+    this.active = keep.length > 0 ? await step(this.rt.sessions, this.rt.config, kept) : null;
   }
 
   private finish(job: Job, tokens: GeneratedToken[]): void {

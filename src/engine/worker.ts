@@ -42,11 +42,17 @@ async function main(): Promise<void> {
     post({ type: 'load_failed', error: toWireError(error) });
     return;
   }
-  const scheduler = new Scheduler(rt, init.maxBatch, init.defaultMaxTokens, {
-    done: (id, answer) => post({ type: 'result', id, answer }),
-    failed: (id, error) => post({ type: 'failed', id, error: toWireError(error) }),
-    batch: (stage, size) => post({ type: 'batch', stage, size }),
-  });
+  const scheduler = new Scheduler(
+    rt,
+    init.maxBatch,
+    init.defaultMaxTokens,
+    {
+      done: (id, answer) => post({ type: 'result', id, answer }),
+      failed: (id, error) => post({ type: 'failed', id, error: toWireError(error) }),
+      batch: (stage, size) => post({ type: 'batch', stage, size }),
+    },
+    { joinGroup: init.joinGroup ?? 1, joinEverySteps: init.joinEverySteps ?? 0 },
+  );
   port.on('message', (message: MainToWorker) => {
     if (message.type === 'cancel') {
       scheduler.cancel(message.id);
