@@ -56,12 +56,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestTimeout: config.limits.requestTimeoutMs,
     // Unknown fields must be reported (UNKNOWN_FIELD), not silently removed; all errors at once.
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    // Fastify's own drain answer bypasses the error catalogue (no code, no Retry-After): see below.
+    return503OnClosing: false,
   });
   // Only JSON and multipart reach the routes; text/plain would skip body validation.
   app.removeContentTypeParser('text/plain');
 
   installErrorHandling(app, { metrics, retryAfterSeconds: config.limits.retryAfterSeconds });
   registerSchemas(app);
+  // Draining (close() called, e.g. on SIGTERM): requests that still arrive on open connections get a
+  // coded 503 with Retry-After, while in-flight ones finish.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw apiError('MODEL_NOT_READY', 'shutting down');
+  });
 
   await app.register(swagger, {
     openapi: {
