@@ -119,8 +119,8 @@ export const METRIC_CATALOGUE = {
   swapDuration: {
     kind: 'histogram',
     name: 'chexpo_engine_swap_duration_seconds',
-    help: 'Time to verify, load and warm up a new model version before serving it, by outcome (swapped|refused).',
-    labels: ['outcome'],
+    help: 'Model version swaps by phase: load (verify, start and warm up the new workers) and drain (the old workers finish and exit).',
+    labels: ['phase'],
     buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
   },
   loopRuns: {

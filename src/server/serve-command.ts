@@ -7,21 +7,92 @@
  * SIGTERM/SIGINT: stop admitting, let in-flight requests finish (HTTP and engine), flush the
  * hard-example queue, exit.
  */
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/index.ts';
-import { BUNDLED_MODELS_ROOT } from '../registry/index.ts';
+import { BUNDLED_MODELS_ROOT, Registry } from '../registry/index.ts';
 import { EngineAnswerService, StoreFeedbackService } from './answer-service.ts';
 import { buildApp } from './app.ts';
-import { loadConfig } from './config.ts';
+import { AuditLog } from './audit-log.ts';
+import { loadConfig, type ServerConfig } from './config.ts';
 import { HardExampleLogger } from './hard-example-logger.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import {
+  observeVersionScores,
+  RegistryAdminService,
+  seedWritableRegistry,
+  TrainerSupervisor,
+} from './trainer/index.ts';
+
+const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI_SCRIPT = resolve(APP_ROOT, 'bin', 'chexpo.js');
 
 const HELP = `usage: chexpo serve [--host <address>] [--port <number>]
 
 Configuration comes from CHEXPO_* environment variables (see docs/configuration.md);
---host and --port override CHEXPO_HOST and CHEXPO_PORT. The model registry is the repo's
-models/ folder unless CHEXPO_MODEL_DIR names another one.`;
+--host and --port override CHEXPO_HOST and CHEXPO_PORT. Without CHEXPO_MODEL_DIR the registry is
+./var/models, seeded from the bundled release (models/) on first start, so the trainer publishes
+there and never into the checkout.`;
+
+type Log = (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
+
+/**
+ * The registry to serve from. CHEXPO_MODEL_DIR set: that one, as is. Unset: ./var/models seeded from
+ * the bundled release; if that cannot be written, the bundled one read-only with the trainer off.
+ */
+async function servingRegistry(
+  env: NodeJS.ProcessEnv,
+  config: ServerConfig,
+  log: Log,
+): Promise<{ root: string; writable: boolean }> {
+  const root = resolve(config.model.dir);
+  if (env.CHEXPO_MODEL_DIR) return { root, writable: true };
+  try {
+    const seeded = await seedWritableRegistry({
+      from: BUNDLED_MODELS_ROOT,
+      to: root,
+      name: config.model.name,
+    });
+    log('info', `model registry ${root}: ${seeded.outcome}`, { ...seeded });
+    return { root, writable: true };
+  } catch (error) {
+    log('warn', 'cannot seed a writable registry; serving the bundled one read-only, trainer off', {
+      root,
+      error: String(error),
+    });
+    return { root: BUNDLED_MODELS_ROOT, writable: false };
+  }
+}
+
+/** A local store path as an absolute one, so the trainer child opens the same directory. */
+function absoluteStoreUri(uri: string): string {
+  return uri.includes('://') ? uri : resolve(uri);
+}
+
+/**
+ * The vector width the store will hold: CURRENT's embeddingDim. Lets the store (admin runs, trainer
+ * poll, feedback) open before the engine has loaded the model, or while it cannot.
+ */
+async function currentEmbeddingDim(registry: Registry): Promise<number | undefined> {
+  try {
+    const current = await registry.current();
+    if (!current) return undefined;
+    const config = JSON.parse(await readFile(registry.filePath(current, 'config.json'), 'utf8'));
+    return Number.isInteger(config.embeddingDim) ? config.embeddingDim : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function refreshScores(registry: Registry, metrics: Metrics, log: Log): Promise<void> {
+  try {
+    observeVersionScores(metrics, await registry.list());
+  } catch (error) {
+    log('warn', 'could not read version scores from the registry', { error: String(error) });
+  }
+}
 
 export async function serveCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -37,11 +108,14 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (values.port !== undefined) env.CHEXPO_PORT = values.port;
   const { config, warnings } = loadConfig(env);
   const metrics = createMetrics();
-  const registryRoot = env.CHEXPO_MODEL_DIR ? resolve(config.model.dir) : BUNDLED_MODELS_ROOT;
-
-  // The logger is created before the app so engine and store messages go through fastify's pino.
-  let log: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void =
-    () => {};
+  // The logger is created before the app so engine and store messages go through fastify's pino;
+  // messages before that (registry seeding) are kept and replayed.
+  const early: Parameters<Log>[] = [];
+  let log: Log = (...args) => early.push(args);
+  const { root: registryRoot, writable } = await servingRegistry(env, config, (...args) => log(...args));
+  const storeUri = absoluteStoreUri(config.store.uri);
+  const registry = await Registry.open(registryRoot, config.model.name);
+  const declaredDim = await currentEmbeddingDim(registry);
   const engine = Engine.create({
     registryRoot,
     modelName: config.model.name,
@@ -50,17 +124,57 @@ export async function serveCommand(argv: string[]): Promise<void> {
     maxQueue: config.limits.maxQueue,
     keepImagePng: config.store.images,
     metrics,
+    onSwap: (swap) => {
+      metrics.swapDuration.observe({ phase: 'load' }, swap.loadMs / 1000);
+      metrics.swapDuration.observe({ phase: 'drain' }, swap.drainMs / 1000);
+    },
     log: (level, message, details) => log(level, message, details),
   });
   const logger = new HardExampleLogger({
-    uri: config.store.uri,
-    embeddingDim: () => engine.embeddingDim,
+    uri: storeUri,
+    embeddingDim: () => engine.embeddingDim ?? declaredDim,
     metrics,
     log: (event, details) => log('warn', `hard-example store: ${event}`, details),
+  });
+  const audit = new AuditLog({
+    path: resolve(config.auditLogPath),
+    metrics,
+    log: (message, details) => log('warn', message, details),
+  });
+  const openStore = () => logger.openStore();
+  const trainer = new TrainerSupervisor({
+    enabled: config.loop.enabled && writable,
+    child: {
+      script: CLI_SCRIPT,
+      cwd: APP_ROOT,
+      registryRoot,
+      modelName: config.model.name,
+      storeUri,
+      dataDir: config.loop.dataDir ? resolve(config.loop.dataDir) : undefined,
+      workDir: resolve(config.loop.workDir),
+      threads: config.loop.threads,
+    },
+    store: openStore,
+    intervalMs: config.loop.intervalHours * 3_600_000,
+    minHardExamples: config.loop.minHardExamples,
+    maxRunMs: config.loop.maxRunMinutes * 60_000,
+    metrics,
+    audit,
+    baseVersion: () => registry.current(),
+    onRunFinished: () => refreshScores(registry, metrics, log),
+    log: (level, message, details) => log(level, `trainer: ${message}`, details),
   });
   const app = await buildApp({
     config,
     metrics,
+    audit,
+    adminService: new RegistryAdminService({
+      registry,
+      store: openStore,
+      trainer,
+      serving: () => engine.status().model?.version ?? null,
+      metrics,
+    }),
     logger: { level: config.logLevel },
     answerService: new EngineAnswerService({
       engine,
@@ -72,6 +186,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     modelStatus: () => engine.status(),
   });
   log = (level, message, details) => app.log[level](details ?? {}, message);
+  for (const args of early.splice(0)) log(...args);
   for (const warning of warnings) app.log.warn(`*** ${warning} ***`);
 
   let closing = false;
@@ -79,8 +194,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down: no new requests, finishing in-flight ones');
-    await Promise.all([app.close(), engine.close()]);
+    await Promise.all([app.close(), engine.close(), trainer.close()]);
     await logger.close(10_000);
+    await audit.close();
+    registry.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void close('SIGINT'));
@@ -88,6 +205,14 @@ export async function serveCommand(argv: string[]): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
 
   app.log.info({ registryRoot, model: config.model.name }, 'loading the model');
+  await refreshScores(registry, metrics, log);
+  await trainer.start();
+  if (trainer.enabled) {
+    app.log.info(
+      { intervalHours: config.loop.intervalHours, minHardExamples: config.loop.minHardExamples },
+      'trainer on: one `chexpo loop run` child at a time (CHEXPO_LOOP_ENABLED=0 turns it off)',
+    );
+  }
   engine.start().then(
     () => {
       const status = engine.status();

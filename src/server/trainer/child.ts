@@ -28,6 +28,8 @@ export interface LoopChildSpec {
   threads: number;
   /** Extra environment for the child (on top of the server's). */
   env?: Record<string, string>;
+  /** Working directory of the child (the app root, so its own loaders resolve); default the server's. */
+  cwd?: string;
   /** Nice increment applied to the child; default 10. */
   niceness?: number;
 }
@@ -76,6 +78,7 @@ export function spawnLoopRun(spec: LoopChildSpec): LoopChild {
   const log = createWriteStream(logPath, { flags: 'a' });
   const child: ChildProcess = spawn(process.execPath, loopRunArgs(spec), {
     env: { ...process.env, OMP_NUM_THREADS: String(spec.threads), ...spec.env },
+    cwd: spec.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log, { end: false });
