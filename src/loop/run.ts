@@ -116,6 +116,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
     const train = await readSplit(o.dataDir, 'train');
     const model = await openVersion(baseDir, { threads: c.threads });
     let candidates: PairCandidate[];
+    let liveIds: string[] = [];
     try {
       const selection = await mineAndSelect({
         model,
@@ -130,6 +131,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
         stage: (name, fn) => stage(rec, name, o.log, fn),
         log: o.log,
       });
+      liveIds = selection.live?.seeds.map((seed) => seed.id) ?? [];
       candidates = await stage(rec, 'pairs', o.log, async () =>
         pairsForAll(selection.selected, {
           kinds: c.pairs.kinds,
@@ -233,6 +235,8 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
     } else if (status === 'promoted') {
       status = 'succeeded';
     }
+    // Live hard examples this run learned from are done; a failed run leaves them for the next one.
+    if (liveIds.length > 0) await o.store.setStatus(liveIds, 'used');
     rec.status = status;
     rec.finished_at = Date.now();
     await saveRecord(o.store, runDir, rec);
