@@ -176,6 +176,7 @@ async function ask(url: string, item: TrafficItem): Promise<Answered> {
     risk?: number;
     flagged?: boolean;
     model?: { version: string };
+    error?: { code: string };
   };
   const correct =
     response.status === 200 && judgeAnswer(item.sample, item.case, json.answer ?? '').verdict === 'right';
