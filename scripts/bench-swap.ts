@@ -47,9 +47,10 @@ const pollMs = Number(values['poll-ms']);
 // A main-thread GC before each RSS reading (no --expose-gc on the npm script's command line).
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-const rssMiB = (): number => {
+const rssMiB = (): { rss: number; heap: number } => {
   gc();
-  return process.memoryUsage().rss / 2 ** 20;
+  const { rss, heapUsed, external } = process.memoryUsage();
+  return { rss: rss / 2 ** 20, heap: (heapUsed + external) / 2 ** 20 };
 };
 
 function percentile(xs: readonly number[], p: number): number {
@@ -165,6 +166,10 @@ console.log(
   `model: ${modelName} ${values.version} served as ${ids.join(' and ')}; engine ${size.workers} worker(s) × ` +
     `${size.threads} ORT thread(s), CPU; watch poll ${pollMs} ms`,
 );
+const allocator = ['MALLOC_TRIM_THRESHOLD_', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_ARENA_MAX']
+  .filter((name) => process.env[name] !== undefined)
+  .map((name) => `${name}=${process.env[name]}`);
+console.log(`glibc malloc settings: ${allocator.length > 0 ? allocator.join(' ') : 'defaults'}`);
 console.log(
   `traffic: ${concurrency} concurrent clients, 4 phantoms (256², 16-bit PNG) × {closed, choice, report}, JSON\n`,
 );
@@ -212,7 +217,9 @@ const stallTimer = setInterval(() => {
 const clients = startClients(url, bodies);
 await sleep(Number(values['warmup-ms']));
 const warmupEnd = performance.now();
-const rss: { label: string; mib: number }[] = [{ label: 'before the first swap', mib: rssMiB() }];
+const rss: { label: string; mib: { rss: number; heap: number } }[] = [
+  { label: 'before the first swap', mib: rssMiB() },
+];
 
 /** [start, end) of each swap (from setCurrent to the old workers' exit) and of the quiet window after it. */
 const swapWindows: [number, number][] = [];
@@ -307,6 +314,9 @@ for (const x of stalls.filter((s) => s.ms > 300)) {
 
 console.log('\nprocess RSS (main thread GC first; worker threads share the process):');
 for (const r of rss)
-  console.log(`  ${r.label.padEnd(22)} ${fmt(r.mib)} MiB  (${fmt(r.mib / rss[0].mib, 3)}× before)`);
+  console.log(
+    `  ${r.label.padEnd(22)} ${fmt(r.mib.rss)} MiB  (${fmt(r.mib.rss / rss[0].mib.rss, 3)}× before); ` +
+      `main-thread JS heap + external ${fmt(r.mib.heap)} MiB`,
+  );
 console.log(`\nload average at end: ${load()}; wall time ${fmt((performance.now() - wallStart) / 1000)} s`);
 if (failed.length > 0) process.exitCode = 1;

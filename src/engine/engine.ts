@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Registry } from '../registry/index.ts';
 import type { Metrics } from '../server/metrics.ts';
 import type { ModelInfo, ModelStatus } from '../server/services.ts';
+import { allocatorWarning } from './allocator.ts';
 import { EngineError } from './errors.ts';
 import { WorkerPool } from './pool.ts';
 import { type PreparedResult, PrepPool } from './prep-pool.ts';
@@ -112,6 +113,8 @@ export class Engine {
   async start(): Promise<void> {
     this.state = 'loading';
     this.reason = 'loading and warming up the model';
+    const warning = allocatorWarning();
+    if (warning) this.log('warn', warning);
     let current: string | null;
     try {
       this.registry = await Registry.open(this.options.registryRoot, this.options.modelName);
