@@ -7,18 +7,6 @@
 import { Histogram } from 'prom-client';
 import { createMetrics } from '../../src/server/metrics.ts';
 
-/**
- * Loop metrics the rules and dashboard already read; they land with the loop issue (issue 5) and are
- * listed in docs/deployment.md. Not in src/server/metrics.ts yet.
- */
-export const PENDING_LOOP_METRICS = [
-  'chexpo_loop_runs_total',
-  'chexpo_loop_rollbacks_total',
-  'chexpo_loop_eval_score',
-  'chexpo_loop_pairs_total',
-  'chexpo_loop_hard_examples_pending',
-];
-
 const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan', 'atan2']);
 
 export function metricNamesIn(expr: string): string[] {
