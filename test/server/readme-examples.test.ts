@@ -221,6 +221,8 @@ test('every curl example answers 200 with the documented fields against a real s
     CHEXPO_STORE_URI: storeDir,
     CHEXPO_STORE_IMAGES: '1',
     CHEXPO_WORKERS: '1',
+    CHEXPO_AUDIT_LOG: join(storeDir, 'audit.jsonl'),
+    CHEXPO_LOOP_ENABLED: '0',
   });
   const answers = new Map<string, Record<string, unknown>>();
   try {

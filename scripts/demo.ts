@@ -1,0 +1,115 @@
+/**
+ * `npm run demo [-- --data DIR --cases N --keep]`: continual refinement end to end on this machine.
+ *   1. serve the bundled release (registry and store in a temp directory);
+ *   2. replay shifted hospital traffic (more and subtler effusions, more AP films), labels withheld
+ *      from the server; unsure answers are logged as hard examples;
+ *   3. a trainer child process runs one CheXPO round (`chexpo loop run`) while traffic keeps flowing;
+ *   4. if the gate promotes the candidate the server hot-swaps to it under that traffic;
+ *   5. the held-out half of the traffic is replayed: accuracy and risk before vs after.
+ * Without --data the loop's phantom pool is synthesised first (1500 cases, a few minutes).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureLoopData } from '../src/loop/loop-data.ts';
+import type { RunRecordDoc } from '../src/loop/record.ts';
+import { LanceStore } from '../src/store/index.ts';
+import {
+  backgroundTraffic,
+  loopInChild,
+  replay,
+  type Summary,
+  seedRegistry,
+  shiftedTraffic,
+  startStack,
+  summarize,
+  waitForVersion,
+} from './demo/harness.ts';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    cases: { type: 'string', default: '60' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const root = await mkdtemp(join(tmpdir(), 'chexpo-demo-'));
+const registryRoot = join(root, 'registry');
+const storeUri = join(root, 'store');
+const say = (line: string) => console.log(`[demo] ${line}`);
+const row = (name: string, s: Summary) =>
+  `${name.padEnd(22)} ${String(s.n).padStart(5)} ${s.accuracy.toFixed(3).padStart(9)} ${s.meanRisk.toFixed(3).padStart(10)} ${String(s.flagged).padStart(8)}`;
+
+try {
+  await seedRegistry(registryRoot);
+  const dataDir = values.data ? resolve(values.data) : await ensureLoopData(join(root, 'pool'), say);
+  say('rendering shifted hospital traffic…');
+  const traffic = await shiftedTraffic(join(root, 'traffic'), Number(values.cases), 4242);
+  const cases = [...new Set(traffic.map((t) => t.case.id))];
+  const seenCases = new Set(cases.slice(0, Math.ceil(cases.length / 2)));
+  const seen = traffic.filter((t) => seenCases.has(t.case.id));
+  const heldOut = traffic.filter((t) => !seenCases.has(t.case.id));
+  say(
+    `${traffic.length} questions on ${cases.length} patients: ${seen.length} served first, ${heldOut.length} held out`,
+  );
+
+  const stack = await startStack(registryRoot, storeUri, 0.5);
+  try {
+    const before = summarize(await replay(stack.url, traffic, 4));
+    const beforeHeldOut = summarize(await replay(stack.url, heldOut, 4));
+    await stack.logger.flush();
+    say(`served ${before.n} answers, ${before.flagged} flagged and logged as hard examples`);
+
+    const configPath = join(root, 'loop.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({ threads: 1, mining: { limit: 2000 }, eval: { limit: 2000 } }),
+    );
+    const load = backgroundTraffic(stack.url, seen, 2);
+    say('trainer: chexpo loop run (child process, 1 thread) while traffic keeps flowing…');
+    const code = await loopInChild({
+      registryRoot,
+      storeUri,
+      dataDir,
+      workDir: join(root, 'runs'),
+      runId: 'demo-1',
+      configPath,
+      onLine: (line) => console.log(`  [loop] ${line}`),
+    });
+    const store = await LanceStore.open({
+      uri: storeUri,
+      embeddingDim: 128,
+      readConsistencyIntervalSeconds: 0,
+    });
+    const record = JSON.parse((await store.getRun('demo-1'))?.record ?? '{}') as RunRecordDoc;
+    await store.close();
+    if (code === 0 && record.status === 'promoted' && record.candidate_version) {
+      await waitForVersion(stack.engine, record.candidate_version, 120_000);
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    const during = await load.stop();
+    say(
+      `traffic during the round and the swap: ${during.sent} requests, status codes ${JSON.stringify(during.statuses)}, versions ${during.versions.join(', ')}`,
+    );
+    say(
+      `round ${record.status ?? 'failed'}; gate: ${(record.gate?.reasons ?? [record.error?.message]).join(' | ')}`,
+    );
+
+    const after = summarize(await replay(stack.url, heldOut, 4));
+    console.log(
+      `\n${'held-out traffic'.padEnd(22)} ${'n'.padStart(5)} ${'accuracy'.padStart(9)} ${'mean risk'.padStart(10)} ${'flagged'.padStart(8)}`,
+    );
+    console.log(row(`before (${record.base_version ?? 'v0001'})`, beforeHeldOut));
+    console.log(row(`after (${stack.engine.status().model?.version})`, after));
+    const metrics = (await stack.metricsText())
+      .split('\n')
+      .filter((l) => /^chexpo_(engine_swap|answers_flagged|model_info|hard_examples)/.test(l));
+    console.log(`\n/metrics excerpt:\n${metrics.slice(0, 20).join('\n')}`);
+  } finally {
+    await stack.close();
+  }
+} finally {
+  if (values.keep) say(`kept ${root}`);
+  else await rm(root, { recursive: true, force: true });
+}
