@@ -241,6 +241,7 @@ interface LoadRow {
 /** One autocannon run of `amount` requests cycling through `bodies` (every answer must be 200). */
 async function loadRun(url: string, bodies: string[], connections: number, amount: number) {
   const latenciesMs: number[] = [];
+  let next = 0;
   // autocannon's own duration ends on its next 1 s sampling tick; time the requests here instead.
   const startedAt = performance.now();
   let lastAt = startedAt;
@@ -249,12 +250,19 @@ async function loadRun(url: string, bodies: string[], connections: number, amoun
     connections,
     amount,
     timeout: 300,
-    requests: bodies.map((body) => ({
-      method: 'POST',
-      path: '/v1/answer',
-      headers: { 'content-type': 'application/json' },
-      body,
-    })),
+    // One shared round robin over the mix: with a list of requests, autocannon walks it per
+    // connection, so 32 connections × 2 requests each would send only the first two bodies (no report).
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/answer',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request: Record<string, unknown>) => ({
+          ...request,
+          body: bodies[next++ % bodies.length],
+        }),
+      },
+    ],
     setupClient: (client: AutocannonClient) =>
       client.on('response', (_status, _bytes, ms) => {
         latenciesMs.push(ms);
