@@ -14,6 +14,7 @@ import type { ChexpoStore, RunStatus } from '../store/contract.ts';
 import type { LoopConfig } from './config.ts';
 import { trainDpo } from './dpo/index.ts';
 import { evaluateCandidate } from './evaluate-candidate.ts';
+import { livePairs } from './live-pairs.ts';
 import { balanceChosenAnswers } from './pair-balance.ts';
 import { ImageResolver, pairsForAll, toPreferencePairs } from './pairs/index.ts';
 import type { RunRecordDoc, RunTrigger } from './record.ts';
@@ -139,6 +140,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
           seed: c.seed,
         }),
       );
+      candidates.unshift(...livePairs(selection.live?.direct ?? [], c.seed));
       const generated = candidates.length;
       candidates = balanceChosenAnswers(candidates);
       o.log(`pairs: ${generated} generated, ${candidates.length} after yes/no balancing`);

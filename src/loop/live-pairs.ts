@@ -1,0 +1,35 @@
+/**
+ * On-policy pairs straight from clinicians' corrections: a live hard example whose answer was marked
+ * incorrect through /v1/feedback, with its correct answer and its stored de-identified image.
+ * chosen = the clinician's answer, rejected = what the served model said, both on that image.
+ */
+import type { TaskType } from '../data/types.ts';
+import type { LiveTrainingCase } from './mining/index.ts';
+import type { PairCandidate } from './types.ts';
+
+function taskOf(c: LiveTrainingCase): TaskType {
+  if (c.example.task !== 'vqa') return c.example.task;
+  return /^(yes|no)\b/i.test(c.correctAnswer.trim()) ? 'closed' : 'open';
+}
+
+export function livePairs(cases: readonly LiveTrainingCase[], seed: number): PairCandidate[] {
+  return cases
+    .filter((c) => c.correctAnswer.trim() !== c.example.answer.trim())
+    .map((c) => ({
+      prompt: c.example.question,
+      chosen: c.correctAnswer,
+      rejected: c.example.answer,
+      kind: 'on_policy',
+      weight: 1,
+      chosenImage: c.image,
+      rejectedImage: c.image,
+      provenance: {
+        sample_id: c.example.id,
+        case_id: c.example.id,
+        task: taskOf(c),
+        reason: 'live_feedback',
+        generator: 'live.feedback',
+        seed,
+      },
+    }));
+}

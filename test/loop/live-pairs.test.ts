@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { livePairs } from '../../src/loop/live-pairs.ts';
+import type { LiveTrainingCase } from '../../src/loop/mining/index.ts';
+import type { HardExample } from '../../src/store/contract.ts';
+
+function corrected(id: string, answer: string, correctAnswer: string, task: HardExample['task'] = 'vqa') {
+  return {
+    example: { id, task, question: 'Is there a pleural effusion?', answer } as HardExample,
+    correctAnswer,
+    image: { kind: 'hard_example', id },
+  } satisfies LiveTrainingCase;
+}
+
+test("a clinician's correction becomes an on-policy pair on the stored image; a confirmation does not", () => {
+  const pairs = livePairs(
+    [corrected('h1', 'no. The costophrenic angles are sharp.', 'yes'), corrected('h2', 'yes', 'yes')],
+    3,
+  );
+  assert.equal(pairs.length, 1);
+  const [p] = pairs;
+  assert.equal(p.kind, 'on_policy');
+  assert.equal(p.chosen, 'yes');
+  assert.equal(p.rejected, 'no. The costophrenic angles are sharp.');
+  assert.deepEqual(p.chosenImage, { kind: 'hard_example', id: 'h1' });
+  assert.deepEqual(p.rejectedImage, p.chosenImage);
+  assert.equal(p.provenance.task, 'closed');
+  assert.equal(p.provenance.reason, 'live_feedback');
+  assert.equal(livePairs([corrected('h3', 'left', 'right')], 0)[0].provenance.task, 'open');
+  assert.equal(
+    livePairs([corrected('h4', 'normal', 'small left effusion', 'report')], 0)[0].provenance.task,
+    'report',
+  );
+});
