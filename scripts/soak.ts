@@ -37,10 +37,12 @@ const MODEL = 'chexpo-tiny';
 
 interface Minute {
   latenciesMs: number[];
+  /** Feedback is a LanceDB update by hashed request id: its cost grows with the table. */
+  feedbackMs: number[];
   outcomes: Map<string, number>;
   swaps: number;
 }
-const freshMinute = (): Minute => ({ latenciesMs: [], outcomes: new Map(), swaps: 0 });
+const freshMinute = (): Minute => ({ latenciesMs: [], feedbackMs: [], outcomes: new Map(), swaps: 0 });
 
 const quantile = (sorted: number[], q: number): number =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -147,6 +149,7 @@ async function main(): Promise<void> {
       const outcome = res.status === 200 ? `${kind} 200` : `${kind} ${res.status} ${payload.error?.code}`;
       minute.outcomes.set(outcome, (minute.outcomes.get(outcome) ?? 0) + 1);
       if (path === '/v1/answer' && res.status === 200) minute.latenciesMs.push(ms);
+      if (path === '/v1/feedback') minute.feedbackMs.push(ms);
     }
   };
   let target = copy;
@@ -162,17 +165,20 @@ async function main(): Promise<void> {
     const m = minute;
     minute = freshMinute();
     const sorted = m.latenciesMs.sort((a, b) => a - b);
+    const feedback = m.feedbackMs.sort((a, b) => a - b);
     const store = await logger.openStore().catch(() => null);
     const stored = store ? await store.count('hard_examples') : 0;
     const mem = process.memoryUsage();
     const outcomes = [...m.outcomes].map(([k, v]) => `${k}: ${v}`).join(', ');
-    const row = `| ${index} | ${mb(mem.rss)} | ${mb(mem.heapUsed)} | ${quantile(sorted, 0.5).toFixed(0)} | ${quantile(sorted, 0.99).toFixed(0)} | ${sorted.length} | ${m.swaps} | ${stored} | ${engine.model?.version} |`;
+    const row = `| ${index} | ${mb(mem.rss)} | ${mb(mem.heapUsed)} | ${quantile(sorted, 0.5).toFixed(0)} | ${quantile(sorted, 0.99).toFixed(0)} | ${sorted.length} | ${quantile(feedback, 0.5).toFixed(0)} | ${m.swaps} | ${stored} | ${engine.model?.version} |`;
     rows.push(row);
     console.log(row, outcomes);
   };
   console.log(`soak: ${minutes} min, ${clients} clients, a swap every ${swapMs / 1000} s, ${base}`);
-  console.log('| minute | RSS MB | heap MB | p50 ms | p99 ms | answers | swaps | store rows | serving |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log(
+    '| minute | RSS MB | heap MB | p50 ms | p99 ms | answers | feedback p50 ms | swaps | store rows | serving |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   let index = 0;
   const ticker = setInterval(() => void report(++index), 60_000);
   await Promise.all(Array.from({ length: clients }, client));
