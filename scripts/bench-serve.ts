@@ -5,7 +5,9 @@
  *   (b) throughput and p50/p99 over HTTP (autocannon, fixed request counts) at concurrency 1, 8, 32,
  *       iteration-level batching on (maxBatch 16) vs off (maxBatch 1): ratio at 32, target ≥ 3×;
  *   (c) report generation with the KV cache vs recomputing the whole sequence with the prefill graph
- *       for every token (same greedy tokens, checked): ratio, target ≥ 3×.
+ *       for every token (same greedy tokens, checked): ratio, target ≥ 3×;
+ *   (d) the worker's scheduler alone, maxBatch 16 vs 1, with the time of every ORT call per graph:
+ *       what batching can gain at most on this machine (ORT's gain per row) and what it gets.
  * Requests: phantom images (256² renders, 16-bit PNG) with a mix of closed, choice and report tasks.
  * Usage: npm run bench:serve [-- --registry models --name chexpo-tiny --rounds 4 --scale 1]
  */
@@ -16,7 +18,10 @@ import { parseArgs } from 'node:util';
 import { encodePng16, grayToDecoded, toModelInput } from '../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
 import { buildPrompt, Engine, sizeWorkers } from '../src/engine/index.ts';
+import { prepareImage, preparePrompt } from '../src/engine/prepare.ts';
 import { loadRuntime, type ModelRuntime } from '../src/engine/runtime.ts';
+import { Scheduler } from '../src/engine/scheduler.ts';
+import type { Feeds, OrtSession } from '../src/model/ort/session.ts';
 import {
   chooseTokens,
   type DecodeRow,
@@ -402,6 +407,95 @@ async function kvCacheVsRecompute(versionDir: string): Promise<CacheRow[]> {
   return [single, batched];
 }
 
+// ---- (d) the scheduler alone: where the time of a batched run goes --------------------------------------
+
+interface SchedulerRow {
+  maxBatch: number;
+  reqPerSecond: number;
+  rowsPerStep: number;
+  /** Per graph: runs and total ms. */
+  ort: Record<string, { runs: number; ms: number }>;
+}
+
+/**
+ * The worker's Scheduler on this thread, no HTTP and no preprocessing: `connections` closed-loop
+ * requests over the same mix, with every ORT call timed per graph.
+ */
+async function schedulerOnly(
+  versionDir: string,
+  mix: BenchRequest[],
+  maxBatch: number,
+): Promise<SchedulerRow> {
+  const rt = await loadRuntime({
+    versionDir,
+    executionProvider: 'cpu',
+    intraOpThreads: sizeWorkers(0).threads,
+    maxBatch,
+    keepImagePng: false,
+    defaultMaxTokens: 64,
+  });
+  const ort: SchedulerRow['ort'] = {};
+  const timed = (name: string, session: OrtSession): OrtSession =>
+    ({
+      run: async (feeds: Feeds, fetches?: readonly string[]) => {
+        const t = performance.now();
+        const out = await session.run(feeds, fetches);
+        const entry = (ort[name] ??= { runs: 0, ms: 0 });
+        entry.runs++;
+        entry.ms += performance.now() - t;
+        return out;
+      },
+    }) as unknown as OrtSession;
+  const { encoder, prefill: prefillSession, step } = rt.sessions;
+  const timedRt = {
+    ...rt,
+    sessions: {
+      encoder: timed('encoder', encoder),
+      prefill: timed('prefill', prefillSession),
+      step: timed('step', step),
+    },
+  };
+  const requests = mix.map((r) => {
+    const request = { ...r, topLogprobs: 0, submittedAt: 0, preprocessMs: 0 };
+    const image = prepareImage(r.image, rt.config.imageSize, false);
+    return { ...request, image, prepared: preparePrompt(rt, { ...request, image }) };
+  });
+  const total = Math.max(32, Math.round(96 * scale));
+  let sent = 0;
+  let done = 0;
+  let steps = 0;
+  let rows = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((r) => {
+    finish = r;
+  });
+  const scheduler = new Scheduler(timedRt, maxBatch, 64, {
+    done: () => {
+      if (++done === total) finish();
+      else if (sent < total) submit();
+    },
+    failed: (_id, error) => {
+      throw error;
+    },
+    batch: (stage, size) => {
+      if (stage === 'decode') {
+        steps++;
+        rows += size;
+      }
+    },
+  });
+  const submit = (): void => {
+    const { prepared, ...request } = requests[sent % requests.length];
+    scheduler.submit(++sent, request, prepared, 0);
+  };
+  const t = performance.now();
+  for (let i = 0; i < 32; i++) submit();
+  await finished;
+  const seconds = (performance.now() - t) / 1000;
+  await Promise.all([encoder.release(), prefillSession.release(), step.release()]);
+  return { maxBatch, reqPerSecond: total / seconds, rowsPerStep: rows / Math.max(1, steps), ort };
+}
+
 // ---- the run ----------------------------------------------------------------------------------------
 
 const started = performance.now();
@@ -494,6 +588,35 @@ table(
     `${fmt(r.recomputeMs / r.cachedMs, 2)}×`,
     `${r.identical}/${reportsIn(r)}`,
   ]),
+);
+
+const schedulerRows = [await schedulerOnly(versionDir, mix, 16), await schedulerOnly(versionDir, mix, 1)];
+console.log(
+  '\n(d) the worker scheduler alone (no HTTP, images prepared beforehand), 32 closed-loop requests',
+);
+table(
+  ['maxBatch', '  req/s', 'rows per step', 'step ms/run', 'encoder ms/run', 'prefill ms/run', 'ORT share'],
+  schedulerRows.map((r) => {
+    const perRun = (name: string) => fmt(r.ort[name].ms / r.ort[name].runs, 2);
+    const ortMs = Object.values(r.ort).reduce((sum, o) => sum + o.ms, 0);
+    const totalMs = (Math.max(32, Math.round(96 * scale)) / r.reqPerSecond) * 1000;
+    return [
+      r.maxBatch,
+      fmt(r.reqPerSecond, 2),
+      fmt(r.rowsPerStep),
+      perRun('step'),
+      perRun('encoder'),
+      perRun('prefill'),
+      `${fmt((100 * ortMs) / totalMs, 0)}%`,
+    ];
+  }),
+);
+const [batched, single] = schedulerRows;
+const stepMs = (r: SchedulerRow) => r.ort.step.ms / r.ort.step.runs;
+console.log(
+  `scheduler maxBatch 16 / 1: ${fmt(batched.reqPerSecond / single.reqPerSecond, 2)}×; ` +
+    `ORT's own gain per row at ${fmt(batched.rowsPerStep)} rows per step: ` +
+    `${fmt((stepMs(single) * batched.rowsPerStep) / stepMs(batched), 2)}× (the ceiling of the ratio)`,
 );
 
 const allEngine = latency.flatMap((r) => r.engineMs);
