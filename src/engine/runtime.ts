@@ -30,11 +30,14 @@ export async function loadRuntime(init: WorkerInit): Promise<ModelRuntime> {
     executionProviders: init.executionProvider === 'cuda' ? (['cuda', 'cpu'] as const) : (['cpu'] as const),
     intraOpThreads: init.intraOpThreads,
   };
-  const [encoder, prefill, step] = await Promise.all([
+  const settled = await Promise.allSettled([
     OrtSession.create(version.graphs.encoder, options),
     OrtSession.create(version.graphs.prefill, options),
     OrtSession.create(version.graphs.step, options),
   ]);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [encoder, prefill, step] = settled.map((s) => (s as PromiseFulfilledResult<OrtSession>).value);
   const t = version.tokenizer;
   return {
     config: version.config,

@@ -131,13 +131,11 @@ test('tampered, incomplete and un-warmable versions are never served; the releas
   assert.deepEqual(new Set(served), new Set([BUNDLED_VERSION]));
 });
 
-// Skipped until src/engine/runtime.ts settles every session create before reporting a failed load:
-// today one graph failing to load while the others are still being created lets the pool terminate
-// the worker mid-create, and onnxruntime-node aborts the whole process ("terminate called after
-// throwing an instance of 'Napi::Error'", about one swap in three here). Remove the skip with the fix.
-test('a truncated ONNX graph is refused without taking the process down; the release keeps serving', {
-  skip: 'engine bug: loadRuntime must await all session creates (see the comment above)',
-}, async () => {
+// Regression: one graph failing to load while the others were still being created let the pool
+// terminate the worker mid-create, and onnxruntime-node aborted the whole process ("terminate called
+// after throwing an instance of 'Napi::Error'", about one swap in three). loadRuntime now settles
+// every create before reporting the failure.
+test('a truncated ONNX graph is refused without taking the process down; the release keeps serving', async () => {
   await reg.registry.setCurrent(BUNDLED_VERSION, { reason: 'fault test', actor: 'test' });
   const metrics = createMetrics({ defaultMetrics: false });
   const engine = await Engine.start({
