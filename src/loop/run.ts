@@ -7,6 +7,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatComparison } from '../eval/index.ts';
 import { openVersion, readSplit, selectSamples } from '../evaluation-run/index.ts';
 import { fitCalibration } from '../evaluation-run/run.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
@@ -209,6 +210,10 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
       checks: evaluation.decision.checks,
     };
     await writeFile(join(runDir, 'gate.json'), `${JSON.stringify(evaluation.gate, null, 2)}\n`);
+    await writeFile(
+      join(runDir, 'comparison.txt'),
+      `${formatComparison(evaluation.comparison, evaluation.decision)}\n`,
+    );
     for (const line of evaluation.decision.reasons) o.log(`gate: ${line}`);
 
     let status: RunStatus = evaluation.decision.promote ? 'promoted' : 'rejected';

@@ -32,7 +32,7 @@ const small = {
   mining: { limit: 80 },
   expansion: { k: 4 },
   balance: { budgetFraction: 0.5 },
-  dpo: { epochs: 1, batchSize: 4 },
+  dpo: { epochs: 1, batchSize: 8 },
   calibration: { limit: 40 },
   eval: { limit: 40, resamples: 50 },
 };
@@ -122,6 +122,7 @@ test('a round mines, pairs, trains, evaluates and publishes a promoted candidate
   assert.equal(onDisk.status, 'promoted');
   assert.ok(existsSync(join(runDir, 'confidence-curve.png')));
   assert.ok(existsSync(join(runDir, 'gate.json')));
+  assert.match(await readFile(join(runDir, 'comparison.txt'), 'utf8'), /primary/);
 });
 
 test('a candidate the gate refuses is recorded as rejected and never published', async () => {
