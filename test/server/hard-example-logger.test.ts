@@ -42,3 +42,28 @@ test('a row of another embedding width (a swapped model) is refused alone; the b
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the logger compacts the store between writes, so fragments do not pile up', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'chexpo-logger-'));
+  try {
+    const logger = new HardExampleLogger({
+      uri: dir,
+      queue: { flushIntervalMs: 60_000, batchSize: 1, compactEveryBatches: 3 },
+    });
+    for (let i = 0; i < 6; i++) {
+      logger.enqueue(row(`r${i}`, [1, 0, 0, i]));
+      await logger.flush();
+    }
+    await logger.close();
+    const store = await LanceStore.open({ uri: dir, embeddingDim: 4 });
+    try {
+      const stats = await store.stats('hard_examples');
+      assert.equal(stats.rows, 6);
+      assert.ok(stats.fragments < 6, `6 one-row writes left ${stats.fragments} fragments`);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
