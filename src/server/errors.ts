@@ -115,7 +115,7 @@ export const ERROR_CATALOGUE = {
   MODEL_NOT_READY: {
     status: 503,
     message: 'no model version is loaded and warmed up yet',
-    when: 'Before the first model version is ready, or when no engine is attached.',
+    when: 'Before the first model version is ready, when no engine is attached, or while the server shuts down (retry: another replica answers).',
     retryAfter: true,
   },
   FEEDBACK_UNAVAILABLE: {
