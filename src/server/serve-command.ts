@@ -22,6 +22,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import {
   observeVersionScores,
   RegistryAdminService,
+  RunObserver,
   seedWritableRegistry,
   TrainerSupervisor,
 } from './trainer/index.ts';
@@ -164,6 +165,13 @@ export async function serveCommand(argv: string[]): Promise<void> {
     onRunFinished: () => refreshScores(registry, metrics, log),
     log: (level, message, details) => log(level, `trainer: ${message}`, details),
   });
+  // Replicas that do not train still export the loop's metrics, from the shared runs table.
+  const observer = new RunObserver({
+    store: openStore,
+    metrics,
+    onRunFinished: () => refreshScores(registry, metrics, log),
+    log: (message, details) => log('warn', message, details),
+  });
   const app = await buildApp({
     config,
     metrics,
@@ -194,6 +202,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down: no new requests, finishing in-flight ones');
+    observer.stop();
     await Promise.all([app.close(), engine.close(), trainer.close()]);
     await logger.close(10_000);
     await audit.close();
@@ -207,6 +216,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   app.log.info({ registryRoot, model: config.model.name }, 'loading the model');
   await refreshScores(registry, metrics, log);
   await trainer.start();
+  if (!trainer.enabled) observer.start();
   if (trainer.enabled) {
     app.log.info(
       { intervalHours: config.loop.intervalHours, minHardExamples: config.loop.minHardExamples },

@@ -9,6 +9,7 @@ export {
   spawnLoopRun,
 } from './child.ts';
 export { observeFinishedRun, observeVersionScores, primaryScore } from './run-metrics.ts';
+export { RunObserver, type RunObserverOptions } from './run-observer.ts';
 export { type SeedResult, seedWritableRegistry } from './seed-registry.ts';
 export {
   type ActiveRun,
