@@ -1,7 +1,7 @@
 /**
- * A fast path for the PNGs clients send most: non-interlaced greyscale, 8 or 16 bits. pngjs spends
- * ~21 ms on a 256² 16-bit image (it expands every pixel to RGBA and unfilters byte by byte through
- * streams); here zlib inflates the IDAT stream natively and the rows are unfiltered in place, ~1–2 ms.
+ * A fast path for the PNGs clients send most: non-interlaced greyscale, 8 or 16 bits. pngjs expands
+ * every pixel to RGBA and unfilters through streams; here zlib inflates the IDAT stream natively and the
+ * rows are unfiltered in place: 3–4× faster on a 256² 16-bit phantom (docs/benchmarks.md).
  * The result equals `decodeImage`'s bit for bit (tested): same sBIT shift, same scale. Anything else —
  * colour, palette, interlacing, a bad CRC, a short or long stream, limits exceeded — returns undefined
  * and the caller uses `decodeImage`, which reports the coded error. (Belongs in src/data/image/png.ts

@@ -52,7 +52,9 @@ export interface InferenceRequest extends Omit<WorkerRequest, 'image'> {
 
 export type MainToWorker =
   | { type: 'answer'; id: number; request: InferenceRequest }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** Tests: die as a crash would, between two ORT calls (see Scheduler.atSafePoint). */
+  | { type: 'crash' };
 
 export interface WireError {
   code: string;

@@ -77,6 +77,7 @@ export class Scheduler {
   private readonly cancelled = new Set<number>();
   private active: DecodeBatch | null = null;
   private running = false;
+  private readonly safePointActions: (() => void)[] = [];
   private stepsSinceJoin = 0;
 
   constructor(
@@ -115,6 +116,16 @@ export class Scheduler {
     if (this.jobs.has(id)) this.cancelled.add(id);
   }
 
+  /**
+   * Runs `action` where no ORT call is in flight: at once when idle, else at the top of the next
+   * iteration. (Ending the thread while onnxruntime-node's async run is pending aborts the whole
+   * process: its completion callback throws into a torn-down environment.)
+   */
+  atSafePoint(action: () => void): void {
+    if (!this.running) action();
+    else this.safePointActions.push(action);
+  }
+
   /** Live rows plus waiting requests. */
   get load(): number {
     return this.jobs.size;
@@ -125,6 +136,7 @@ export class Scheduler {
     try {
       while (this.pending.length > 0 || this.active) {
         await yieldToEvents();
+        for (const action of this.safePointActions.splice(0)) action();
         try {
           this.dropCancelled();
           await this.admit();
@@ -135,6 +147,8 @@ export class Scheduler {
       }
     } finally {
       this.running = false;
+      // Actions queued during the last iteration's ORT call: nothing is in flight now.
+      for (const action of this.safePointActions.splice(0)) action();
     }
   }
 

@@ -111,9 +111,15 @@ export class WorkerClient {
     if (!this.exited) await this.worker.terminate();
   }
 
-  /** Tests: kill the thread as a crash would, without marking the stop as expected. */
+  /**
+   * Tests: the thread dies as a crash would (not marked as expected), with its requests in flight.
+   * It exits at its next point between two ORT calls: ending it during one would abort the process.
+   */
   async crashForTest(): Promise<void> {
-    await this.worker.terminate();
+    if (this.exited) return;
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.send({ type: 'crash' });
+    await exited;
   }
 
   private send(message: MainToWorker): void {

@@ -58,6 +58,10 @@ async function main(): Promise<void> {
       scheduler.cancel(message.id);
       return;
     }
+    if (message.type === 'crash') {
+      scheduler.atSafePoint(() => process.exit(70));
+      return;
+    }
     const { request } = message;
     try {
       if (request.image.input.length !== rt.config.imageSize ** 2)
