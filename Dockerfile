@@ -12,7 +12,8 @@ RUN npm ci --omit=dev
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production CHEXPO_HOST=0.0.0.0 CHEXPO_PORT=8080
+# glibc's adaptive mmap threshold makes RSS climb with every hot swap (docs/benchmarks.md, hot swap).
+ENV NODE_ENV=production CHEXPO_HOST=0.0.0.0 CHEXPO_PORT=8080 MALLOC_TRIM_THRESHOLD_=1048576
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json .npmrc ./
 COPY bin ./bin

@@ -5,13 +5,14 @@
  * new requests to them, drain the old workers' in-flight requests, terminate the old threads. A
  * version that fails verification, loading or warm-up is never served: the current one stays.
  */
+
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from '../registry/index.ts';
 import type { Metrics } from '../server/metrics.ts';
 import type { ModelInfo, ModelStatus } from '../server/services.ts';
 import { allocatorWarning } from './allocator.ts';
+import { usableCores } from './cpu-budget.ts';
 import { EngineError } from './errors.ts';
 import { WorkerPool } from './pool.ts';
 import { type PreparedResult, PrepPool } from './prep-pool.ts';
@@ -68,10 +69,7 @@ export interface EngineAnswer extends WorkerAnswer {
 type State = 'idle' | 'loading' | 'ready' | 'no_model' | 'failed' | 'closed';
 
 /** Workers and intra-op threads so that workers × threads ≤ cores. */
-export function sizeWorkers(
-  requested: number,
-  cores = availableParallelism(),
-): { workers: number; threads: number } {
+export function sizeWorkers(requested: number, cores = usableCores()): { workers: number; threads: number } {
   const workers = requested > 0 ? requested : Math.max(1, Math.floor(cores / 2));
   return { workers, threads: Math.max(1, Math.floor(cores / workers)) };
 }

@@ -92,8 +92,15 @@ for (const [name, file] of [
     assert.deepEqual(JSON.parse(only(final, 'ENTRYPOINT')[0].args), ['/usr/bin/tini', '--']);
     assert.ok(only(final, 'RUN').some((r) => /apt-get install .*\btini\b/.test(r.args)));
 
+    // `npm start` = [NAME=value …] command: the image sets the same variables with ENV, runs the command.
     const start = JSON.parse(readFileSync(repo('package.json'), 'utf8')).scripts.start as string;
-    assert.deepEqual(JSON.parse(only(final, 'CMD')[0].args), start.split(' '));
+    const words = start.split(' ');
+    const assignments = words.filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w));
+    assert.deepEqual(JSON.parse(only(final, 'CMD')[0].args), words.slice(assignments.length));
+    for (const a of assignments) {
+      const [name, value] = a.split('=');
+      assert.equal(envOf(final)[name], value, `the image sets ${name} as npm start does`);
+    }
     assert.deepEqual(
       only(final, 'EXPOSE').map((i) => i.args),
       [envOf(final).CHEXPO_PORT],
