@@ -248,6 +248,14 @@ test('every curl example answers 200 with the documented fields against a real s
   } finally {
     await stopServer(server);
   }
+  // Nothing the server logged (stdout/stderr at info level) or appended to its audit log carries the
+  // CR fixture's DICOM tag values or a client's request id.
+  const audit = await readFile(join(storeDir, 'audit.jsonl'), 'utf8');
+  assert.ok(server.output().includes('/v1/answer') && audit.includes('feedback'), 'both logs were written');
+  for (const phi of ['FUJI PHOTO FILM', 'Anonymized', '1995.07.20', '1993.02.24', ...answers.keys()]) {
+    assert.ok(!server.output().includes(phi), `the server log holds ${phi}`);
+    assert.ok(!audit.includes(phi), `the audit log holds ${phi}`);
+  }
   // CHEXPO_STORE_IMAGES reached the engine and the store: the flagged rows hold re-encoded PNGs
   // (checked after the graceful stop flushed the queue), and no DICOM header text.
   const stored = await storeBytes(storeDir);
