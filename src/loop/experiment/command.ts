@@ -10,6 +10,7 @@ import { runExperiment } from './run-experiment.ts';
 
 const HELP = `usage: chexpo experiment --model VERSION_DIR --data DIR [--work DIR] [--out docs/results.md]
          [--seed S] [--threads N] [--mining-limit N] [--eval-limit N] [--epochs N] [--arms a,b,…]
+         [--lr X] [--beta B] [--sft-weight W]   (DPO settings; the continued-SFT baseline uses the same lr)
 
 Runs the ablation arms (${ARM_NAMES.join(', ')}) from one seed and writes the table.
 Arm outputs are kept in --work and reused, so an interrupted run resumes.`;
@@ -28,6 +29,9 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       'eval-limit': { type: 'string', default: '3000' },
       epochs: { type: 'string', default: '2' },
       k: { type: 'string', default: '4' },
+      lr: { type: 'string' },
+      beta: { type: 'string' },
+      'sft-weight': { type: 'string' },
       arms: { type: 'string', default: ARM_NAMES.join(',') },
       help: { type: 'boolean', default: false },
     },
@@ -43,7 +47,12 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     threads: Number(values.threads),
     mining: { limit: Number(values['mining-limit']) },
     expansion: { k: Number(values.k) },
-    dpo: { epochs: Number(values.epochs) },
+    dpo: {
+      epochs: Number(values.epochs),
+      ...(values.lr ? { learningRate: Number(values.lr) } : {}),
+      ...(values.beta ? { beta: Number(values.beta) } : {}),
+      ...(values['sft-weight'] ? { sftWeight: Number(values['sft-weight']) } : {}),
+    },
     eval: { limit: Number(values['eval-limit']), seed, resamples: 1000 },
   });
   const modelDir = resolve(values.model);
