@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { synthCommand } from '../../src/data/synth-command.ts';
 import { resolveLoopConfig } from '../../src/loop/config.ts';
+import { loopExport } from '../../src/loop/export-command.ts';
 import type { RunRecordDoc } from '../../src/loop/record.ts';
 import { runLoop } from '../../src/loop/run.ts';
 import { BUNDLED_MODELS_ROOT, CHEXPO_VERSION_FILES, Registry } from '../../src/registry/index.ts';
@@ -123,6 +124,25 @@ test('a round mines, pairs, trains, evaluates and publishes a promoted candidate
   assert.ok(existsSync(join(runDir, 'confidence-curve.png')));
   assert.ok(existsSync(join(runDir, 'gate.json')));
   assert.match(await readFile(join(runDir, 'comparison.txt'), 'utf8'), /primary/);
+
+  // The round's pairs export as a TRL preference dataset, one row per stored pair, images on disk.
+  const out = join(root, 'trl');
+  const log = console.log;
+  console.log = () => {};
+  try {
+    await loopExport(['--store', join(root, 'store'), '--data', dataDir, '--out', out]);
+  } finally {
+    console.log = log;
+  }
+  const rows = (await readFile(join(out, 'train.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(rows.length, c.pairs);
+  for (const r of rows) {
+    assert.ok(r.prompt && r.chosen && r.rejected && r.images.length === 1, JSON.stringify(r).slice(0, 200));
+    assert.ok(existsSync(join(out, r.images[0])));
+  }
 });
 
 test('a candidate the gate refuses is recorded as rejected and never published', async () => {
