@@ -42,7 +42,7 @@ const row = (name: string, s: Summary) =>
   `${name.padEnd(22)} ${String(s.n).padStart(5)} ${s.accuracy.toFixed(3).padStart(9)} ${s.meanRisk.toFixed(3).padStart(10)} ${String(s.flagged).padStart(8)}`;
 
 try {
-  await seedRegistry(registryRoot);
+  const base = await seedRegistry(registryRoot);
   const dataDir = values.data ? resolve(values.data) : await ensureLoopData(join(root, 'pool'), say);
   say('rendering shifted hospital traffic…');
   const traffic = await shiftedTraffic(join(root, 'traffic'), Number(values.cases), 4242);
@@ -100,7 +100,7 @@ try {
     console.log(
       `\n${'held-out traffic'.padEnd(22)} ${'n'.padStart(5)} ${'accuracy'.padStart(9)} ${'mean risk'.padStart(10)} ${'flagged'.padStart(8)}`,
     );
-    console.log(row(`before (${record.base_version ?? 'v0001'})`, beforeHeldOut));
+    console.log(row(`before (${record.base_version ?? base})`, beforeHeldOut));
     console.log(row(`after (${stack.engine.status().model?.version})`, after));
     const metrics = (await stack.metricsText())
       .split('\n')

@@ -21,12 +21,14 @@ import { createMetrics } from '../../src/server/metrics.ts';
 export const MODEL = 'chexpo-tiny';
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'chexpo.js');
 
-/** A registry under `root` holding the bundled release as CURRENT. */
-export async function seedRegistry(root: string): Promise<void> {
+/** A registry under `root` holding the bundled CURRENT release as CURRENT; returns its version. */
+export async function seedRegistry(root: string): Promise<string> {
+  const bundled = (await readFile(join(BUNDLED_MODELS_ROOT, MODEL, 'CURRENT'), 'utf8')).trim();
   const registry = await Registry.open(root, MODEL, { requiredFiles: CHEXPO_VERSION_FILES });
   try {
-    await registry.importVersion(join(BUNDLED_MODELS_ROOT, MODEL, 'v0001'));
-    await registry.setCurrent('v0001', { reason: 'demo seed', actor: 'demo' });
+    await registry.importVersion(join(BUNDLED_MODELS_ROOT, MODEL, bundled));
+    await registry.setCurrent(bundled, { reason: 'demo seed', actor: 'demo' });
+    return bundled;
   } finally {
     registry.close();
   }
