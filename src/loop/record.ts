@@ -49,3 +49,37 @@ export interface RunRecordDoc {
   durations: Record<string, number>;
   error: { code: string; message: string } | null;
 }
+
+/** A record with nothing counted yet: what a run writes first, and what a supervisor writes for a run that died. */
+export function emptyRunRecord(fields: {
+  id: string;
+  trigger: RunTrigger;
+  status: RunStatus;
+  started_at: number;
+  base_version: string;
+  config?: Record<string, unknown>;
+}): RunRecordDoc {
+  return {
+    schema: 'chexpo.run/1',
+    ...fields,
+    finished_at: null,
+    candidate_version: null,
+    config: fields.config ?? {},
+    counts: {
+      scored: 0,
+      hard: 0,
+      live_seeds: 0,
+      expanded: 0,
+      selected: 0,
+      pairs: 0,
+      pairs_by_kind: {},
+      selected_by_cell: {},
+    },
+    retrieval_precision: null,
+    dpo: null,
+    eval: null,
+    gate: null,
+    durations: {},
+    error: null,
+  };
+}

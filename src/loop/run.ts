@@ -18,7 +18,7 @@ import { evaluateCandidate } from './evaluate-candidate.ts';
 import { livePairs } from './live-pairs.ts';
 import { balanceChosenAnswers } from './pair-balance.ts';
 import { ImageResolver, pairsForAll, toPreferencePairs } from './pairs/index.ts';
-import type { RunRecordDoc, RunTrigger } from './record.ts';
+import { emptyRunRecord, type RunRecordDoc, type RunTrigger } from './record.ts';
 import { mineAndSelect } from './select.ts';
 import type { PairCandidate } from './types.ts';
 
@@ -46,33 +46,14 @@ export interface LoopRunResult {
 }
 
 function emptyRecord(o: LoopRunOptions, base: string): RunRecordDoc {
-  return {
-    schema: 'chexpo.run/1',
+  return emptyRunRecord({
     id: o.runId,
     trigger: o.trigger,
     status: 'running',
     started_at: Date.now(),
-    finished_at: null,
     base_version: base,
-    candidate_version: null,
     config: o.config as unknown as Record<string, unknown>,
-    counts: {
-      scored: 0,
-      hard: 0,
-      live_seeds: 0,
-      expanded: 0,
-      selected: 0,
-      pairs: 0,
-      pairs_by_kind: {},
-      selected_by_cell: {},
-    },
-    retrieval_precision: null,
-    dpo: null,
-    eval: null,
-    gate: null,
-    durations: {},
-    error: null,
-  };
+  });
 }
 
 async function saveRecord(store: ChexpoStore, runDir: string, record: RunRecordDoc): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunRecordDoc } from '../../loop/record.ts';
+import { emptyRunRecord, type RunRecordDoc } from '../../loop/record.ts';
 import { type ChexpoStore, sqlEpochMs } from '../../store/index.ts';
 import type { AuditLog } from '../audit-log.ts';
 import { apiError } from '../errors.ts';
@@ -301,32 +301,12 @@ export class TrainerSupervisor {
 
   private async emptyRecord(run: ActiveRun): Promise<RunRecordDoc> {
     const base = await this.options.baseVersion?.().catch(() => null);
-    return {
-      schema: 'chexpo.run/1',
+    return emptyRunRecord({
       id: run.runId,
       trigger: run.trigger,
       status: 'failed',
       started_at: run.startedAt,
-      finished_at: null,
       base_version: base ?? 'unknown',
-      candidate_version: null,
-      config: {},
-      counts: {
-        scored: 0,
-        hard: 0,
-        live_seeds: 0,
-        expanded: 0,
-        selected: 0,
-        pairs: 0,
-        pairs_by_kind: {},
-        selected_by_cell: {},
-      },
-      retrieval_precision: null,
-      dpo: null,
-      eval: null,
-      gate: null,
-      durations: {},
-      error: null,
-    };
+    });
   }
 }
