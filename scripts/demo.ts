@@ -102,10 +102,15 @@ try {
     );
     console.log(row(`before (${record.base_version ?? base})`, beforeHeldOut));
     console.log(row(`after (${stack.engine.status().model?.version})`, after));
+    await new Promise((r) => setTimeout(r, 2500)); // one RunObserver poll after the round
     const metrics = (await stack.metricsText())
       .split('\n')
-      .filter((l) => /^chexpo_(engine_swap|answers_flagged|model_info|hard_examples)/.test(l));
-    console.log(`\n/metrics excerpt:\n${metrics.slice(0, 20).join('\n')}`);
+      .filter((l) =>
+        /^chexpo_(answer_(flagged|completed)_total|answer_risk_ratio_(sum|count)|model_version_info|engine_swap_duration_seconds_(sum|count)|loop_(runs|pairs)_total|loop_dpo_final|loop_eval_score|loop_hard_examples_pending)/.test(
+          l,
+        ),
+      );
+    console.log(`\n/metrics excerpt:\n${metrics.slice(0, 40).join('\n')}`);
   } finally {
     await stack.close();
   }

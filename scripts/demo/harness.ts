@@ -17,6 +17,7 @@ import { buildApp } from '../../src/server/app.ts';
 import { loadConfig } from '../../src/server/config.ts';
 import { HardExampleLogger } from '../../src/server/hard-example-logger.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
+import { RunObserver } from '../../src/server/trainer/index.ts';
 
 export const MODEL = 'chexpo-tiny';
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'chexpo.js');
@@ -144,12 +145,16 @@ export async function startStack(
     modelStatus: () => engine.status(),
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  // The loop runs in another process here (as under Kubernetes): its runs reach /metrics from the store.
+  const observer = new RunObserver({ store: () => logger.openStore(), metrics, pollMs: 2000 });
+  observer.start();
   return {
     url,
     engine,
     logger,
     metricsText: async () => (await fetch(`${url}/metrics`)).text(),
     close: async () => {
+      observer.stop();
       await app.close();
       await engine.close();
       await logger.close();
