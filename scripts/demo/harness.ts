@@ -11,28 +11,44 @@ import { synthCommand } from '../../src/data/synth-command.ts';
 import type { InstructionSample, LabelledCase, TaskType } from '../../src/data/types.ts';
 import { Engine } from '../../src/engine/index.ts';
 import { judgeAnswer } from '../../src/loop/pairs/index.ts';
-import { BUNDLED_MODELS_ROOT, CHEXPO_VERSION_FILES, Registry } from '../../src/registry/index.ts';
+import { BUNDLED_MODELS_ROOT } from '../../src/registry/index.ts';
 import { EngineAnswerService, StoreFeedbackService } from '../../src/server/answer-service.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { loadConfig } from '../../src/server/config.ts';
 import { HardExampleLogger } from '../../src/server/hard-example-logger.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
-import { RunObserver } from '../../src/server/trainer/index.ts';
+import { RunObserver, seedWritableRegistry } from '../../src/server/trainer/index.ts';
 
 export const MODEL = 'chexpo-tiny';
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'chexpo.js');
 
-/** A registry under `root` holding the bundled CURRENT release as CURRENT; returns its version. */
+/** A registry under `root` seeded from the bundled one, as `chexpo serve` seeds ./var/models; returns CURRENT. */
 export async function seedRegistry(root: string): Promise<string> {
-  const bundled = (await readFile(join(BUNDLED_MODELS_ROOT, MODEL, 'CURRENT'), 'utf8')).trim();
-  const registry = await Registry.open(root, MODEL, { requiredFiles: CHEXPO_VERSION_FILES });
+  const seeded = await seedWritableRegistry({
+    from: BUNDLED_MODELS_ROOT,
+    to: root,
+    name: MODEL,
+    actor: 'demo',
+  });
+  return seeded.current;
+}
+
+/** Runs `fn` with console.log silenced (the CLI commands print progress and summaries). */
+export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = () => {};
   try {
-    await registry.importVersion(join(BUNDLED_MODELS_ROOT, MODEL, bundled));
-    await registry.setCurrent(bundled, { reason: 'demo seed', actor: 'demo' });
-    return bundled;
+    return await fn();
   } finally {
-    registry.close();
+    console.log = log;
   }
+}
+
+/** A small labelled phantom data set (the tests' pool), written by `chexpo synth`. */
+export function synthPool(dir: string, cases = 40): Promise<void> {
+  return quietly(() =>
+    synthCommand(['--cases', String(cases), '--seed', '5', '--size', '64', '--workers', '1', '--out', dir]),
+  );
 }
 
 /** The shift: more (and more subtle) effusions and edema, more AP films than the training data. */
@@ -51,10 +67,8 @@ export interface TrafficItem {
 /** Shifted hospital traffic: closed and choice questions on phantoms rendered with the shifted statistics. */
 export async function shiftedTraffic(dir: string, cases: number, seed: number): Promise<TrafficItem[]> {
   await writeFile(`${dir}.config.json`, JSON.stringify(SHIFTED_PHANTOMS));
-  const log = console.log;
-  console.log = () => {};
-  try {
-    await synthCommand([
+  await quietly(() =>
+    synthCommand([
       '--cases',
       String(cases),
       '--seed',
@@ -67,10 +81,8 @@ export async function shiftedTraffic(dir: string, cases: number, seed: number): 
       `${dir}.config.json`,
       '--out',
       dir,
-    ]);
-  } finally {
-    console.log = log;
-  }
+    ]),
+  );
   const items: TrafficItem[] = [];
   const tasks: TaskType[] = ['closed', 'choice'];
   for (const split of ['train', 'validation', 'test']) {

@@ -5,7 +5,7 @@
  * the start (status `running`) and at the end (promoted | rejected | failed), and as `run.json` in the
  * run's work directory. A failure at any stage records `failed` and publishes nothing.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatComparison } from '../eval/index.ts';
 import { openVersion, readSplit, selectSamples } from '../evaluation-run/index.ts';
@@ -244,7 +244,6 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
 }
 
 async function loadJson(path: string): Promise<unknown> {
-  const { readFile } = await import('node:fs/promises');
   return JSON.parse(await readFile(path, 'utf8'));
 }
 

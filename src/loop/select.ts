@@ -61,11 +61,15 @@ export function poolPrefix(version: string): string {
   return `${version}/`;
 }
 
+/** The SQL filter selecting one version's pool rows. */
+function poolFilter(version: string): string {
+  return `id LIKE ${sqlString(`${poolPrefix(version)}%`)}`;
+}
+
 /** Indexes every training sample's case embedding under this version once; later runs reuse it. */
 async function ensurePool(ctx: SelectContext): Promise<number> {
   const prefix = poolPrefix(ctx.baseVersion);
-  const where = `id LIKE ${sqlString(`${prefix}%`)}`;
-  const existing = await ctx.store.count('pool', where);
+  const existing = await ctx.store.count('pool', poolFilter(ctx.baseVersion));
   if (existing > 0) return existing;
   const embeddings = await caseEmbeddings(ctx.model, ctx.dataDir, ctx.train.cases, ctx.train.samples, {
     batchSize: 32,
@@ -104,12 +108,14 @@ export async function mineAndSelect(ctx: SelectContext): Promise<Selection> {
   if (c.expansion.enabled) {
     const poolRows = await ctx.stage('pool', () => ensurePool(ctx));
     ctx.log(`pool: ${poolRows} samples indexed for ${ctx.baseVersion}`);
+    const prefix = poolPrefix(ctx.baseVersion);
+    const sampleIdOf = (row: PoolSample) => row.sample_id.slice(prefix.length);
     const known = new Map(scored.map((s) => [s.sample.id, s]));
     const byId = new Map(ctx.train.samples.map((s) => [s.id, s]));
     // Neighbours not scored yet are answered by the current model now (only those retrieved).
     const lookup = async (rows: readonly PoolSample[]) => {
       const missing = rows
-        .map((r) => byId.get(r.sample_id.slice(poolPrefix(ctx.baseVersion).length)))
+        .map((r) => byId.get(sampleIdOf(r)))
         .filter((s): s is InstructionSample => s !== undefined && !known.has(s.id));
       if (missing.length > 0)
         for (const s of await scoreSamples(ctx.model, ctx.dataDir, ctx.train.cases, missing, {
@@ -118,7 +124,7 @@ export async function mineAndSelect(ctx: SelectContext): Promise<Selection> {
           known.set(s.sample.id, s);
       const out = new Map<string, ScoredSample>();
       for (const r of rows) {
-        const s = known.get(r.sample_id.slice(poolPrefix(ctx.baseVersion).length));
+        const s = known.get(sampleIdOf(r));
         if (s) out.set(r.id, s);
       }
       return out;
@@ -129,8 +135,8 @@ export async function mineAndSelect(ctx: SelectContext): Promise<Selection> {
         k: c.expansion.k,
         maxDistance: c.expansion.maxDistance,
         thresholds: chosen.thresholds,
-        where: `id LIKE ${sqlString(`${poolPrefix(ctx.baseVersion)}%`)}`,
-        alreadySelected: hard.map((h) => `${poolPrefix(ctx.baseVersion)}${h.scored.sample.id}`),
+        where: poolFilter(ctx.baseVersion),
+        alreadySelected: hard.map((h) => `${prefix}${h.scored.sample.id}`),
       }),
     );
     rec.counts.expanded = expansion.selected.length;

@@ -17,9 +17,9 @@ import {
   seedRegistry,
   shiftedTraffic,
   startStack,
+  synthPool,
   waitForVersion,
 } from '../../scripts/demo/harness.ts';
-import { synthCommand } from '../../src/data/synth-command.ts';
 import type { RunRecordDoc } from '../../src/loop/record.ts';
 import { LanceStore } from '../../src/store/index.ts';
 
@@ -31,13 +31,7 @@ test('served traffic → hard examples → loop in a child process → hot swap 
   const storeUri = join(root, 'store');
   const dataDir = join(root, 'pool');
   const base = await seedRegistry(registryRoot);
-  const log = console.log;
-  console.log = () => {};
-  try {
-    await synthCommand(['--cases', '40', '--seed', '5', '--size', '64', '--workers', '1', '--out', dataDir]);
-  } finally {
-    console.log = log;
-  }
+  await synthPool(dataDir);
   const traffic = await shiftedTraffic(join(root, 'traffic'), 6, 77);
   assert.ok(traffic.length >= 20);
 

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { synthCommand } from '../../src/data/synth-command.ts';
+import { quietly, synthPool } from '../../scripts/demo/harness.ts';
 import { resolveLoopConfig } from '../../src/loop/config.ts';
 import { loopExport } from '../../src/loop/export-command.ts';
 import type { RunRecordDoc } from '../../src/loop/record.ts';
@@ -41,13 +41,7 @@ const small = {
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'chexpo-loop-'));
   dataDir = join(root, 'data');
-  const log = console.log;
-  console.log = () => {};
-  try {
-    await synthCommand(['--cases', '40', '--seed', '5', '--size', '64', '--workers', '1', '--out', dataDir]);
-  } finally {
-    console.log = log;
-  }
+  await synthPool(dataDir);
   registryRoot = join(root, 'registry');
   const registry = await Registry.open(registryRoot, NAME, { requiredFiles: CHEXPO_VERSION_FILES });
   await registry.importVersion(join(BUNDLED_MODELS_ROOT, NAME, 'v0001'));
@@ -127,13 +121,7 @@ test('a round mines, pairs, trains, evaluates and publishes a promoted candidate
 
   // The round's pairs export as a TRL preference dataset, one row per stored pair, images on disk.
   const out = join(root, 'trl');
-  const log = console.log;
-  console.log = () => {};
-  try {
-    await loopExport(['--store', join(root, 'store'), '--data', dataDir, '--out', out]);
-  } finally {
-    console.log = log;
-  }
+  await quietly(() => loopExport(['--store', join(root, 'store'), '--data', dataDir, '--out', out]));
   const rows = (await readFile(join(out, 'train.jsonl'), 'utf8'))
     .trim()
     .split('\n')

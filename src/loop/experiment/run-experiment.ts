@@ -9,14 +9,20 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng } from '../../data/random.ts';
 import { type Comparison, compareModels } from '../../eval/index.ts';
-import { openVersion, type RunPrediction, readSplit, selectSamples } from '../../evaluation-run/index.ts';
+import {
+  openVersion,
+  type RunPrediction,
+  readSplit,
+  type SplitData,
+  selectSamples,
+} from '../../evaluation-run/index.ts';
 import { LanceStore } from '../../store/index.ts';
 import type { LoopConfig } from '../config.ts';
 import { trainDpo } from '../dpo/index.ts';
 import { predictVersion, testSubset } from '../evaluate-candidate.ts';
 import { balanceSelection, dedupeSelection, selectHard } from '../mining/index.ts';
 import { ImageResolver, summarizePairs } from '../pairs/index.ts';
-import type { RunRecordDoc } from '../record.ts';
+import { emptyRunRecord, type RunRecordDoc } from '../record.ts';
 import { mineAndSelect } from '../select.ts';
 import type { SelectedSample } from '../types.ts';
 import { ARM_NAMES, type ArmName, type ArmSelections, armPairs, takeBudget } from './arms.ts';
@@ -68,13 +74,23 @@ async function cached<T>(path: string, make: () => Promise<T>): Promise<T> {
   return value;
 }
 
-async function selections(o: ExperimentOptions): Promise<{ s: ArmSelections; record: RunRecordDoc }> {
+async function selections(
+  o: ExperimentOptions,
+  train: SplitData,
+): Promise<{ s: ArmSelections; record: RunRecordDoc; imageSize: number }> {
   const c = o.config;
-  const train = await readSplit(o.dataDir, 'train');
-  const { embeddingDim } = JSON.parse(await readFile(join(o.modelDir, 'config.json'), 'utf8'));
-  const store = await LanceStore.open({ uri: join(o.workDir, 'store'), embeddingDim });
   const model = await openVersion(o.modelDir, { threads: c.threads });
-  const record = { counts: { selected_by_cell: {} }, durations: {} } as unknown as RunRecordDoc;
+  const store = await LanceStore.open({
+    uri: join(o.workDir, 'store'),
+    embeddingDim: model.version.config.embeddingDim,
+  });
+  const record = emptyRunRecord({
+    id: 'experiment',
+    trigger: 'experiment',
+    status: 'running',
+    started_at: Date.now(),
+    base_version: o.baseVersion,
+  });
   try {
     const sel = await mineAndSelect({
       model,
@@ -102,7 +118,11 @@ async function selections(o: ExperimentOptions): Promise<{ s: ArmSelections; rec
       .shuffle([...sel.scored])
       .slice(0, sel.selected.length)
       .map((scored) => ({ scored, reason: 'low_confidence' }));
-    return { s: { random, confidence, confSim: sel.selected }, record };
+    return {
+      s: { random, confidence, confSim: sel.selected },
+      record,
+      imageSize: model.version.config.imageSize,
+    };
   } finally {
     await model.close();
     await store.close();
@@ -113,8 +133,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const started = performance.now();
   const c = o.config;
   await mkdir(o.workDir, { recursive: true });
-  const { s, record } = await selections(o);
   const train = await readSplit(o.dataDir, 'train');
+  const { s, record, imageSize } = await selections(o, train);
   const pairBudget = Math.floor(train.samples.length * c.balance.budgetFraction);
   const dpoArms = o.arms.filter((a) => a !== 'sft' && a !== 'sft_continued');
   const pairsByArm = new Map(dpoArms.map((a) => [a, armPairs(a, s, c.seed, c.pairs.maxPerSample)]));
@@ -134,7 +154,6 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const compare = (p: RunPrediction[]) =>
     compareModels(samples, sft, p, { cases: test.cases, seed: c.eval.seed, resamples: c.eval.resamples });
 
-  const { imageSize } = JSON.parse(await readFile(join(o.modelDir, 'config.json'), 'utf8'));
   const resolver = new ImageResolver({ dataDir: o.dataDir, imageSize });
   const arms: ArmResult[] = [];
   for (const arm of ARM_NAMES.filter((a) => o.arms.includes(a))) {

@@ -10,6 +10,9 @@ import type { Metrics } from '../metrics.ts';
 
 export type RunOutcome = 'promoted' | 'rejected' | 'failed';
 
+/** Hard examples a round has not used yet (the pending gauge and the arrivals trigger). */
+export const PENDING_HARD_EXAMPLES = "(status = 'new' OR status = 'labelled')";
+
 /** The record document of a stored run, or null when its JSON is unreadable. */
 export function parseRecord(run: RunRecord): RunRecordDoc | null {
   try {

@@ -5,10 +5,8 @@
  * table's counts, and the rules take the max over replicas). It also refreshes the pending gauge.
  */
 import type { Metrics } from '../metrics.ts';
-import { finishedOutcome, observeFinishedRun, parseRecord } from './run-metrics.ts';
+import { finishedOutcome, observeFinishedRun, PENDING_HARD_EXAMPLES, parseRecord } from './run-metrics.ts';
 import type { RunsStore } from './supervisor.ts';
-
-const PENDING = "(status = 'new' OR status = 'labelled')";
 
 export interface RunObserverOptions {
   store: () => Promise<RunsStore>;
@@ -41,7 +39,9 @@ export class RunObserver {
     this.polling = true;
     try {
       const store = await this.options.store();
-      this.options.metrics.loopHardExamplesPending.set(await store.count('hard_examples', PENDING));
+      this.options.metrics.loopHardExamplesPending.set(
+        await store.count('hard_examples', PENDING_HARD_EXAMPLES),
+      );
       let fresh = 0;
       for (const run of await store.listRuns({ limit: this.options.limit ?? 500 })) {
         const outcome = finishedOutcome(run.status);

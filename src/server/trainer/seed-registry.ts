@@ -4,10 +4,11 @@
  * CURRENT, and an image's copy is read-only. So when CHEXPO_MODEL_DIR is unset, `chexpo serve` seeds
  * `./var/models` from the bundled registry and serves from there.
  *
- * Same rule as deploy/k8s/seed-registry.ts (the init container's copy, which must load the registry
- * module from a path given at run time): a target that already names a CURRENT is kept, so promoted
- * versions and rollbacks survive restarts; otherwise every bundled version missing from the target is
- * imported (verified, copied, verified again) and CURRENT is set to the bundled CURRENT.
+ * The Kubernetes init container (deploy/k8s/seed-registry.ts) runs this same function. A target that
+ * already names a CURRENT is kept, so promoted versions and rollbacks survive restarts; otherwise every
+ * bundled version missing from the target is imported (verified, copied, verified again) and CURRENT
+ * is set to the bundled CURRENT. Two seeders at once are safe: the registry refuses the second import
+ * of an id (REGISTRY_VERSION_EXISTS, skipped) and CURRENT moves under its lock.
  */
 import { CHEXPO_VERSION_FILES, Registry, RegistryError } from '../../registry/index.ts';
 
@@ -21,6 +22,8 @@ export async function seedWritableRegistry(options: {
   from: string;
   to: string;
   name: string;
+  /** Who moves CURRENT, for the registry history (default `chexpo serve`). */
+  actor?: string;
 }): Promise<SeedResult> {
   const requiredFiles = CHEXPO_VERSION_FILES;
   const target = await Registry.open(options.to, options.name, { requiredFiles });
@@ -29,7 +32,8 @@ export async function seedWritableRegistry(options: {
     const existing = await target.current();
     if (existing !== null) return { outcome: 'kept', current: existing, imported: [] };
     const bundledCurrent = await source.current();
-    if (bundledCurrent === null) throw new Error(`the bundled registry ${source.dir} has no CURRENT version`);
+    if (bundledCurrent === null)
+      throw new Error(`the bundled registry ${source.dir} has no CURRENT version to seed from`);
     const present = new Set((await target.list()).map((e) => e.version));
     const imported: string[] = [];
     for (const entry of await source.list()) {
@@ -41,11 +45,12 @@ export async function seedWritableRegistry(options: {
         if (!(thrown instanceof RegistryError && thrown.code === 'REGISTRY_VERSION_EXISTS')) throw thrown;
       }
     }
+    // Another seeder may have set it meanwhile: keep theirs.
     const now = await target.current();
     if (now !== null) return { outcome: 'kept', current: now, imported };
     await target.setCurrent(bundledCurrent, {
       reason: 'seeded from the bundled release',
-      actor: 'chexpo serve',
+      actor: options.actor ?? 'chexpo serve',
     });
     return { outcome: 'seeded', current: bundledCurrent, imported };
   } finally {

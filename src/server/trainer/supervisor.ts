@@ -22,7 +22,13 @@ import {
   type LoopTrigger,
   spawnLoopRun,
 } from './child.ts';
-import { finishedOutcome, observeFinishedRun, parseRecord, type RunOutcome } from './run-metrics.ts';
+import {
+  finishedOutcome,
+  observeFinishedRun,
+  PENDING_HARD_EXAMPLES,
+  parseRecord,
+  type RunOutcome,
+} from './run-metrics.ts';
 
 /** The part of the store the supervisor uses. */
 export type RunsStore = Pick<ChexpoStore, 'getRun' | 'putRun' | 'listRuns' | 'count'>;
@@ -71,8 +77,6 @@ export interface FinishedRun extends ActiveRun {
   /** The supervisor wrote the failed record itself (the child died first). */
   markedFailed: boolean;
 }
-
-const PENDING = "(status = 'new' OR status = 'labelled')";
 
 export function newRunId(now: number): string {
   const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*/, '');
@@ -173,7 +177,9 @@ export class TrainerSupervisor {
     this.ticking = true;
     try {
       const store = await this.options.store();
-      this.options.metrics?.loopHardExamplesPending.set(await store.count('hard_examples', PENDING));
+      this.options.metrics?.loopHardExamplesPending.set(
+        await store.count('hard_examples', PENDING_HARD_EXAMPLES),
+      );
       if (this.running) return;
       const { intervalMs, minHardExamples } = this.options;
       if (intervalMs > 0 && this.now() - this.anchor >= intervalMs) {
@@ -183,7 +189,7 @@ export class TrainerSupervisor {
       if (minHardExamples > 0) {
         const arrived = await store.count(
           'hard_examples',
-          `${PENDING} AND created_at >= ${sqlEpochMs(this.anchor)}`,
+          `${PENDING_HARD_EXAMPLES} AND created_at >= ${sqlEpochMs(this.anchor)}`,
         );
         if (arrived >= minHardExamples && !this.running) this.trigger('hard_examples', 'scheduler');
       }
