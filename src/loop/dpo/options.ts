@@ -1,5 +1,6 @@
 /**
- * DPO run options and their defaults, chosen from a measurement on the bundled chexpo-tiny v0001: 200
+ * DPO run options and their defaults, chosen from a measurement (scratch scripts, not in the repo) on
+ * the bundled chexpo-tiny v0001: 200
  * negation pairs from synth-10k closed questions (chosen = target, rejected = flipped answer + another
  * case's rationale), 2 epochs of batch 8 = 50 steps, 1 ORT thread, ~0.5 s/step on a quiet machine
  * (0.7–0.9 s under load). Held-out check on 200 validation pairs (greedy yes/no accuracy; base 0.695):
