@@ -85,4 +85,9 @@ export interface InstructionSample {
   options?: string[];
   /** Which phrasing template produced the question (for coverage tests and balancing). */
   template: string;
+  /** Closed questions about an absent finding: POPE's negative sampling it belongs to. */
+  negative?: NegativeKind;
 }
+
+/** POPE's negative samplings: absent findings related to a present one, among the commonest, or any. */
+export type NegativeKind = 'adversarial' | 'popular' | 'random';

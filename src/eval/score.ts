@@ -14,7 +14,7 @@
  * to affirm it (an omission), about an absent one it asserts nothing (not a hallucination).
  */
 import { CATALOGUE } from '../data/catalogue.ts';
-import { splitTarget } from '../data/instructions/index.ts';
+import { ABSENT_ANSWER, splitTarget } from '../data/instructions/index.ts';
 import { labelReport } from '../data/labeler/index.ts';
 import type { FindingKey, InstructionSample, TaskType } from '../data/types.ts';
 import { FINDING_KEYS } from '../data/types.ts';
@@ -83,6 +83,8 @@ export function setF1(judgements: readonly FindingJudgement[]): number {
 /** Whether an open (attribute) answer states the sample's value. */
 function openCorrect(sample: InstructionSample, answer: string): boolean {
   const truth = sample.answer;
+  const saidAbsent = normalizeAnswer(answer) === ABSENT_ANSWER;
+  if (saidAbsent || truth === ABSENT_ANSWER) return saidAbsent && truth === ABSENT_ANSWER;
   switch (sample.attribute) {
     case 'location': {
       const a = readLocation(answer);
@@ -178,7 +180,8 @@ export function scorePrediction(
     };
   }
   if (sample.task === 'choice') {
-    const picked = readChoice(answer, sample.options ?? [sample.answer]);
+    // "none" (the finding is absent) is always a valid reply, offered or not.
+    const picked = readChoice(answer, [...(sample.options ?? [sample.answer]), ABSENT_ANSWER]);
     const correct = picked !== undefined && normalizeAnswer(picked) === normalizeAnswer(sample.answer);
     return { ...base, score: correct ? 1 : 0, read: picked ?? normalizeAnswer(answer), judgements: [] };
   }

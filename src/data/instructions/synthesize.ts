@@ -7,6 +7,7 @@
  * but carry no attributes (imported labels) get presence questions only.
  */
 import { attributeWords, CATALOGUE, ctrWord, hasAttributes, severityWord, TIP_WORDS } from '../catalogue.ts';
+import { expectedPrevalence } from '../phantom/config.ts';
 import type { Rng } from '../random.ts';
 import { IMPRESSION_ORDER, indefiniteDisplay, isCompleteForPathology, writeReport } from '../report/write.ts';
 import type {
@@ -14,10 +15,12 @@ import type {
   FindingKey,
   InstructionSample,
   LabelledCase,
+  NegativeKind,
   Severity,
   TaskType,
   TipPosition,
 } from '../types.ts';
+import { FINDING_KEYS } from '../types.ts';
 import {
   absenceRationale,
   choiceFindingRationale,
@@ -31,7 +34,16 @@ import { fill, type QuestionType, TEMPLATES } from './templates.ts';
 export interface SynthesizeOptions {
   /** Samples per case per task (upper bounds; a case may offer fewer). */
   perTask?: Partial<Record<TaskType, number>>;
+  /**
+   * Marginal prevalence per finding. Closed questions are asked with rates that make P(yes) = 0.5 per
+   * finding in expectation (every positive of a rare finding, as many negatives), so the wording carries
+   * no answer; `balanceByPrompt` then makes it exact per split. Default: the phantom generator's.
+   */
+  prevalence?: Record<FindingKey, number>;
 }
+
+/** The short answer of a choice or open question about a finding the image does not show. */
+export const ABSENT_ANSWER = 'none';
 
 export const DEFAULT_PER_TASK: Record<TaskType, number> = {
   closed: 4,
@@ -51,6 +63,7 @@ interface Draft {
   finding?: FindingKey;
   attribute?: string;
   options?: string[];
+  negative?: NegativeKind;
 }
 
 type Builder = (rng: Rng) => Draft;
@@ -63,9 +76,10 @@ function twoOptions(correct: string, other: string, rng: Rng): [string, string] 
   return rng.bool(0.5) ? [correct, other] : [other, correct];
 }
 
-function closedBuilder(f: Finding, c: LabelledCase): Builder {
+function closedBuilder(f: Finding, c: LabelledCase, negative?: NegativeKind): Builder {
   const spec = CATALOGUE[f.name];
   return (rng) => ({
+    ...(negative ? { negative } : {}),
     task: 'closed',
     type: 'closed',
     values: { finding: indefiniteDisplay(f.name), name: spec.display },
@@ -85,24 +99,102 @@ function related(a: FindingKey, b: FindingKey): { confusable: boolean; cooccurri
   };
 }
 
+/** The three most prevalent findings: POPE's "popular" negatives. */
+function popularFindings(prevalence: Record<FindingKey, number>): Set<FindingKey> {
+  return new Set([...FINDING_KEYS].sort((a, b) => prevalence[b] - prevalence[a]).slice(0, 3));
+}
+
+/** POPE's negative samplings: adversarial (related to a present finding), popular, random. */
+function negativeKind(f: Finding, c: LabelledCase, popular: Set<FindingKey>): NegativeKind {
+  const present = c.findings.filter((p) => p.present);
+  if (present.some((p) => related(p.name, f.name).confusable || related(p.name, f.name).cooccurring))
+    return 'adversarial';
+  return popular.has(f.name) ? 'popular' : 'random';
+}
+
 /**
- * Closed questions: up to ceil(n/2) positives and as many negatives (one for a case with no
- * positive), negatives drawn first from hard negatives (confusable with or co-occurring with a
- * present finding).
+ * Closed questions: each known finding is asked with a rate that balances yes and no for that finding
+ * (a finding of prevalence p: positives at min(1, (1−p)/p), negatives at min(1, p/(1−p))), so asking
+ * about a finding says nothing about its answer. Negatives are tagged with their POPE sampling.
  */
-function closedDrafts(c: LabelledCase, n: number, rng: Rng): Draft[] {
-  const positives = rng.shuffle(c.findings.filter((f) => f.present));
-  const negatives = rng.shuffle(c.findings.filter((f) => !f.present));
-  const isHard = (f: Finding): boolean =>
-    positives.some((p) => {
-      const r = related(p.name, f.name);
-      return r.confusable || r.cooccurring;
-    });
-  const ordered = [...negatives.filter(isHard), ...negatives.filter((f) => !isHard(f))];
-  const nPos = Math.min(positives.length, Math.ceil(n / 2));
-  const nNeg = Math.min(ordered.length, n - nPos, Math.max(nPos, 1));
-  const chosen = [...positives.slice(0, nPos), ...ordered.slice(0, nNeg)];
-  return rng.shuffle(chosen.map((f) => closedBuilder(f, c)(rng)));
+function closedDrafts(c: LabelledCase, prevalence: Record<FindingKey, number>, rng: Rng): Draft[] {
+  const popular = popularFindings(prevalence);
+  const drafts: Draft[] = [];
+  for (const f of c.findings) {
+    const p = Math.min(0.99, Math.max(0.01, prevalence[f.name]));
+    const rate = f.present ? Math.min(1, (1 - p) / p) : Math.min(1, p / (1 - p));
+    if (!rng.bool(rate)) continue;
+    drafts.push(closedBuilder(f, c, f.present ? undefined : negativeKind(f, c, popular))(rng));
+  }
+  return rng.shuffle(drafts);
+}
+
+/** Two of `values` in random order. */
+function anyTwo(values: readonly string[], rng: Rng): [string, string] {
+  const [a, b] = rng.shuffle([...values]);
+  return [a, b];
+}
+
+/**
+ * Choice questions about an absent finding ("Is the pneumothorax left or right?" on a film without
+ * one): the answer is "none", so offering options says nothing about presence.
+ */
+function absentChoiceBuilders(c: LabelledCase): Builder[] {
+  const builders: Builder[] = [];
+  const known = new Map(c.findings.map((f) => [f.name, f] as const));
+  for (const f of c.findings) {
+    if (f.present) continue;
+    const spec = CATALOGUE[f.name];
+    const name = spec.display;
+    const absent =
+      (type: QuestionType, attribute: string, options: [string, string], values = {}): Builder =>
+      (rng) => ({
+        task: 'choice',
+        type,
+        values: { name, o1: options[0], o2: options[1], ...values },
+        answer: ABSENT_ANSWER,
+        rationale: absenceRationale(f.name, c, rng),
+        finding: f.name,
+        attribute,
+        options,
+      });
+    if (spec.attributes.includes('side') && !spec.device)
+      builders.push((rng) => absent('choice_side', 'side', anyTwo(['left', 'right', 'bilateral'], rng))(rng));
+    if (spec.attributes.includes('severity') && spec.severityWords)
+      builders.push((rng) =>
+        absent(
+          'choice_severity',
+          'severity',
+          anyTwo(
+            SEVERITIES.map((s) => severityWord(f.name, s)!),
+            rng,
+          ),
+        )(rng),
+      );
+    if (spec.attributes.includes('tip'))
+      builders.push((rng) =>
+        absent(
+          'choice_tip',
+          'tip',
+          anyTwo(
+            TIPS.map((t) => TIP_WORDS[t]),
+            rng,
+          ),
+        )(rng),
+      );
+    for (const alt of spec.confusable) {
+      if (known.get(alt)?.present !== false || CATALOGUE[alt].device) continue;
+      builders.push((rng) => {
+        const options = twoOptions(name, CATALOGUE[alt].display, rng);
+        const article = (d: string): string => indefiniteDisplay(d === name ? f.name : alt);
+        return absent('choice_finding', 'finding', options, {
+          a1: article(options[0]),
+          a2: article(options[1]),
+        })(rng);
+      });
+    }
+  }
+  return builders;
 }
 
 function choiceBuilders(c: LabelledCase): Builder[] {
@@ -115,7 +207,7 @@ function choiceBuilders(c: LabelledCase): Builder[] {
     if (f.side && spec.attributes.includes('side') && !spec.device) {
       const side = f.side;
       builders.push((rng) => {
-        const other = side === 'bilateral' ? rng.pick(['left', 'right']) : side === 'left' ? 'right' : 'left';
+        const other = rng.pick((['left', 'right', 'bilateral'] as const).filter((x) => x !== side));
         const options = twoOptions(side, other, rng);
         return {
           task: 'choice',
@@ -179,6 +271,32 @@ function choiceBuilders(c: LabelledCase): Builder[] {
         };
       });
     }
+  }
+  return builders;
+}
+
+/** Open attribute questions about an absent finding, answered "none". */
+function absentOpenBuilders(c: LabelledCase): Builder[] {
+  const builders: Builder[] = [];
+  for (const f of c.findings) {
+    if (f.present) continue;
+    const spec = CATALOGUE[f.name];
+    const name = spec.display;
+    const absent =
+      (type: QuestionType, attribute: string): Builder =>
+      (rng) => ({
+        task: 'open',
+        type,
+        values: { name },
+        answer: ABSENT_ANSWER,
+        rationale: absenceRationale(f.name, c, rng),
+        finding: f.name,
+        attribute,
+      });
+    if (spec.attributes.includes('side') && !spec.device) builders.push(absent('open_location', 'location'));
+    if (spec.attributes.includes('severity')) builders.push(absent('open_severity', 'severity'));
+    if (spec.attributes.includes('size_mm')) builders.push(absent('open_size', 'size'));
+    if (spec.attributes.includes('tip')) builders.push(absent('open_tip', 'tip'));
   }
   return builders;
 }
@@ -294,6 +412,17 @@ function listDraft(c: LabelledCase, rng: Rng): Draft {
   };
 }
 
+/** Phantoms carry exact geometry (a measured CTR) and every attribute; imported labels do not. */
+function attributesKnown(c: LabelledCase): boolean {
+  return c.ctr !== undefined;
+}
+
+let cachedPrevalence: Record<FindingKey, number> | undefined;
+function defaultPrevalence(): Record<FindingKey, number> {
+  cachedPrevalence ??= expectedPrevalence();
+  return cachedPrevalence;
+}
+
 function pickSome<T>(items: T[], n: number, rng: Rng): T[] {
   return rng.shuffle([...items]).slice(0, n);
 }
@@ -304,9 +433,19 @@ export function synthesizeInstructions(
   options: SynthesizeOptions = {},
 ): InstructionSample[] {
   const per = { ...DEFAULT_PER_TASK, ...options.perTask };
-  const drafts: Draft[] = [...closedDrafts(c, per.closed, rng)];
-  for (const build of pickSome(choiceBuilders(c), per.choice, rng)) drafts.push(build(rng));
+  const drafts: Draft[] =
+    per.closed > 0 ? closedDrafts(c, options.prevalence ?? defaultPrevalence(), rng) : [];
+  // Absent-finding variants at about half the rate of present ones; balanceByPrompt evens them out.
+  // Choice groups split by offered options, so more are drawn than kept after balancing.
+  // Absent variants only where attributes are known (phantoms): an imported label has none to ask.
+  const absentToo = attributesKnown(c);
+  const choices = pickSome(choiceBuilders(c), 2 * per.choice, rng);
+  for (const build of choices) drafts.push(build(rng));
+  const absentChoices = absentToo && per.choice > 0 ? Math.max(1, choices.length) : 0;
+  for (const build of pickSome(absentChoiceBuilders(c), absentChoices, rng)) drafts.push(build(rng));
   for (const build of pickSome(openBuilders(c), per.open, rng)) drafts.push(build(rng));
+  const absentOpen = absentToo ? Math.ceil(per.open / 2) : 0;
+  for (const build of pickSome(absentOpenBuilders(c), absentOpen, rng)) drafts.push(build(rng));
   if (per.abnormality_list > 0 && isCompleteForPathology(c)) drafts.push(listDraft(c, rng));
   const reports: Draft[] = [];
   for (let i = 0; i < per.report && c.findings.length > 0; i++) {
@@ -338,5 +477,6 @@ function toSample(c: LabelledCase, d: Draft, index: number, rng: Rng): Instructi
   if (d.finding) sample.finding = d.finding;
   if (d.attribute) sample.attribute = d.attribute;
   if (d.options) sample.options = d.options;
+  if (d.negative) sample.negative = d.negative;
   return sample;
 }

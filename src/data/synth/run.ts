@@ -3,7 +3,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
+import { balanceByPrompt } from '../instructions/balance.ts';
 import type { PhantomConfig } from '../phantom/index.ts';
+import { Rng } from '../random.ts';
 import { caseSeed } from '../splits.ts';
 import { Tokenizer } from '../tokenizer/index.ts';
 import type { Split } from '../types.ts';
@@ -66,12 +68,21 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   let nextToWrite = 0;
   let done = 0;
 
+  const drawn: Record<Split, ChunkResult['samples']> = { train: [], validation: [], test: [] };
   const write = (chunk: ChunkResult): void => {
-    addToSummary(summary, chunk);
+    addToSummary(summary, { cases: chunk.cases, samples: [] });
     for (const c of chunk.cases) caseFiles[c.split].write(`${JSON.stringify(c)}\n`);
-    for (const s of chunk.samples) {
-      sampleFiles[s.split].write(`${JSON.stringify(s)}\n`);
-      (s.split === 'train' ? trainTexts : heldOutTexts).push(s.question, s.target_text);
+    for (const s of chunk.samples) drawn[s.split].push(s);
+  };
+  // Questions are balanced per split once every case is drawn (the prompt must not carry the answer).
+  const writeBalanced = (): void => {
+    for (const split of SPLITS) {
+      const { samples } = balanceByPrompt(drawn[split], Rng.derive(options.seed, `balance:${split}`));
+      addToSummary(summary, { cases: [], samples });
+      for (const s of samples) {
+        sampleFiles[split].write(`${JSON.stringify(s)}\n`);
+        (split === 'train' ? trainTexts : heldOutTexts).push(s.question, s.target_text);
+      }
     }
   };
 
@@ -99,6 +110,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
         }
       }),
     );
+    writeBalanced();
   } finally {
     await pool.destroy();
     await Promise.all(

@@ -8,7 +8,13 @@ import { isAbsolute, join } from 'node:path';
 import { decodeImage, toModelInput } from '../../data/image/index.ts';
 import { Rng } from '../../data/random.ts';
 import type { Tokenizer } from '../../data/tokenizer/index.ts';
-import type { InstructionSample, Split, TaskType } from '../../data/types.ts';
+import {
+  FINDING_KEYS,
+  type Finding,
+  type InstructionSample,
+  type Split,
+  type TaskType,
+} from '../../data/types.ts';
 import { type TrainingSequence, trainingSequence } from '../vlm/tokens.ts';
 
 export interface DatasetExample {
@@ -22,6 +28,24 @@ export interface LoadedSplit {
   images: Map<string, Float32Array>;
   /** Samples dropped because their text exceeds maxSeqLen. */
   tooLong: number;
+  /** Per case: presence labels in FINDING_KEYS order and a mask of the known ones (the finding head). */
+  findings?: Map<string, { labels: Float32Array; mask: Float32Array }>;
+}
+
+/** A case's findings as 0/1 labels and a known-mask in FINDING_KEYS order. */
+export function findingTargets(findings: readonly Finding[] | undefined): {
+  labels: Float32Array;
+  mask: Float32Array;
+} {
+  const labels = new Float32Array(FINDING_KEYS.length);
+  const mask = new Float32Array(FINDING_KEYS.length);
+  for (const f of findings ?? []) {
+    const i = FINDING_KEYS.indexOf(f.name);
+    if (i < 0) continue;
+    mask[i] = 1;
+    labels[i] = f.present ? 1 : 0;
+  }
+  return { labels, mask };
 }
 
 export interface LoadOptions {
@@ -35,6 +59,7 @@ export interface LoadOptions {
 interface CaseRow {
   id: string;
   images: { png16?: string; source?: string };
+  findings?: Finding[];
 }
 
 export async function readJsonl<T>(path: string): Promise<T[]> {
@@ -61,7 +86,11 @@ export async function loadSplit(dataDir: string, split: Split, o: LoadOptions): 
   let cases = await readJsonl<CaseRow>(join(dataDir, 'cases', `${split}.jsonl`));
   if (o.maxCases !== undefined) cases = cases.slice(0, o.maxCases);
   const images = new Map<string, Float32Array>();
-  for (const row of cases) images.set(row.id, await loadCaseImage(dataDir, row, o.imageSize));
+  const findings = new Map<string, { labels: Float32Array; mask: Float32Array }>();
+  for (const row of cases) {
+    images.set(row.id, await loadCaseImage(dataDir, row, o.imageSize));
+    findings.set(row.id, findingTargets(row.findings));
+  }
   const examples: DatasetExample[] = [];
   let tooLong = 0;
   for (const sample of await readJsonl<InstructionSample>(join(dataDir, 'instructions', `${split}.jsonl`))) {
@@ -78,7 +107,7 @@ export async function loadSplit(dataDir: string, split: Split, o: LoadOptions): 
     }
     examples.push({ sample, sequence: prompt });
   }
-  return { examples, images, tooLong };
+  return { examples, images, tooLong, findings };
 }
 
 /**

@@ -81,7 +81,11 @@ export async function runTraining<Batch>(
     ...o.schedule,
     totalSteps: o.schedule.totalSteps ?? stepsPerEpoch * o.epochs,
   };
-  const gradNames = Object.keys(params).map((n) => `grad.${n}`);
+  // A parameter the loss graph does not use (e.g. the finding head in DPO) gets no gradient output.
+  const outputs = new Set(session.outputNames);
+  const gradNames = Object.keys(params)
+    .map((n) => `grad.${n}`)
+    .filter((n) => outputs.has(n));
   const fetches = ['loss', ...gradNames, ...(program.statOutputs ?? [])];
   const logs: StepLog[] = [];
   const save = async () => {
@@ -104,7 +108,8 @@ export async function runTraining<Batch>(
           feeds[name] = ortTensor('float32', value, o.shapes[name]);
         const out = await session.run(feeds, fetches);
         const grads: Record<string, Float32Array> = {};
-        for (const name of Object.keys(params)) grads[name] = out[`grad.${name}`].data as Float32Array;
+        for (const name of Object.keys(params))
+          if (out[`grad.${name}`]) grads[name] = out[`grad.${name}`].data as Float32Array;
         const lr = learningRate(position.step, schedule);
         const gradNorm = adamWStep(params, grads, optimizer, lr, o.adamw ?? DEFAULT_ADAMW, o.noDecay);
         const stats: Record<string, number> = {};

@@ -2,6 +2,8 @@
  * Supervised fine-tuning of chexpo-tiny on instruction samples: the SFT loss graph in the shared training
  * loop, validation loss at each epoch's end, and a version directory at the end.
  */
+
+import { FINDING_KEYS } from '../../data/types.ts';
 import { toBytes } from '../graph/index.ts';
 import { type Feeds, OrtSession, ortTensor } from '../ort/session.ts';
 import type { VlmConfig } from '../vlm/config.ts';
@@ -19,7 +21,18 @@ export function sequenceFeeds(split: LoadedSplit, examples: DatasetExample[], im
   examples.forEach((e, i) => {
     images.set(split.images.get(e.sample.case_id)!, i * pixels);
   });
+  const f = FINDING_KEYS.length;
+  const labels = new Float32Array(examples.length * f);
+  const mask = new Float32Array(examples.length * f);
+  examples.forEach((e, i) => {
+    const t = split.findings?.get(e.sample.case_id);
+    if (!t) return;
+    labels.set(t.labels, i * f);
+    mask.set(t.mask, i * f);
+  });
   return {
+    finding_labels: ortTensor('float32', labels, [examples.length, f]),
+    finding_mask: ortTensor('float32', mask, [examples.length, f]),
     image: ortTensor('float32', images, [examples.length, 1, imageSize, imageSize]),
     input_ids: ortTensor('int64', batch.inputIds, [batch.batch, batch.length]),
     target_ids: ortTensor('int64', batch.targetIds, [batch.batch, batch.length]),
@@ -32,10 +45,13 @@ export function sftProgram(
   train: LoadedSplit,
   batchSize: number,
   seed: number,
+  findingLossWeight = 0,
 ): TrainingProgram<DatasetExample[]> {
   const lengths = train.examples.map((e) => e.sequence.inputIds.length);
+  const withFindings = Boolean(config.findingHead) && findingLossWeight > 0;
   return {
-    graph: toBytes(buildSftGraph(config), { parametersAs: 'inputs' }),
+    graph: toBytes(buildSftGraph(config, { findingLossWeight }), { parametersAs: 'inputs' }),
+    ...(withFindings ? { statOutputs: ['finding_loss'] } : {}),
     batches: (epoch) =>
       epochBatches(lengths, batchSize, seed, epoch).map((b) => b.map((i) => train.examples[i])),
     feeds: (examples) => sequenceFeeds(train, examples, config.imageSize),

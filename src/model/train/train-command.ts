@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Tokenizer } from '../../data/tokenizer/index.ts';
-import { CHEXPO_TINY, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
+import { CHEXPO_TINY, CHEXPO_TINY_128, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
 import { loadVersionWeights, writeVersion } from '../vlm/version.ts';
 import { countParameters, initWeights, noWeightDecay } from '../vlm/weights.ts';
 import { loadSplit, oversampleTasks, parseOversample } from './dataset.ts';
@@ -27,7 +27,8 @@ version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png and RUN_DIR/checkpoin
   --resume          continue from RUN_DIR/checkpoint.safetensors
   --init DIR        start from the weights of a version directory (same config) instead of random
   --oversample T=K  repeat samples of task T K times per epoch, e.g. report=3,abnormality_list=2
-  --model tiny|test model size (default tiny = CHEXPO_TINY)
+  --model NAME      tiny (CHEXPO_TINY, 64 px), tiny128 (128 px with the finding head) or test (default tiny)
+  --finding-loss W  weight of the finding head's BCE beside SFT (default 0.5; models with the head only)
   --threads N       ORT intra-op threads (default: all cores)
   --seed S          weight init and batch order (default 1)`;
 
@@ -57,16 +58,18 @@ export async function trainCommand(argv: string[]): Promise<void> {
       seed: { type: 'string', default: '1' },
       init: { type: 'string' },
       oversample: { type: 'string' },
+      'finding-loss': { type: 'string', default: '0.5' },
     },
   });
   if (!values.data || !values.out) throw new Error(`--data and --out are required\n\n${HELP}`);
   const started = performance.now();
+  // A model's vocabulary travels with it: continuing one tokenises new data with the model's own map.
   const tokenizer = Tokenizer.fromJSON(
-    JSON.parse(await readFile(join(values.data, 'tokenizer.json'), 'utf8')),
+    JSON.parse(await readFile(join(values.init ?? values.data, 'tokenizer.json'), 'utf8')),
   );
-  // The test model keeps TEST_TINY's widths but must fit real sample lengths.
-  const base = values.model === 'test' ? { ...TEST_TINY, maxSeqLen: CHEXPO_TINY.maxSeqLen } : CHEXPO_TINY;
-  const config: VlmConfig = { ...base, vocabSize: tokenizer.vocabSize };
+  const config: VlmConfig = values.init
+    ? (await loadVersionWeights(values.init)).config
+    : { ...modelBase(values.model), vocabSize: tokenizer.vocabSize };
   const seed = Number(values.seed);
   const batchSize = Number(values.batch);
   const epochs = Number(values.epochs);
@@ -86,7 +89,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   );
 
   await mkdir(values.out, { recursive: true });
-  const program = sftProgram(config, train, batchSize, seed);
+  const program = sftProgram(config, train, batchSize, seed, Number(values['finding-loss']));
   const totalSteps = program.batches(0).length * epochs;
   const scorer = await SplitScorer.create(config, threads);
   const epochLog: Array<{ epoch: number; step: number; valNll: number }> = [];
@@ -118,7 +121,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       // Without a terminal the bar is silent: log a line every 100 steps so long runs can be followed.
       if (!process.stderr.isTTY && log.step % 100 === 0)
         console.log(
-          `step ${log.step}/${totalSteps} epoch ${log.epoch} loss ${log.loss.toFixed(4)} lr ${log.lr.toExponential(2)} grad-norm ${log.gradNorm.toFixed(2)} ${log.ms.toFixed(0)} ms`,
+          `step ${log.step}/${totalSteps} epoch ${log.epoch} loss ${log.loss.toFixed(4)}${log.stats.finding_loss !== undefined ? ` findings ${log.stats.finding_loss.toFixed(4)}` : ''} lr ${log.lr.toExponential(2)} grad-norm ${log.gradNorm.toFixed(2)} ${log.ms.toFixed(0)} ms`,
         );
     },
     onEpochEnd: async (epoch, params) => {
@@ -172,6 +175,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
     }),
   });
   console.log(`wrote ${join(values.out, 'version')} after ${minutes.toFixed(1)} min`);
+}
+
+function modelBase(name: string): VlmConfig {
+  // The test model keeps TEST_TINY's widths but must fit real sample lengths.
+  if (name === 'test') return { ...TEST_TINY, maxSeqLen: CHEXPO_TINY.maxSeqLen };
+  if (name === 'tiny128') return CHEXPO_TINY_128;
+  if (name === 'tiny') return CHEXPO_TINY;
+  throw new Error(`--model ${name}: expected tiny, tiny128 or test`);
 }
 
 /** Weights of an existing version to continue from; its config must equal the one being trained. */

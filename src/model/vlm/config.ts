@@ -33,6 +33,12 @@ export interface VlmConfig {
    * tokens, so it must equal encoderDim: a projection head would stay untrained (no loss reaches it).
    */
   embeddingDim: number;
+  /**
+   * Auxiliary per-finding presence head on the encoder (one logit per FINDING_KEYS entry, pooled over
+   * patches by log-mean-exp): trained with a BCE loss beside SFT so the encoder must see every finding,
+   * however rarely it is asked about. Absent in configs without it (v0001, v0002).
+   */
+  findingHead?: number;
 }
 
 /**
@@ -55,6 +61,17 @@ export const CHEXPO_TINY: VlmConfig = {
   vocabSize: 384,
   maxSeqLen: 256,
   embeddingDim: 128,
+};
+
+/**
+ * chexpo-tiny at 128 px (v0003 on): 16×16 patches keep the 64-patch grid and the decoder's 16 image
+ * tokens, so the larger input costs mostly the patch projection; plus the finding head.
+ */
+export const CHEXPO_TINY_128: VlmConfig = {
+  ...CHEXPO_TINY,
+  imageSize: 128,
+  patchSize: 16,
+  findingHead: 12,
 };
 
 /** Tests: 16×16 image in 4×4 patches pooled to 4 image tokens, width 16, one layer per stack. */

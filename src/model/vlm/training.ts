@@ -3,7 +3,7 @@ import { Graph, op, type Tensor } from '../graph/index.ts';
 import type { VlmConfig } from './config.ts';
 import { VlmError } from './errors.ts';
 import { type BuildOptions, ModelBuilder } from './layers.ts';
-import { type SequenceLogProbs, sequenceLogProbs } from './vlm.ts';
+import { findingLogits, type SequenceLogProbs, sequenceLogProbs } from './vlm.ts';
 
 /** Inputs of one side of a batch: image, input ids, target ids, loss mask, named `<prefix>…`. */
 function sequenceInputs(m: ModelBuilder, prefix: string): SequenceLogProbs {
@@ -33,10 +33,39 @@ function outputGradients(m: ModelBuilder, loss: Tensor, rules: TrainingBuildOpti
  * Inputs: image (B,1,H,W), input_ids (B,T), target_ids (B,T), loss_mask (B,T) float.
  * Outputs: loss (), token_logprobs (B,T), sequence_logprob (B), token_count (), grad.<param>.
  */
-export function buildSftGraph(config: VlmConfig, options: TrainingBuildOptions = {}): Graph {
-  const { g, m, loss } = sequenceScoreGraph('chexpo_train_sft', config, options);
+export function buildSftGraph(config: VlmConfig, options: SftBuildOptions = {}): Graph {
+  const { g, m, loss: nll, seq } = sequenceScoreGraph('chexpo_train_sft', config, options);
+  let loss = nll;
+  const weight = options.findingLossWeight ?? 0;
+  if (config.findingHead && weight > 0) {
+    const findings = findingLoss(m, seq.encoded.patchFeatures);
+    g.output(findings, 'finding_loss');
+    g.output(nll, 'token_nll');
+    loss = op.add(nll, op.mul(findings, weight));
+  }
+  g.output(loss, 'loss');
   outputGradients(m, loss, options.rules);
   return g;
+}
+
+export interface SftBuildOptions extends TrainingBuildOptions {
+  /** Weight of the finding head's BCE beside the token NLL (0 or no head: SFT alone). */
+  findingLossWeight?: number;
+}
+
+/**
+ * Masked mean BCE of the finding head: inputs finding_labels (B, F) 0/1 and finding_mask (B, F), 1 where
+ * the label is known. BCE with logits = softplus(l) − y·l, stable for large |l|.
+ */
+function findingLoss(m: ModelBuilder, patchFeatures: Tensor): Tensor {
+  const f = m.config.findingHead!;
+  const labels = m.g.input('finding_labels', m.dtype, ['batch', f]);
+  const mask = m.g.input('finding_mask', m.dtype, ['batch', f]);
+  const logits = findingLogits(m, patchFeatures); // (B, F)
+  const bce = op.sub(op.softplus(logits), op.mul(labels, logits)); // (B, F)
+  const known = op.reduceSum(mask, { keepdims: false }); // ()
+  const safe = op.where(op.greater(known, 0), known, 1); // ()
+  return op.div(op.reduceSum(op.mul(bce, mask), { keepdims: false }), safe); // ()
 }
 
 /**
@@ -44,7 +73,9 @@ export function buildSftGraph(config: VlmConfig, options: TrainingBuildOptions =
  * evaluation. Same inputs as `buildSftGraph`; outputs loss, token_logprobs, sequence_logprob, token_count.
  */
 export function buildScoreGraph(config: VlmConfig, options: BuildOptions = {}): Graph {
-  return sequenceScoreGraph('chexpo_score', config, options).g;
+  const { g, loss } = sequenceScoreGraph('chexpo_score', config, options);
+  g.output(loss, 'loss');
+  return g;
 }
 
 /** The forward pass shared by the SFT and score graphs, with their four outputs. */
@@ -52,11 +83,10 @@ function sequenceScoreGraph(name: string, config: VlmConfig, options: BuildOptio
   const g = new Graph(name);
   const m = new ModelBuilder(g, config, options);
   const seq = sequenceInputs(m, '');
-  g.output(seq.meanNll, 'loss');
   g.output(seq.tokenLogProbs, 'token_logprobs');
   g.output(seq.sequenceLogProbs, 'sequence_logprob');
   g.output(seq.tokenCount, 'token_count');
-  return { g, m, loss: seq.meanNll };
+  return { g, m, loss: seq.meanNll, seq };
 }
 
 export type DpoLossType = 'sigmoid' | 'ipo' | 'robust';

@@ -14,6 +14,8 @@ export interface EncodedImage {
   imageTokens: Tensor;
   /** (B, encoderDim): L2-normalised mean of the encoder's output tokens (the LanceDB vector). */
   embedding: Tensor;
+  /** (B, N, encoderDim): the encoder's output per patch, before pooling. */
+  patchFeatures: Tensor;
 }
 
 /** Image (B, 1, H, W) → image tokens and the pooled embedding. */
@@ -39,7 +41,19 @@ export function encodeImage(m: ModelBuilder, image: Tensor): EncodedImage {
   t = op.reshape(t, [-1, imageTokens, e]); // (B, N_img, E)
   // LLaVA-1.5 projector: Linear → GELU → Linear.
   t = linear(m, gelu(m, linear(m, t, 'proj.fc1')), 'proj.fc2'); // (B, N_img, D)
-  return { imageTokens: t, embedding };
+  return { imageTokens: t, embedding, patchFeatures: x };
+}
+
+/**
+ * Per-finding presence logits (B, F) from patch features (B, N, E): a logit per patch, pooled by
+ * log-mean-exp (a soft maximum, so a finding seen in one patch counts, and every patch gets gradient).
+ */
+export function findingLogits(m: ModelBuilder, patchFeatures: Tensor): Tensor {
+  const z = linear(m, patchFeatures, 'enc.findings'); // (B, N, F)
+  const peak = op.reduceMax(z, { axes: [1], keepdims: true }); // (B, 1, F)
+  const sum = op.reduceSum(op.exp(op.sub(z, peak)), { axes: [1], keepdims: false }); // (B, F)
+  const lse = op.add(op.log(sum), op.squeeze(peak, [1])); // (B, F)
+  return op.sub(lse, Math.log(m.geo.patches)); // (B, F)
 }
 
 /** Token + learned position embeddings: ids (B, T), positions (B, T) or (T) int64 → (B, T, D). */
@@ -126,6 +140,7 @@ export interface SequenceLogProbs {
   tokenCount: Tensor;
   /** (): −mean token log-prob over masked tokens (the SFT loss). */
   meanNll: Tensor;
+  encoded: EncodedImage;
 }
 
 /**
@@ -139,7 +154,8 @@ export function sequenceLogProbs(
   targetIds: Tensor,
   lossMask: Tensor,
 ): SequenceLogProbs {
-  const { imageTokens } = encodeImage(m, image); // (B, N_img, D)
+  const encoded = encodeImage(m, image);
+  const { imageTokens } = encoded; // (B, N_img, D)
   const text = embedText(m, inputIds, textPositions(m, inputIds)); // (B, T, D)
   const x = op.concat([imageTokens, text], 1); // (B, N_img + T, D)
   const { hidden } = decode(m, x, attentionBias(m, x, x.shape[1])); // (B, N_img + T, D)
@@ -152,5 +168,5 @@ export function sequenceLogProbs(
   // Guard the division: an all-zero mask gives loss 0 instead of NaN.
   const safeCount = op.where(op.greater(tokenCount, 0), tokenCount, 1); // ()
   const meanNll = op.neg(op.div(op.reduceSum(sequence, { keepdims: false }), safeCount)); // ()
-  return { tokenLogProbs, sequenceLogProbs: sequence, tokenCount, meanNll };
+  return { tokenLogProbs, sequenceLogProbs: sequence, tokenCount, meanNll, encoded };
 }

@@ -56,6 +56,12 @@ export function parameterSpecs(config: VlmConfig): ParameterSpec[] {
   specs.push(
     { name: 'enc.ln_f.weight', shape: [e], init: 'ones' },
     { name: 'enc.ln_f.bias', shape: [e], init: 'zeros' },
+    ...(config.findingHead
+      ? [
+          { name: 'enc.findings.weight', shape: [e, config.findingHead], init: 'normal' as const },
+          { name: 'enc.findings.bias', shape: [config.findingHead], init: 'zeros' as const },
+        ]
+      : []),
     { name: 'proj.fc1.weight', shape: [e, d], init: 'normal' },
     { name: 'proj.fc1.bias', shape: [d], init: 'zeros' },
     { name: 'proj.fc2.weight', shape: [d, d], init: 'normal' },

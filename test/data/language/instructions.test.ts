@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { severityWord } from '../../../src/data/catalogue.ts';
 import {
+  ABSENT_ANSWER,
   ALL_TEMPLATE_IDS,
+  balanceByPrompt,
   formatTarget,
+  promptGroup,
   splitTarget,
   synthesizeInstructions,
 } from '../../../src/data/instructions/index.ts';
@@ -45,7 +48,7 @@ test('every task type and every phrasing template appears over a few hundred cas
 });
 
 test('closed answers are balanced and include hard negatives', () => {
-  const closed = ALL.filter((s) => s.task === 'closed');
+  const closed = balanceByPrompt(ALL, new Rng(4)).samples.filter((s) => s.task === 'closed');
   const yes = closed.filter((s) => s.answer === 'yes').length;
   const ratio = yes / closed.length;
   assert.ok(ratio > 0.35 && ratio < 0.6, `yes ratio ${ratio}`);
@@ -71,7 +74,7 @@ test('answers are right and rationales mention the actual side and severity', ()
       if (s.attribute === 'severity') assert.equal(s.answer, severityWord(f.name, f.severity!));
       if (s.options) {
         assert.equal(s.options.length, 2);
-        assert.ok(s.options.includes(s.answer));
+        assert.ok(s.options.includes(s.answer) || s.answer === ABSENT_ANSWER, `${s.answer} / ${s.options}`);
         for (const o of s.options) assert.ok(s.question.includes(o), `${s.question} / ${o}`);
       }
     }
@@ -123,9 +126,11 @@ test('per-task counts are honoured and synthesis is deterministic', () => {
     perTask: { closed: 2, choice: 0, open: 1, report: 0 },
   });
   const count = (t: TaskType): number => few.filter((s) => s.task === t).length;
-  assert.ok(count('closed') <= 2 && count('closed') > 0);
+  assert.ok(count('closed') > 0);
   assert.equal(count('choice'), 0);
-  assert.ok(count('open') <= 1);
+  const none = synthesizeInstructions(c, new Rng(1), { perTask: { closed: 0 } });
+  assert.equal(none.filter((s) => s.task === 'closed').length, 0);
+  assert.ok(count('open') <= 2, 'one present-finding and at most one absent-finding open question');
   assert.equal(count('report'), 0);
   assert.deepEqual(synthesizeInstructions(c, new Rng(7)), synthesizeInstructions(c, new Rng(7)));
   assert.equal(new Set(few.map((s) => s.id)).size, few.length);
@@ -135,4 +140,33 @@ test('answers never contain a sentence period', () => {
   assert.throws(() => formatTarget('yes. no', 'x'));
   assert.equal(formatTarget('0.55', 'Ratio.'), '0.55. Ratio.');
   assert.deepEqual(splitTarget('0.55. Ratio.'), { answer: '0.55', rationale: 'Ratio.' });
+});
+
+test('balanced by prompt: no wording, finding or option set predicts its answer', () => {
+  const { samples, report } = balanceByPrompt(ALL, Rng.derive(3, 'balance'));
+  assert.ok(report.dropped > 0 && report.kept > ALL.length / 3, JSON.stringify(report));
+  const counts = new Map<string, Map<string, number>>();
+  for (const s of samples) {
+    const g = promptGroup(s);
+    if (!g) continue;
+    const byClass = counts.get(g.key) ?? new Map<string, number>();
+    byClass.set(g.answerClass, (byClass.get(g.answerClass) ?? 0) + 1);
+    counts.set(g.key, byClass);
+  }
+  for (const [key, byClass] of counts)
+    assert.equal(new Set(byClass.values()).size, 1, `${key}: ${[...byClass]}`);
+  // Closed: exactly half yes for every finding asked.
+  const closed = samples.filter((s) => s.task === 'closed');
+  for (const f of new Set(closed.map((s) => s.finding))) {
+    const about = closed.filter((s) => s.finding === f);
+    assert.equal(about.filter((s) => s.answer === 'yes').length * 2, about.length, String(f));
+  }
+  // Absent findings are asked in choice and open form too, and "bilateral" is not always the answer.
+  assert.ok(samples.some((s) => s.task === 'choice' && s.answer === ABSENT_ANSWER));
+  assert.ok(samples.some((s) => s.task === 'open' && s.answer === ABSENT_ANSWER));
+  const sides = samples.filter((s) => s.attribute === 'side' && s.options?.includes('bilateral'));
+  assert.ok(sides.some((s) => s.answer !== 'bilateral'));
+  // Closed negatives carry their POPE sampling.
+  const kinds = new Set(closed.filter((s) => s.answer === 'no').map((s) => s.negative));
+  assert.deepEqual([...kinds].sort(), ['adversarial', 'popular', 'random']);
 });

@@ -154,3 +154,39 @@ test('DPO loss: gradient matches central differences (sigmoid with label smoothi
   await session.release();
   assert.deepEqual(report.failures, []);
 });
+
+test('SFT loss with the finding head: the BCE term’s gradient matches central differences (float64)', async () => {
+  const withHead = { ...config, findingHead: 3 };
+  const g = buildSftGraph(withHead, { dtype: 'float64', gelu: 'tanh', findingLossWeight: 0.7 });
+  const session = await trainingSession(toBytes(g, { parametersAs: 'inputs' }));
+  const data = {
+    ...sequenceFeeds(withHead, images, seqs, '', 'float64'),
+    finding_labels: ortTensor('float64', Float64Array.from([1, 0, 1, 0, 0, 1]), [2, 3]),
+    // One unknown label per row: it must not contribute.
+    finding_mask: ortTensor('float64', Float64Array.from([1, 1, 0, 1, 0, 1]), [2, 3]),
+  };
+  const names = [
+    'enc.findings.weight',
+    'enc.findings.bias',
+    'enc.patch.weight',
+    'enc.blocks.0.mlp.fc.weight',
+  ];
+  const sizes = new Map(parameterSpecs(withHead).map((s) => [s.name, s.shape.reduce((a, b) => a * b, 1)]));
+  const r = Rng.derive(21, 'finding-picks');
+  const chosen = Object.fromEntries(
+    names.map((n) => [n, Array.from({ length: 3 }, () => r.int(0, sizes.get(n)! - 1))]),
+  );
+  const headWeights = jitteredWeights(initWeights(withHead, 3), 0.2, 3);
+  const report = await checkParameterGradients(
+    session,
+    withHead,
+    headWeights,
+    data,
+    chosen,
+    'float64',
+    FLOAT64_TOLERANCE,
+  );
+  await session.release();
+  assert.deepEqual(report.failures, []);
+  assert.ok(report.checked >= 12, `checked ${report.checked}`);
+});
