@@ -3,6 +3,12 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { Split } from './data/types.ts';
 import { evaluate, formatEvalTable, toEvalRecord } from './eval/index.ts';
+import {
+  type ControlsReport,
+  controlsRecord,
+  formatControls,
+  runControls,
+} from './evaluation-run/controls.ts';
 import { readSplit, runSplit } from './evaluation-run/index.ts';
 
 const HELP = `usage: chexpo eval --model DIR --data DIR [--split test] [--limit N] [--seed S] [--json OUT.json]
@@ -17,6 +23,8 @@ batched by image), scores them against the exact case labels and prints task sco
   --max-tokens  token budget per answer (default: the model's maxSeqLen)
   --resamples   bootstrap replicates (default 1000; 0 = no intervals)
   --threads     threads per ORT op (default: ORT's)
+  --no-controls skip the controls (permuted images, question-only and constant baselines fitted on
+                train, the visibility table), which are printed by default
   --json        also write the evaluation record (chexpo.eval/1) and the predictions to this file`;
 
 const SPLITS: Split[] = ['train', 'validation', 'test'];
@@ -44,6 +52,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       threads: { type: 'string' },
       json: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      'no-controls': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -65,12 +74,15 @@ export async function evalCommand(argv: string[]): Promise<void> {
       );
   const started = performance.now();
   bar?.start(1, 0);
-  const predictions = await runSplit(values.model, values.data, split, {
+  const runOptions = {
     limit: wholeNumber('limit', values.limit, 1),
     seed,
     batchSize: wholeNumber('batch', values.batch, 1),
     maxTokens: wholeNumber('max-tokens', values['max-tokens'], 1),
     threads: wholeNumber('threads', values.threads, 1),
+  };
+  const predictions = await runSplit(values.model, values.data, split, {
+    ...runOptions,
     onProgress: (done, total) => {
       bar?.setTotal(total);
       bar?.update(done);
@@ -81,19 +93,37 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const data = await readSplit(values.data, split);
   const asked = new Set(predictions.map((p) => p.sample_id));
   const samples = data.samples.filter((s) => asked.has(s.id));
-  const result = evaluate(samples, predictions, {
-    cases: data.cases,
-    seed,
-    resamples: wholeNumber('resamples', values.resamples, 0),
-  });
+  const evalOptions = { seed, resamples: wholeNumber('resamples', values.resamples, 0) };
+  const result = evaluate(samples, predictions, { ...evalOptions, cases: data.cases });
   console.log(formatEvalTable(result));
+  let controls: ControlsReport | undefined;
+  if (!values['no-controls']) {
+    controls = await runControls({
+      versionDir: values.model,
+      dataDir: values.data,
+      split,
+      samples,
+      data,
+      model: result,
+      run: runOptions,
+      evalOptions,
+    });
+    console.log(`\n${formatControls(controls)}`);
+  }
   const tooLong = predictions.filter((p) => p.prompt_too_long).length;
   console.log(
     `\n${values.model} on ${values.data} (${split}): ${predictions.length} answers in ${seconds.toFixed(1)} s` +
       (tooLong > 0 ? `; ${tooLong} prompts longer than maxSeqLen answered empty` : ''),
   );
   if (values.json) {
-    const record = { ...toEvalRecord(result), model: values.model, data: values.data, split, predictions };
+    const record = {
+      ...toEvalRecord(result),
+      model: values.model,
+      data: values.data,
+      split,
+      ...(controls ? { controls: controlsRecord(controls) } : {}),
+      predictions,
+    };
     await writeFile(values.json, `${JSON.stringify(record, null, 2)}\n`);
     console.log(`wrote ${values.json}`);
   }

@@ -33,6 +33,8 @@ const TASK_ROWS: [string, string][] = [
   ['abnormality list (mean F1)', 'task.abnormality_list'],
   ['report (micro F1)', 'task.report'],
   ['report (macro F1)', 'report.macro_f1'],
+  ['report precision (micro)', 'report.precision'],
+  ['report recall (micro)', 'report.recall'],
   ['primary score', 'primary'],
 ];
 
@@ -47,6 +49,7 @@ const SAFETY_ROWS: [string, string][] = [
   ['POPE F1', 'pope.f1'],
   ['POPE yes-ratio (all)', 'pope.yes_ratio'],
   ['POPE yes-ratio, random negatives', 'pope.random_yes_ratio'],
+  ['POPE yes-ratio, popular negatives', 'pope.popular_yes_ratio'],
   ['POPE yes-ratio, adversarial negatives', 'pope.adversarial_yes_ratio'],
   ['ECE of answer confidence', 'ece'],
 ];
@@ -65,6 +68,8 @@ function findingRows(result: EvalResult): string[][] {
     withInterval(m[`finding_accuracy.${f}`]),
     withInterval(m[`hallucination.${f}`]),
     withInterval(m[`omission.${f}`]),
+    withInterval(m[`closed_recall_at_fpr10.${f}`]),
+    withInterval(m[`report_f1.${f}`]),
   ]);
 }
 
@@ -90,7 +95,10 @@ export function formatEvalTable(result: EvalResult): string {
     '',
     table(['safety', 'value', 'n'], metricRows(result, SAFETY_ROWS)),
     '',
-    table(['finding', 'n', 'accuracy', 'hallucination', 'omission'], findingRows(result)),
+    table(
+      ['finding', 'n', 'accuracy', 'hallucination', 'omission', 'closed recall @10% FPR', 'report F1'],
+      findingRows(result),
+    ),
     '',
     `reliability (${c.calibration_tasks.join(', ')}; ${c.bins} bins)`,
     formatReliability(result.reliability),
@@ -211,4 +219,62 @@ export function toGateRecord(comparison: Comparison, decision: GateDecision): Ga
     checks: decision.checks,
     comparison: { n_cases, n_samples, resamples, seed, level, metrics },
   };
+}
+
+const CONTROL_COLUMNS: [string, string][] = [
+  ['primary', 'primary'],
+  ['closed', 'task.closed'],
+  ['choice', 'task.choice'],
+  ['open', 'task.open'],
+  ['list F1', 'task.abnormality_list'],
+  ['report F1', 'task.report'],
+  ['POPE adv. yes', 'pope.adversarial_yes_ratio'],
+];
+
+/** Rows of the controls table: the model, then each control, every cell with its interval. */
+export function formatControlsTable(rows: readonly [string, EvalResult][]): string {
+  return table(
+    ['predictor', ...CONTROL_COLUMNS.map(([h]) => h)],
+    rows.map(([label, r]) => [label, ...CONTROL_COLUMNS.map(([, k]) => withInterval(r.metrics[k]))]),
+  );
+}
+
+/**
+ * Per finding: closed-question accuracy with the case's own image and with another patient's, the
+ * drop (what the image earns), recall at 10% false positives, and the visibility ceiling.
+ */
+export function formatImageReliance(
+  model: EvalResult,
+  permuted: EvalResult,
+  visibility: readonly { finding: FindingKey; median_ratio: number; ceiling: number; visible: boolean }[],
+): string {
+  const byFinding = new Map(visibility.map((v) => [v.finding, v]));
+  const rows = FINDING_KEYS.filter((f) => model.metrics[`accuracy.closed.${f}`]).map((f) => {
+    const own = model.metrics[`accuracy.closed.${f}`];
+    const other = permuted.metrics[`accuracy.closed.${f}`];
+    const v = byFinding.get(f);
+    return [
+      CATALOGUE[f].display,
+      String(own.support),
+      withInterval(own),
+      withInterval(other),
+      other ? num(own.value - other.value) : '—',
+      withInterval(model.metrics[`closed_recall_at_fpr10.${f}`]),
+      v ? `${num(v.median_ratio, 2)} (${v.visible ? 'visible' : 'not visible'})` : '—',
+      v ? num(v.ceiling, 2) : '—',
+    ];
+  });
+  return table(
+    [
+      'finding (closed)',
+      'n',
+      'accuracy',
+      'permuted images',
+      'drop',
+      'recall @10% FPR',
+      'contrast/clutter',
+      'ceiling',
+    ],
+    rows,
+  );
 }

@@ -13,7 +13,7 @@
  */
 import type { FindingKey, TaskType } from '../data/types.ts';
 import { FINDING_KEYS } from '../data/types.ts';
-import { K, PRESENCE_TASKS, type Totals } from './tally.ts';
+import { K, type PopeGroup, PRESENCE_TASKS, ROC_BINS, type Totals } from './tally.ts';
 
 export const TASKS: readonly TaskType[] = ['closed', 'choice', 'open', 'abnormality_list', 'report'];
 
@@ -106,8 +106,8 @@ export function ece(t: Totals, bins: number): number {
 }
 
 function popeDefs(): MetricDef[] {
-  const g = (t: Totals, group: 'pos' | 'adv' | 'rand', what: 'n' | 'yes') => t.get(K.pope(group, what));
-  const neg = (t: Totals, what: 'n' | 'yes') => g(t, 'adv', what) + g(t, 'rand', what);
+  const g = (t: Totals, group: PopeGroup, what: 'n' | 'yes') => t.get(K.pope(group, what));
+  const neg = (t: Totals, what: 'n' | 'yes') => g(t, 'adv', what) + g(t, 'pop', what) + g(t, 'rand', what);
   const all = (t: Totals, what: 'n' | 'yes') => g(t, 'pos', what) + neg(t, what);
   const tp = (t: Totals) => g(t, 'pos', 'yes');
   const fp = (t: Totals) => neg(t, 'yes');
@@ -138,12 +138,44 @@ function popeDefs(): MetricDef[] {
       support: (t) => g(t, 'adv', 'n'),
     },
     {
+      name: 'pope.popular_yes_ratio',
+      better: 'lower',
+      value: (t) => ratio(g(t, 'pop', 'yes'), g(t, 'pop', 'n')),
+      support: (t) => g(t, 'pop', 'n'),
+    },
+    {
       name: 'pope.random_yes_ratio',
       better: 'lower',
       value: (t) => ratio(g(t, 'rand', 'yes'), g(t, 'rand', 'n')),
       support: (t) => g(t, 'rand', 'n'),
     },
   ];
+}
+
+function rocTotal(t: Totals, truth: 'pos' | 'neg', f: string): number {
+  let n = 0;
+  for (let b = 0; b < ROC_BINS; b++) n += t.get(K.roc(truth, f, b));
+  return n;
+}
+
+/**
+ * Recall of closed "is there F?" answers at the loosest P(yes) threshold whose false-positive rate
+ * stays ≤ `fpr` (thresholds at bin edges, highest first). NaN without both positives and negatives.
+ */
+export function recallAtFpr(t: Totals, f: string, fpr: number): number {
+  const pos = rocTotal(t, 'pos', f);
+  const neg = rocTotal(t, 'neg', f);
+  if (pos === 0 || neg === 0) return Number.NaN;
+  let tp = 0;
+  let fp = 0;
+  let best = 0;
+  for (let b = ROC_BINS - 1; b >= 0; b--) {
+    tp += t.get(K.roc('pos', f, b));
+    fp += t.get(K.roc('neg', f, b));
+    if (fp / neg > fpr) break;
+    best = tp / pos;
+  }
+  return best;
 }
 
 /** Every metric the evaluation reports, in display order; callers drop those without support. */
@@ -180,6 +212,26 @@ export function metricCatalogue(bins: number): MetricDef[] {
       support: reportJudged,
     },
     { name: 'report.macro_f1', better: 'higher', value: reportMacroF1, support: reportJudged },
+    {
+      name: 'report.precision',
+      better: 'higher',
+      value: (t) =>
+        ratio(
+          outcomes(t, 'tp', ['report'], all),
+          outcomes(t, 'tp', ['report'], all) + outcomes(t, 'fp', ['report'], all),
+        ),
+      support: reportJudged,
+    },
+    {
+      name: 'report.recall',
+      better: 'higher',
+      value: (t) =>
+        ratio(
+          outcomes(t, 'tp', ['report'], all),
+          outcomes(t, 'tp', ['report'], all) + outcomes(t, 'fn', ['report'], all),
+        ),
+      support: reportJudged,
+    },
     { name: 'hallucination.rate', better: 'lower', ...hallucination(presence, all) },
     { name: 'omission.rate', better: 'lower', ...omission(presence, all) },
   );
@@ -209,6 +261,23 @@ export function metricCatalogue(bins: number): MetricDef[] {
       },
       { name: `hallucination.${f}`, better: 'lower', ...hallucination(presence, [f]) },
       { name: `omission.${f}`, better: 'lower', ...omission(presence, [f]) },
+      {
+        name: `report_f1.${f}`,
+        better: 'higher',
+        value: (t) =>
+          f1(
+            t.get(K.outcome('report', 'tp', f)),
+            t.get(K.outcome('report', 'fp', f)),
+            t.get(K.outcome('report', 'fn', f)),
+          ),
+        support: (t) => outcomes(t, 'tp', ['report'], [f]) + outcomes(t, 'fn', ['report'], [f]),
+      },
+      {
+        name: `closed_recall_at_fpr10.${f}`,
+        better: 'higher',
+        value: (t) => recallAtFpr(t, f, 0.1),
+        support: (t) => rocTotal(t, 'pos', f) + rocTotal(t, 'neg', f),
+      },
     );
   }
   for (const task of TASKS) {

@@ -6,7 +6,7 @@
 import type { TaskType } from '../data/types.ts';
 import type { SampleScore } from './score.ts';
 import type { CaseTruth } from './truth.ts';
-import { isAdversarialNegative } from './truth.ts';
+import { isAdversarialNegative, POPULAR_FINDINGS } from './truth.ts';
 
 /** Tasks whose presence judgements count for hallucination and omission (closed answers and reports). */
 export const PRESENCE_TASKS: readonly TaskType[] = ['closed', 'report'];
@@ -27,11 +27,26 @@ export const K = {
   nF: (f: string) => `nf|${f}`,
   scoreF: (f: string) => `scoref|${f}`,
   outcome: (source: string, o: 'tp' | 'fp' | 'fn' | 'tn', f: string) => `${o}|${source}|${f}`,
-  pope: (group: 'pos' | 'adv' | 'rand', what: 'n' | 'yes') => `pope_${what}|${group}`,
+  pope: (group: PopeGroup, what: 'n' | 'yes') => `pope_${what}|${group}`,
+  /** Closed answers per finding by truth and binned P(yes): ROC operating points, bootstrappable. */
+  roc: (truth: 'pos' | 'neg', f: string, bin: number) => `roc|${truth}|${f}|${bin}`,
   binN: (b: number) => `bin_n|${b}`,
   binConf: (b: number) => `bin_conf|${b}`,
   binScore: (b: number) => `bin_score|${b}`,
 } as const;
+
+/** POPE groups: positives and the three negative samplings (adversarial, popular, random). */
+export type PopeGroup = 'pos' | 'adv' | 'pop' | 'rand';
+
+/** P(yes) resolution of the per-finding ROC counters. */
+export const ROC_BINS = 100;
+
+/** P(yes) of a closed answer: its confidence when it said yes, the complement when it said no. */
+export function yesProbability(s: SampleScore): number {
+  if (s.read === 'yes') return s.confidence;
+  if (s.read === 'no') return 1 - s.confidence;
+  return 0.5;
+}
 
 export function binOf(confidence: number, bins: number): number {
   return Math.min(bins - 1, Math.max(0, Math.floor(confidence * bins)));
@@ -65,9 +80,16 @@ export function tallyCase(
       const o = j.present ? (j.asserted ? 'tp' : 'fn') : j.asserted ? 'fp' : 'tn';
       add(K.outcome(j.source, o, j.finding));
       if (j.source === 'closed') {
-        const group = j.present ? 'pos' : isAdversarialNegative(truth, j.finding) ? 'adv' : 'rand';
+        const group: PopeGroup = j.present
+          ? 'pos'
+          : isAdversarialNegative(truth, j.finding)
+            ? 'adv'
+            : POPULAR_FINDINGS.has(j.finding)
+              ? 'pop'
+              : 'rand';
         add(K.pope(group, 'n'));
         add(K.pope(group, 'yes'), j.asserted ? 1 : 0);
+        add(K.roc(j.present ? 'pos' : 'neg', j.finding, binOf(yesProbability(s), ROC_BINS)));
       }
     }
     if (o.calibrationTasks.includes(s.task)) {

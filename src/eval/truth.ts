@@ -3,8 +3,11 @@
  * truth is read back from the samples' own references (closed answers, reference reports, lists),
  * which the synthesiser wrote from the same labels.
  */
+
 import { CATALOGUE } from '../data/catalogue.ts';
+import { popularFindings } from '../data/instructions/synthesize.ts';
 import { labelReport } from '../data/labeler/index.ts';
+import { expectedPrevalence } from '../data/phantom/config.ts';
 import type { FindingKey, InstructionSample, LabelledCase } from '../data/types.ts';
 import { FINDING_KEYS } from '../data/types.ts';
 import { readFindings } from './answers.ts';
@@ -79,3 +82,6 @@ export function isAdversarialNegative(truth: CaseTruth | undefined, finding: Fin
   for (const [other, present] of truth) if (present && related(other, finding)) return true;
   return false;
 }
+
+/** POPE's "popular" negatives: the three most prevalent findings of the phantom generator. */
+export const POPULAR_FINDINGS: ReadonlySet<FindingKey> = popularFindings(expectedPrevalence());

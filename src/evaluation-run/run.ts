@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Rng } from '../data/random.ts';
 import type { InstructionSample, Split, TaskType } from '../data/types.ts';
 import {
   type FitOptions,
@@ -49,6 +50,8 @@ export interface RunOptions {
   maxTokens?: number;
   /** Threads inside one ORT op (default ORT's). */
   threads?: number;
+  /** Control: answer each case's questions on another case's image (case id → image's case id). */
+  imageFrom?: ReadonlyMap<string, string>;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -130,7 +133,7 @@ export async function predictSamples(
     const caseIds = [...new Set(batch.map((s) => s.case_id))];
     const inputs = await Promise.all(
       caseIds.map((id) => {
-        const c = caseById.get(id);
+        const c = caseById.get(options.imageFrom?.get(id) ?? id);
         if (!c) throw new EvaluationRunError('BAD_DATA', `no case ${id} for its samples`);
         return caseInput(dataDir, c, config.imageSize);
       }),
@@ -174,6 +177,13 @@ export async function predictSamples(
     options.onProgress?.(out.length, sorted.length);
   }
   return out;
+}
+
+/** A seeded permutation of case ids with no fixed point: every case gets another patient's image. */
+export function derangement(caseIds: readonly string[], seed: number): Map<string, string> {
+  const order = Rng.derive(seed, 'permuted-images').shuffle([...caseIds]);
+  // Shifting a shuffled cycle by one leaves no case on its own image.
+  return new Map(order.map((id, i) => [id, order[(i + 1) % order.length]]));
 }
 
 /** Predictions of a version on (a seeded subset of) one split of a data set. */

@@ -100,7 +100,7 @@ function related(a: FindingKey, b: FindingKey): { confusable: boolean; cooccurri
 }
 
 /** The three most prevalent findings: POPE's "popular" negatives. */
-function popularFindings(prevalence: Record<FindingKey, number>): Set<FindingKey> {
+export function popularFindings(prevalence: Record<FindingKey, number>): Set<FindingKey> {
   return new Set([...FINDING_KEYS].sort((a, b) => prevalence[b] - prevalence[a]).slice(0, 3));
 }
 
