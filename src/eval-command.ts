@@ -25,6 +25,7 @@ batched by image), scores them against the exact case labels and prints task sco
   --threads     threads per ORT op (default: ORT's)
   --no-controls skip the controls (permuted images, question-only and constant baselines fitted on
                 train, the visibility table), which are printed by default
+  --visibility-cases N  phantoms per finding in the visibility table (default 20)
   --json        also write the evaluation record (chexpo.eval/1) and the predictions to this file`;
 
 const SPLITS: Split[] = ['train', 'validation', 'test'];
@@ -53,6 +54,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       json: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       'no-controls': { type: 'boolean', default: false },
+      'visibility-cases': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -107,6 +109,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       model: result,
       run: runOptions,
       evalOptions,
+      visibilityCases: wholeNumber('visibility-cases', values['visibility-cases'], 1),
     });
     console.log(`\n${formatControls(controls)}`);
   }

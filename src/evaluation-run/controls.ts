@@ -3,6 +3,8 @@
  * image-blind baselines fitted on the train split (question only, constant list and report), and the
  * visibility table at the model's input size. Together they say how much of a score the image earns.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { InstructionSample, Split } from '../data/types.ts';
 import { fitQuestionOnly, questionOnlyPredictions } from '../eval/baselines.ts';
 import { formatControlsTable, formatImageReliance, toEvalRecord } from '../eval/format.ts';
@@ -32,6 +34,16 @@ export interface ControlsInput {
   visibilityCases?: number;
 }
 
+/** The side the data set's phantoms were rendered at (its manifest), so visibility sees the same pixels. */
+async function renderedSize(dataDir: string): Promise<number> {
+  try {
+    const manifest = JSON.parse(await readFile(join(dataDir, 'manifest.json'), 'utf8')) as { size?: number };
+    return manifest.size ?? 256;
+  } catch {
+    return 256;
+  }
+}
+
 export async function runControls(input: ControlsInput): Promise<ControlsReport> {
   const { data, samples } = input;
   const caseIds = [...new Set(samples.map((s) => s.case_id))];
@@ -52,7 +64,11 @@ export async function runControls(input: ControlsInput): Promise<ControlsReport>
     model: input.model,
     permuted: evaluate(samples, permutedPredictions, options),
     questionOnly: evaluate(samples, questionOnlyPredictions(blind, samples), options),
-    visibility: visibilityTable({ modelSize: opened.version.config.imageSize, cases: input.visibilityCases }),
+    visibility: visibilityTable({
+      modelSize: opened.version.config.imageSize,
+      renderSize: await renderedSize(input.dataDir),
+      cases: input.visibilityCases,
+    }),
     imageSize: opened.version.config.imageSize,
   };
 }

@@ -77,17 +77,18 @@ test('an identical candidate is refused: no gain above zero', () => {
 });
 
 test('interval evidence is stricter than point evidence on the safety checks', () => {
+  // A candidate as good as the current model but for a few more "yes" answers about absent findings.
+  const base = noisyPredictions(samples, () => 0.1, 11);
   const slightlyWorse = noisyPredictions(
     samples,
-    (s) => (s.task === 'closed' && s.answer === 'no' ? 0.03 : 0.1),
+    (s) => (s.task === 'closed' && s.answer === 'no' ? 0.14 : 0.1),
     14,
   );
-  const comparison = compareModels(samples, current, slightlyWorse, options);
+  const comparison = compareModels(samples, base, slightlyWorse, options);
   const point = gateDecision(comparison, { safetyEvidence: 'point' });
   const strict = gateDecision(comparison, { safetyEvidence: 'interval' });
   const failures = (d: typeof point) => d.checks.filter((c) => !c.passed).length;
-  assert.ok(failures(strict) >= failures(point));
-  assert.ok(failures(strict) > 0);
+  assert.ok(failures(strict) > failures(point), `${failures(strict)} vs ${failures(point)}`);
 });
 
 test('a candidate run with a missing prediction cannot be compared', () => {

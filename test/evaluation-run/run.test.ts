@@ -102,7 +102,8 @@ test('fitCalibration writes calibrator.json and ood.json; later runs carry risk 
   });
   const version = await loadVersion(versionDir);
   assert.deepEqual(version.calibrator, fitted.calibrator);
-  assert.equal(RiskCalibrator.fromJSON(version.calibrator).toJSON().fitted_on, 20);
+  const validationSamples = (await readSplit(dataDir, 'validation')).samples.length;
+  assert.equal(RiskCalibrator.fromJSON(version.calibrator).toJSON().fitted_on, validationSamples);
   assert.equal(fitted.ood.fitted_on.reference, 10);
   assert.equal(fitted.ood.fitted_on.held_out, 2);
   // The engine's centroid reader accepts the same file.
@@ -160,16 +161,28 @@ test('chexpo eval prints the table and writes the JSON record with predictions',
       '--json',
       out,
       '--quiet',
+      '--visibility-cases',
+      '1',
     ]);
   } finally {
     console.log = log;
   }
   const text = lines.join('\n');
-  assert.match(text, /20 samples from 2 cases; 95 % case-bootstrap intervals \(20 resamples, seed 0\)/);
+  const n = (await readSplit(dataDir, 'validation')).samples.length;
+  assert.match(
+    text,
+    new RegExp(`${n} samples from 2 cases; 95 % case-bootstrap intervals \\(20 resamples, seed 0\\)`),
+  );
+  // The controls follow the table: permuted images, the blind baselines and the visibility table.
+  assert.match(text, /model, images permuted across cases/);
+  assert.match(text, /question only \/ constant list and report/);
+  assert.match(text, /visibility at 16 px \(1 phantoms per finding/);
   const record = JSON.parse(await readFile(out, 'utf8'));
   assert.equal(record.schema, 'chexpo.eval/1');
-  assert.equal(record.n_samples, 20);
-  assert.equal(record.predictions.length, 20);
+  assert.equal(record.n_samples, n);
+  assert.equal(record.predictions.length, n);
+  assert.equal(record.controls.permuted.n_samples, n);
+  assert.equal(record.controls.visibility.length, 12);
   await assert.rejects(evalCommand(['--model', versionDir]), /--data DIR are required/);
   await assert.rejects(evalCommand(['--model', versionDir, '--data', dataDir, '--split', 'dev']), /--split/);
 });
