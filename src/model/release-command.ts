@@ -8,14 +8,18 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluate, formatEvalTable, toEvalRecord } from '../eval/index.ts';
+import { controlsRecord, formatControls, runControls } from '../evaluation-run/controls.ts';
 import { fitCalibration, readSplit, runSplit } from '../evaluation-run/index.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
 
 const HELP = `usage: chexpo release --model RUN/version --data DIR --registry ROOT --name NAME [--version ID] [--set-current]
-  [--eval-limit N] [--seed S] [--threads K]
+  [--eval-limit N] [--calibration-limit N] [--no-controls] [--seed S] [--threads K]
 
 Fits calibrator.json and ood.json on the validation split, evaluates on the test split (bootstrap
-intervals, seed S), writes RUN/eval.json and publishes the version into ROOT/NAME with its manifest.`;
+intervals, seed S) with the controls of 'chexpo eval' (permuted images, image-blind baselines fitted on
+train, visibility), writes RUN/eval.json and publishes the version into ROOT/NAME with its manifest.
+  --eval-limit N         test samples, whole cases in a seeded order (default: all)
+  --calibration-limit N  validation samples the calibrator is fitted on (default: all)`;
 
 export async function releaseCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -28,6 +32,8 @@ export async function releaseCommand(argv: string[]): Promise<void> {
       version: { type: 'string' },
       'set-current': { type: 'boolean', default: false },
       'eval-limit': { type: 'string' },
+      'calibration-limit': { type: 'string' },
+      'no-controls': { type: 'boolean', default: false },
       seed: { type: 'string', default: '0' },
       threads: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -40,7 +46,12 @@ export async function releaseCommand(argv: string[]): Promise<void> {
   const threads = values.threads ? Number(values.threads) : undefined;
 
   console.log('fitting the risk calibrator and OOD reference on the validation split…');
-  const calibration = await fitCalibration(values.model, values.data, { seed, threads });
+  const calibrationLimit = values['calibration-limit'] ? Number(values['calibration-limit']) : undefined;
+  const calibration = await fitCalibration(values.model, values.data, {
+    seed,
+    threads,
+    limit: calibrationLimit,
+  });
   console.log(`calibration (in-sample): ${JSON.stringify(calibration.quality)}`);
 
   console.log('evaluating on the test split…');
@@ -54,9 +65,40 @@ export async function releaseCommand(argv: string[]): Promise<void> {
     { cases: test.cases, seed },
   );
   console.log(formatEvalTable(result));
-  const evalRecord = { ...toEvalRecord(result), split: 'test', seed, samples: predictions.length };
+  let controls: ReturnType<typeof controlsRecord> | undefined;
+  if (!values['no-controls']) {
+    const report = await runControls({
+      versionDir: values.model,
+      dataDir: values.data,
+      split: 'test',
+      samples: test.samples.filter((s) => asked.has(s.id)),
+      data: test,
+      model: result,
+      run: { seed, threads, limit },
+      evalOptions: { seed },
+    });
+    console.log(`\n${formatControls(report)}`);
+    controls = controlsRecord(report);
+  }
+  const evalRecord = {
+    ...toEvalRecord(result),
+    split: 'test',
+    seed,
+    samples: predictions.length,
+    ...(controls
+      ? {
+          controls_primary: {
+            permuted_images: controls.permuted.metrics.primary?.value ?? null,
+            question_only: controls.question_only.metrics.primary?.value ?? null,
+          },
+        }
+      : {}),
+  };
   const runDir = dirname(values.model);
-  await writeFile(join(runDir, 'eval.json'), `${JSON.stringify({ ...evalRecord, predictions }, null, 2)}\n`);
+  await writeFile(
+    join(runDir, 'eval.json'),
+    `${JSON.stringify({ ...evalRecord, ...(controls ? { controls } : {}), predictions }, null, 2)}\n`,
+  );
 
   const config = JSON.parse(await readFile(join(values.model, 'config.json'), 'utf8'));
   const dataManifest = JSON.parse(await readFile(join(values.data, 'manifest.json'), 'utf8'));
