@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import { CATALOGUE } from '../../data/catalogue.ts';
 import { decodeImage, toModelInput } from '../../data/image/index.ts';
 import { Rng } from '../../data/random.ts';
 import type { Tokenizer } from '../../data/tokenizer/index.ts';
@@ -54,6 +55,49 @@ export interface LoadOptions {
   maxSeqLen: number;
   /** Keep only the first N cases of the split (in file order); all when absent. */
   maxCases?: number;
+  /**
+   * Loss weight of the tokens that carry the answer (default 1): the short answer of a question, and
+   * finding, side, severity and negation words of a report. The rationale's template text otherwise
+   * outweighs the one token that says "yes" or "no"; the weighted mean keeps the loss scale.
+   */
+  answerWeight?: number;
+}
+
+/** Words that carry a report's findings (names, sides, severities, negation). */
+const REPORT_KEY_WORDS: ReadonlySet<string> = new Set([
+  ...Object.values(CATALOGUE).flatMap((spec) => [
+    ...spec.display.split(' '),
+    ...Object.values(spec.severityWords ?? {}),
+  ]),
+  'no',
+  'left',
+  'right',
+  'bilateral',
+  'normal',
+  'clear',
+  'mm',
+]);
+
+/** Per-token loss weights over a training sequence's mask. */
+export function weightAnswerTokens(
+  sequence: TrainingSequence,
+  sample: InstructionSample,
+  tokenizer: Tokenizer,
+  weight: number,
+): TrainingSequence {
+  if (weight === 1) return sequence;
+  const start = sequence.lossMask.indexOf(1);
+  const lossMask = [...sequence.lossMask];
+  if (sample.task === 'report') {
+    const keys = new Set(
+      [...REPORT_KEY_WORDS].map((w) => tokenizer.idOf(w)).filter((id) => id !== undefined),
+    );
+    for (let t = start; t < lossMask.length; t++) if (keys.has(sequence.targetIds[t])) lossMask[t] = weight;
+  } else {
+    const n = tokenizer.encode(sample.answer).ids.length;
+    for (let t = start; t < Math.min(lossMask.length, start + n); t++) lossMask[t] = weight;
+  }
+  return { ...sequence, lossMask };
 }
 
 interface CaseRow {
@@ -105,7 +149,7 @@ export async function loadSplit(dataDir: string, split: Split, o: LoadOptions): 
       tooLong++;
       continue;
     }
-    examples.push({ sample, sequence: prompt });
+    examples.push({ sample, sequence: weightAnswerTokens(prompt, sample, o.tokenizer, o.answerWeight ?? 1) });
   }
   return { examples, images, tooLong, findings };
 }

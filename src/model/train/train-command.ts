@@ -28,6 +28,7 @@ version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png and RUN_DIR/checkpoin
   --init DIR        start from the weights of a version directory (same config) instead of random
   --oversample T=K  repeat samples of task T K times per epoch, e.g. report=3,abnormality_list=2
   --model NAME      tiny (CHEXPO_TINY, 64 px), tiny128 (128 px with the finding head) or test (default tiny)
+  --answer-weight W loss weight of answer-bearing tokens (short answers; finding words of reports; default 1)
   --finding-loss W  weight of the finding head's BCE beside SFT (default 0.5; models with the head only)
   --threads N       ORT intra-op threads (default: all cores)
   --seed S          weight init and batch order (default 1)`;
@@ -59,6 +60,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       init: { type: 'string' },
       oversample: { type: 'string' },
       'finding-loss': { type: 'string', default: '0.5' },
+      'answer-weight': { type: 'string', default: '1' },
     },
   });
   if (!values.data || !values.out) throw new Error(`--data and --out are required\n\n${HELP}`);
@@ -77,7 +79,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const loadOptions = { tokenizer, imageSize: config.imageSize, maxSeqLen: config.maxSeqLen };
   const maxCases = values['max-cases'] ? Number(values['max-cases']) : undefined;
   const train = oversampleTasks(
-    await loadSplit(values.data, 'train', { ...loadOptions, maxCases }),
+    await loadSplit(values.data, 'train', {
+      ...loadOptions,
+      maxCases,
+      answerWeight: Number(values['answer-weight']),
+    }),
     parseOversample(values.oversample ?? ''),
   );
   const validation = await loadSplit(values.data, 'validation', {
