@@ -28,11 +28,12 @@ export const fallbackRisk: RiskModel = (f) =>
 
 /**
  * P(the image is outside the training distribution) from its OOD score, the quantile of its distance
- * among held-out in-distribution images (uniform on [0, 1] for them): ≈0 below the 98th percentile, 0.5 at
- * the 99th, 0.95 at 0.999 (farther than every held-out image).
+ * among held-out in-distribution images (uniform on [0, 1] for them), around the version's flag
+ * quantile (1 − its false-flag rate; 0.99 for v0001–v0002): ≈0 one point below it, 0.5 at it, ≈0.96
+ * one point above.
  */
-export function outOfDistribution(oodScore: number): number {
-  return 1 / (1 + Math.exp(-(oodScore - 0.99) / 0.003));
+export function outOfDistribution(oodScore: number, flagQuantile = 0.99): number {
+  return 1 / (1 + Math.exp(-(oodScore - flagQuantile) / 0.003));
 }
 
 /**
@@ -41,11 +42,14 @@ export function outOfDistribution(oodScore: number): number {
  * what an unfamiliar image or question does to correctness; those two enter as independent factors:
  *   risk = 1 − (1 − calibrated) · (1 − P(out of distribution)) · (1 − unknown_word_rate).
  */
-export function riskModel(calibratorJson: unknown): RiskModel {
+export function riskModel(calibratorJson: unknown, oodFlagQuantile?: number): RiskModel {
   if (calibratorJson === undefined) return fallbackRisk;
   const calibrator = RiskCalibrator.fromJSON(calibratorJson);
   return (f) =>
-    1 - (1 - calibrator.predictRisk(f)) * (1 - outOfDistribution(f.ood_score)) * (1 - f.unknown_word_rate);
+    1 -
+    (1 - calibrator.predictRisk(f)) *
+      (1 - outOfDistribution(f.ood_score, oodFlagQuantile)) *
+      (1 - f.unknown_word_rate);
 }
 
 export const clampUnit = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 1);

@@ -4,7 +4,7 @@
  * create a runtime: session.run() blocks the thread it runs on.
  */
 import type { Tokenizer } from '../data/tokenizer/index.ts';
-import { OodReference as KnnOodReference } from '../evaluation-run/ood.ts';
+import { oodScorerFromJson } from '../evaluation-run/ood-detector.ts';
 import { OrtSession } from '../model/ort/session.ts';
 import type { VlmConfig } from '../model/vlm/config.ts';
 import { type LogitsProcessor, type ServingSessions, suppressTokens } from '../model/vlm/generate.ts';
@@ -43,7 +43,7 @@ export async function loadRuntime(init: WorkerInit): Promise<ModelRuntime> {
     config: version.config,
     tokenizer: t,
     sessions: { encoder, prefill, step },
-    risk: riskModel(version.calibrator),
+    risk: riskModel(version.calibrator, oodScorerFromJson(version.ood)?.flagQuantile),
     ood: oodScorer(version.ood, version.config.embeddingDim),
     processors: [suppressTokens([t.padId, t.bosId, t.sepId, t.imageId])],
   };
@@ -55,10 +55,8 @@ export async function loadRuntime(init: WorkerInit): Promise<ModelRuntime> {
  */
 export function oodScorer(json: unknown, embeddingDim: number): ModelRuntime['ood'] {
   if (json === undefined) return () => 0;
-  if ((json as { knn?: unknown }).knn !== undefined) {
-    const knn = KnnOodReference.fromJSON(json);
-    return (embedding, input) => knn.score(embedding, intensityStats(input));
-  }
+  const fitted = oodScorerFromJson(json);
+  if (fitted) return (embedding, input) => fitted.score(embedding, input);
   const centroid = parseOodReference(json, embeddingDim);
   return (embedding, input) => oodScore(centroid, embedding, input);
 }

@@ -25,7 +25,14 @@ import { promptIds } from '../model/vlm/tokens.ts';
 import { type LoadedVersion, loadVersion } from '../model/vlm/version.ts';
 import { caseInput, type DataCase, readSplit, seededPick, selectSamples } from './dataset.ts';
 import { EvaluationRunError } from './errors.ts';
-import { type ImageFeatures, intensityStats, type OodJSON, OodReference } from './ood.ts';
+import { type ImageFeatures, intensityStats } from './ood.ts';
+import {
+  type DetectorFeatures,
+  OodDetector,
+  type OodDetectorJSON,
+  type OodScorer,
+  oodScorerFromJson,
+} from './ood-detector.ts';
 
 export interface RunPrediction extends Prediction {
   task: TaskType;
@@ -60,7 +67,7 @@ export interface OpenedVersion {
   version: LoadedVersion;
   generator: Generator;
   calibrator?: RiskCalibrator;
-  ood?: OodReference;
+  ood?: OodScorer;
   close(): Promise<void>;
 }
 
@@ -82,7 +89,7 @@ export async function openVersion(dir: string, options: { threads?: number } = {
     version,
     generator,
     calibrator: version.calibrator === undefined ? undefined : RiskCalibrator.fromJSON(version.calibrator),
-    ood: version.ood === undefined ? undefined : OodReference.fromJSON(version.ood),
+    ood: version.ood === undefined ? undefined : oodScorerFromJson(version.ood),
     close: async () => {
       await Promise.all([encoder.release(), prefill.release(), step.release()]);
     },
@@ -104,6 +111,26 @@ export async function caseFeatures(
     const { embeddings } = await model.generator.encodeImages(inputs);
     inputs.forEach((input, b) => {
       out.push({ embedding: embeddings[b], intensity: intensityStats(input) });
+    });
+  }
+  return out;
+}
+
+/** What the OOD detector reads of cases: the encoder embedding and the model input. */
+export async function detectorFeatures(
+  model: OpenedVersion,
+  dataDir: string,
+  cases: readonly DataCase[],
+  batchSize: number,
+): Promise<DetectorFeatures[]> {
+  const out: DetectorFeatures[] = [];
+  for (let i = 0; i < cases.length; i += batchSize) {
+    const inputs = await Promise.all(
+      cases.slice(i, i + batchSize).map((c) => caseInput(dataDir, c, model.version.config.imageSize)),
+    );
+    const { embeddings } = await model.generator.encodeImages(inputs);
+    inputs.forEach((input, b) => {
+      out.push({ embedding: embeddings[b], input });
     });
   }
   return out;
@@ -140,7 +167,7 @@ export async function predictSamples(
     );
     const { imageTokens, embeddings } = await model.generator.encodeImages(inputs);
     const row = new Map(caseIds.map((id, k) => [id, k]));
-    const ood = inputs.map((input, k) => model.ood?.score(embeddings[k], intensityStats(input)) ?? 0);
+    const ood = inputs.map((input, k) => model.ood?.score(embeddings[k], input) ?? 0);
     const prompts = batch.map((s) => promptIds(tokenizer, s.question));
     // A prompt that fills maxSeqLen leaves no room to answer: it gets an empty answer, not an abort.
     const fits = prompts.map((p) => p.length < config.maxSeqLen);
@@ -204,8 +231,10 @@ export async function runSplit(
 }
 
 export interface CalibrationOptions extends RunOptions {
-  /** Training images in the OOD reference (default 256). */
+  /** Training images the OOD detector is fitted on (default 1000). */
   referenceImages?: number;
+  /** Share of held-out in-distribution images the OOD detector flags (default 0.05). */
+  oodFalseFlagRate?: number;
   /** Validation images that set the OOD quantiles (default 1000). */
   heldOutImages?: number;
   /** Neighbours of the k-NN distance (default 5). */
@@ -216,7 +245,7 @@ export interface CalibrationOptions extends RunOptions {
 
 export interface CalibrationResult {
   calibrator: RiskCalibratorJSON;
-  ood: OodJSON;
+  ood: OodDetectorJSON;
   predictions: RunPrediction[];
   /** In-sample fit quality on the validation predictions (a held-out check is the test split's job). */
   quality: RiskQuality;
@@ -241,20 +270,20 @@ export async function fitCalibration(
     // Features of the files on disk, not of whatever ood.json / calibrator.json the directory had.
     model.ood = undefined;
     model.calibrator = undefined;
-    const reference = await caseFeatures(
+    const reference = await detectorFeatures(
       model,
       dataDir,
-      seededPick(train.cases, options.referenceImages ?? 256, seed, 'ood-reference'),
+      seededPick(train.cases, options.referenceImages ?? 1000, seed, 'ood-reference'),
       batchSize,
     );
-    const heldOut = await caseFeatures(
+    const heldOut = await detectorFeatures(
       model,
       dataDir,
       seededPick(validation.cases, options.heldOutImages ?? 1000, seed, 'ood-held-out'),
       batchSize,
     );
-    const ood = OodReference.fit(reference, heldOut, { k: options.k });
-    model.ood = ood;
+    const ood = OodDetector.fit(reference, heldOut, { falseFlagRate: options.oodFalseFlagRate });
+    model.ood = { score: (e, input) => ood.score(e, input), flagQuantile: ood.flagQuantile };
     const samples = selectSamples(validation.samples, options.limit, seed);
     const predictions = await predictSamples(model, dataDir, validation.cases, samples, options);
     const scored = scoreAll(samples, predictions, validation.cases);

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { decodeImage, toModelInput } from '../../src/data/image/index.ts';
 import { Rng } from '../../src/data/random.ts';
 import { synthesize } from '../../src/data/synth/run.ts';
-import { parseOodReference } from '../../src/engine/ood.ts';
+import { oodScorer } from '../../src/engine/runtime.ts';
 import { evaluate, formatEvalTable, RiskCalibrator } from '../../src/eval/index.ts';
 import { evalCommand } from '../../src/eval-command.ts';
 import {
@@ -106,8 +106,10 @@ test('fitCalibration writes calibrator.json and ood.json; later runs carry risk 
   assert.equal(RiskCalibrator.fromJSON(version.calibrator).toJSON().fitted_on, validationSamples);
   assert.equal(fitted.ood.fitted_on.reference, 10);
   assert.equal(fitted.ood.fitted_on.held_out, 2);
-  // The engine's centroid reader accepts the same file.
-  assert.doesNotThrow(() => parseOodReference(version.ood, config.embeddingDim));
+  // The detector the engine serves with reads the same file.
+  assert.equal(fitted.ood.schema, 'chexpo.ood/2');
+  assert.equal(fitted.ood.flag_quantile, 0.95);
+  assert.equal(typeof oodScorer(version.ood, config.embeddingDim), 'function');
   assert.ok(Number.isFinite(fitted.quality.brier));
 
   const predictions = await runSplit(versionDir, dataDir, 'test', { batchSize: 8, maxTokens: MAX_TOKENS });
@@ -130,7 +132,7 @@ test('OOD mechanics on the random model: noise and shifted images score above th
     const real = toModelInput(decodeImage(new Uint8Array(readFileSync(REAL_CR_DICOM))), config.imageSize);
     const all = [...inputs, noise, shifted, real];
     const { embeddings } = await model.generator.encodeImages(all);
-    const scores = all.map((x, i) => ood.score(embeddings[i], intensityStats(x)));
+    const scores = all.map((x, i) => ood.score(embeddings[i], x));
     const held = Math.max(...scores.slice(0, inputs.length));
     const [noiseScore, shiftedScore, realScore] = scores.slice(inputs.length);
     assert.ok(noiseScore > held && noiseScore > 0.9, `noise ${noiseScore} vs held-out max ${held}`);
