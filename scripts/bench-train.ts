@@ -1,30 +1,32 @@
 /**
  * bench:train — ORT's MatMul throughput on this machine (the roofline) and chexpo-tiny SFT training
  * throughput, measured side by side in one run, with their ratio (target: training ≥ 25% of the roofline).
- * Usage: npm run bench:train [-- --batch 32 --text 60 --runs 10]
+ * Usage: npm run bench:train [-- --model tiny128 --batch 32 --text 60 --runs 10]
+ * (--model tiny = v0001–v0002's 64-px architecture; tiny128 = v0003's, the default).
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchMatMul, benchSftStep } from '../src/model/vlm/bench.ts';
-import { CHEXPO_TINY } from '../src/model/vlm/config.ts';
+import { CHEXPO_TINY, CHEXPO_TINY_128 } from '../src/model/vlm/config.ts';
 
 const { values } = parseArgs({
   options: {
     batch: { type: 'string', default: '32' },
     text: { type: 'string', default: '60' },
     runs: { type: 'string', default: '10' },
+    model: { type: 'string', default: 'tiny128' },
   },
 });
 const batch = Number(values.batch);
 const text = Number(values.text);
 const runs = Number(values.runs);
-const config = { ...CHEXPO_TINY, vocabSize: 290 };
+const config = { ...(values.model === 'tiny' ? CHEXPO_TINY : CHEXPO_TINY_128), vocabSize: 290 };
 
 console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, node ${process.version}, load ${loadavg()[0].toFixed(2)}`,
 );
 console.log(
-  `SFT step: batch ${batch}, ${config.imageTokens} image + ${text} text tokens per sample; median of ${runs} runs\n`,
+  `SFT step (${values.model}, ${config.imageSize} px): batch ${batch}, ${config.imageTokens} image + ${text} text tokens per sample; median of ${runs} runs\n`,
 );
 console.log('threads  matmul 1024³ GFLOP/s  SFT ms/step  samples/s  SFT GFLOP/s (6·N·T)  ratio');
 for (const threads of [1, availableParallelism()]) {

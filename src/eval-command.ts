@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { Split } from './data/types.ts';
 import { evaluate, formatEvalTable, toEvalRecord } from './eval/index.ts';
+import { scoreAll } from './eval/metrics.ts';
+import { formatRiskQuality, riskPoints } from './eval/risk-quality.ts';
 import {
   type ControlsReport,
   controlsRecord,
@@ -10,8 +12,10 @@ import {
   runControls,
 } from './evaluation-run/controls.ts';
 import { readSplit, runSplit } from './evaluation-run/index.ts';
+import { formatFolder, scoreFolder } from './evaluation-run/ood-folder.ts';
 
 const HELP = `usage: chexpo eval --model DIR --data DIR [--split test] [--limit N] [--seed S] [--json OUT.json]
+       chexpo eval --model DIR --ood IMAGES_DIR   (OOD scores and flags of every image in a folder)
 
 Generates an answer for every instruction sample of a split with a model version (greedy, KV cache,
 batched by image), scores them against the exact case labels and prints task scores, safety metrics
@@ -55,11 +59,22 @@ export async function evalCommand(argv: string[]): Promise<void> {
       quiet: { type: 'boolean', default: false },
       'no-controls': { type: 'boolean', default: false },
       'visibility-cases': { type: 'string' },
+      ood: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     console.log(HELP);
+    return;
+  }
+  if (values.model && values.ood) {
+    const results = await scoreFolder(values.model, values.ood, wholeNumber('threads', values.threads, 1));
+    console.log(formatFolder(results));
+    if (values.json)
+      await writeFile(
+        values.json,
+        `${JSON.stringify({ schema: 'chexpo.ood-folder/1', results }, null, 2)}\n`,
+      );
     return;
   }
   if (!values.model || !values.data) throw new Error(`--model DIR and --data DIR are required\n\n${HELP}`);
@@ -98,6 +113,11 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const evalOptions = { seed, resamples: wholeNumber('resamples', values.resamples, 0) };
   const result = evaluate(samples, predictions, { ...evalOptions, cases: data.cases });
   console.log(formatEvalTable(result));
+  if (predictions.some((p) => p.risk !== undefined)) {
+    const risks = new Map(predictions.map((p) => [p.sample_id, p.risk]));
+    const scored = [...scoreAll(samples, predictions, data.cases).byCase.values()].flat();
+    console.log(`\n${formatRiskQuality(riskPoints(scored, (id) => risks.get(id)))}`);
+  }
   let controls: ControlsReport | undefined;
   if (!values['no-controls']) {
     controls = await runControls({
