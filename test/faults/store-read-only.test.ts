@@ -16,6 +16,7 @@ import { HardExampleLogger, hashRequestId } from '../../src/server/hard-example-
 import { createMetrics } from '../../src/server/metrics.ts';
 import { testPng } from '../engine/helpers.ts';
 import { ANSWER_KEY, bearer, FEEDBACK_KEY, testConfig } from '../server/helpers.ts';
+import { until } from '../support/until.ts';
 import { chmodTree, MODEL_NAME, type ReleaseRegistry, releaseRegistry } from './release-registry.ts';
 import { rerunUnprivileged } from './unprivileged.ts';
 
@@ -90,9 +91,11 @@ if (!rerunUnprivileged(import.meta.url)) {
 
       const flagged: boolean[] = [];
       for (let i = 0; i < QUEUE_CAPACITY + 4; i++) flagged.push((await ask(`during-${i}`, 10 + i)).flagged);
-      while ((await metric('chexpo_store_write_failures_total')) === 0) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await until(
+        async () => (await metric('chexpo_store_write_failures_total')) > 0,
+        'a counted store write failure',
+        { everyMs: 20 },
+      );
       // The queue holds what it has room for; the rest is dropped, counted, and not reported as flagged.
       assert.deepEqual(flagged, [...Array(QUEUE_CAPACITY).fill(true), ...Array(4).fill(false)]);
       assert.equal(await metric('chexpo_store_writes_dropped_total'), 4);
