@@ -21,6 +21,7 @@ import { healthRoutes } from './routes/health.ts';
 import { observabilityRoutes } from './routes/observability.ts';
 import { registerSchemas } from './schemas.ts';
 import type { AnswerService, FeedbackService, ModelStatus } from './services.ts';
+import { AJV_CUSTOM_OPTIONS, buildValidator } from './validation.ts';
 
 export interface AppOptions {
   config: ServerConfig;
@@ -54,8 +55,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     bodyLimit: config.limits.bodyLimitBytes,
     requestTimeout: config.limits.requestTimeoutMs,
-    // Unknown fields must be reported (UNKNOWN_FIELD), not silently removed; all errors at once.
-    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    // Unknown fields are reported (UNKNOWN_FIELD), not removed; JSON bodies are not type-coerced.
+    ajv: { customOptions: AJV_CUSTOM_OPTIONS },
+    schemaController: { compilersFactory: { buildValidator } },
     // Fastify's own drain answer bypasses the error catalogue (no code, no Retry-After): see below.
     return503OnClosing: false,
   });
