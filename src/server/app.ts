@@ -11,9 +11,15 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { AuditLog } from './audit-log.ts';
 import { authHook } from './auth.ts';
 import type { ServerConfig } from './config.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { installErrorHandling, type SendError } from './error-handler.ts';
 import { apiError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import {
+  clientErrorHandler,
+  installRequestBounds,
+  MAX_PARAM_LENGTH,
+  withRedactedUrls,
+} from './request-bounds.ts';
 import { type AdminService, adminRoutes } from './routes/admin.ts';
 import { answerRoute } from './routes/answer.ts';
 import { feedbackRoute } from './routes/feedback.ts';
@@ -51,10 +57,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ((): ModelStatus =>
       options.answerService ? { ready: true } : { ready: false, reason: 'no model is attached yet' });
 
+  let sendError: SendError = (error, _request, reply) => reply.send(error);
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: withRedactedUrls(options.logger ?? false),
     bodyLimit: config.limits.bodyLimitBytes,
+    // Node's own cut-off for a request (headers and body), a backstop behind installRequestBounds.
     requestTimeout: config.limits.requestTimeoutMs,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Router errors (an over-long path parameter, bad URL encoding) go through the catalogue too.
+    frameworkErrors: (error, request, reply) => void sendError(error, request, reply),
+    clientErrorHandler,
     // Unknown fields are reported (UNKNOWN_FIELD), not removed; JSON bodies are not type-coerced.
     ajv: { customOptions: AJV_CUSTOM_OPTIONS },
     schemaController: { compilersFactory: { buildValidator } },
@@ -64,7 +76,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Only JSON and multipart reach the routes; text/plain would skip body validation.
   app.removeContentTypeParser('text/plain');
 
-  installErrorHandling(app, { metrics, retryAfterSeconds: config.limits.retryAfterSeconds });
+  sendError = installErrorHandling(app, { metrics, retryAfterSeconds: config.limits.retryAfterSeconds });
+  installRequestBounds(app, {
+    timeoutMs: config.limits.requestTimeoutMs,
+    maxConnections: config.limits.maxConnections,
+  });
   registerSchemas(app);
   // Draining (close() called, e.g. on SIGTERM): requests that still arrive on open connections get a
   // coded 503 with Retry-After, while in-flight ones finish.
@@ -121,8 +137,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   answerRoute(app, {
     answerService: options.answerService,
     metrics,
-    requestTimeoutMs: config.limits.requestTimeoutMs,
     maxImageBytes: config.limits.maxImageBytes,
+    bodyLimitBytes: config.limits.bodyLimitBytes,
   });
   feedbackRoute(app, { feedbackService: options.feedbackService, audit: options.audit });
   adminRoutes(app, { adminService: options.adminService, audit: options.audit });

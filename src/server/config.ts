@@ -56,6 +56,8 @@ export interface ServerConfig {
     /** 0 = under-pressure check off. */
     maxEventLoopDelayMs: number;
     retryAfterSeconds: number;
+    /** Open connections per process; 0 = no cap. */
+    maxConnections: number;
   };
 }
 
@@ -178,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         rateLimitWindowMs: v.CHEXPO_RATE_LIMIT_WINDOW_MS,
         maxEventLoopDelayMs: v.CHEXPO_MAX_EVENT_LOOP_DELAY_MS,
         retryAfterSeconds: v.CHEXPO_RETRY_AFTER_SECONDS,
+        maxConnections: v.CHEXPO_MAX_CONNECTIONS,
       },
     },
   };

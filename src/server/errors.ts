@@ -54,6 +54,21 @@ export const ERROR_CATALOGUE = {
     message: 'the request body is too large',
     when: 'The body exceeds CHEXPO_BODY_LIMIT_BYTES, or a multipart request has too many parts.',
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'the request body did not arrive within the deadline',
+    when: 'The body was still arriving CHEXPO_REQUEST_TIMEOUT_MS after the request started (slow or stalled upload); the connection is closed.',
+  },
+  URI_TOO_LONG: {
+    status: 414,
+    message: 'the request URL is too long',
+    when: 'A path parameter (e.g. a run id) is longer than the 128 characters any id can have.',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'the request headers are too large',
+    when: 'The request line and headers exceed the HTTP parser limit (16 KiB); the connection is closed.',
+  },
   INVALID_REQUEST: {
     status: 400,
     message: 'the request is invalid',
