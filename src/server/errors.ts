@@ -92,12 +92,12 @@ export const ERROR_CATALOGUE = {
   FORBIDDEN: {
     status: 403,
     message: 'this API key lacks the scope this endpoint needs',
-    when: 'A known key without the route’s scope (answer, feedback or admin).',
+    when: "A known key without the route’s scope (answer, feedback or admin), or feedback naming another key's answer (`key_id`) without the admin scope.",
   },
   NOT_FOUND: {
     status: 404,
     message: 'not found',
-    when: 'An unknown route or model name, feedback for an unknown request_id, or an unknown run id (admin).',
+    when: 'An unknown route or model name, feedback for a request_id this key never asked (or an answer that was not flagged), or an unknown run id (admin).',
   },
   RATE_LIMITED: {
     status: 429,
@@ -138,6 +138,11 @@ export const ERROR_CATALOGUE = {
     message: 'feedback cannot be recorded right now',
     when: 'No hard-example store is attached.',
     retryAfter: true,
+  },
+  FEEDBACK_LIMIT_REACHED: {
+    status: 409,
+    message: 'this answer holds as many labels as it can',
+    when: 'POST /v1/feedback on an answer whose label history already holds 32 entries (labels are appended, never overwritten).',
   },
   TRAINER_BUSY: {
     status: 409,

@@ -9,7 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  type AppendLabelResult,
   type ChexpoStore,
+  type LabelEntry,
   LanceStore,
   LazyStore,
   metricsObserver,
@@ -38,15 +40,21 @@ export interface HardExampleLoggerOptions {
   open?: (uri: string, embeddingDim: number) => Promise<ChexpoStore>;
 }
 
-/** Request ids are stored hashed (a client's id may carry meaning); feedback finds rows by the same hash. */
-export function hashRequestId(requestId: string): string {
-  return createHash('sha256').update(`chexpo-request:${requestId}`).digest('hex');
+/**
+ * Request ids are stored hashed (a client's id may carry meaning), in the namespace of the API key
+ * that asked: feedback finds rows by the same hash, so one key can neither find nor label another
+ * key's answers, even when their ids collide or are guessed (`ris-study-0001`).
+ */
+export function hashRequestId(keyId: string, requestId: string): string {
+  return createHash('sha256').update(`chexpo-request:${keyId}:${requestId}`).digest('hex');
 }
 
 export class HardExampleLogger {
   private dim: number | undefined;
   private readonly store: LazyStore<ChexpoStore>;
   private readonly queue: WriteQueue<NewHardExample>;
+  /** The last label append per request-id hash, so appends to one row run one after another. */
+  private readonly labelling = new Map<string, Promise<void>>();
 
   constructor(options: HardExampleLoggerOptions) {
     const open = options.open ?? ((uri, embeddingDim) => LanceStore.open({ uri, embeddingDim }));
@@ -82,16 +90,28 @@ export class HardExampleLogger {
   }
 
   /**
-   * Labels the hard example logged for this request. A row may still be queued, so a miss flushes
-   * the queue once and tries again. Returns the rows updated (0: not flagged, or unknown).
+   * Appends a label to the hard example logged for this request (hash from hashRequestId). A row
+   * may still be queued, so a miss flushes the queue once and tries again. Appends to one row are
+   * serialised in this process; the store's compare-and-swap covers other processes.
    */
-  async setLabel(requestId: string, label: string): Promise<number> {
-    const hash = hashRequestId(requestId);
-    const store = await this.store.get();
-    const updated = await store.setLabel(hash, label);
-    if (updated > 0 || this.queue.stats().pending === 0) return updated;
-    await this.queue.flush({ timeoutMs: 5000 });
-    return store.setLabel(hash, label);
+  async appendLabel(requestIdHash: string, entry: LabelEntry): Promise<AppendLabelResult> {
+    const previous = this.labelling.get(requestIdHash) ?? Promise.resolve();
+    const mine = previous.then(async () => {
+      const store = await this.store.get();
+      const result = await store.appendLabel(requestIdHash, entry);
+      if (result.updated > 0 || result.full > 0 || this.queue.stats().pending === 0) return result;
+      await this.queue.flush({ timeoutMs: 5000 });
+      return store.appendLabel(requestIdHash, entry);
+    });
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.labelling.set(requestIdHash, settled);
+    void settled.then(() => {
+      if (this.labelling.get(requestIdHash) === settled) this.labelling.delete(requestIdHash);
+    });
+    return mine;
   }
 
   /** The open store, e.g. for tests reading rows back. */

@@ -15,7 +15,7 @@ import { buildApp } from '../../src/server/app.ts';
 import { HardExampleLogger, hashRequestId } from '../../src/server/hard-example-logger.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { testPng } from '../engine/helpers.ts';
-import { ANSWER_KEY, bearer, FEEDBACK_KEY, testConfig } from '../server/helpers.ts';
+import { bearer, CLINIC_KEY, keyIdOf, testConfig } from '../server/helpers.ts';
 import { until } from '../support/until.ts';
 import { chmodTree, MODEL_NAME, type ReleaseRegistry, releaseRegistry } from './release-registry.ts';
 import { rerunUnprivileged } from './unprivileged.ts';
@@ -63,7 +63,7 @@ if (!rerunUnprivileged(import.meta.url)) {
       const reply = await app.inject({
         method: 'POST',
         url: '/v1/answer',
-        headers: bearer(ANSWER_KEY),
+        headers: bearer(CLINIC_KEY),
         payload: {
           image: Buffer.from(testPng(seed)).toString('base64'),
           question: 'Is there a pleural effusion?',
@@ -111,7 +111,7 @@ if (!rerunUnprivileged(import.meta.url)) {
       const feedback = await app.inject({
         method: 'POST',
         url: '/v1/feedback',
-        headers: bearer(FEEDBACK_KEY),
+        headers: bearer(CLINIC_KEY),
         payload: { request_id: 'healthy-0', verdict: 'correct' },
       });
       assert.equal(feedback.statusCode, 503, feedback.body);
@@ -126,7 +126,10 @@ if (!rerunUnprivileged(import.meta.url)) {
         'healthy-1',
         ...Array.from({ length: QUEUE_CAPACITY }, (_, i) => `during-${i}`),
       ];
-      assert.deepEqual(rows.map((r) => r.request_id_hash).sort(), expected.map(hashRequestId).sort());
+      assert.deepEqual(
+        rows.map((r) => r.request_id_hash).sort(),
+        expected.map((id) => hashRequestId(keyIdOf(CLINIC_KEY), id)).sort(),
+      );
       assert.equal(new Set(rows.map((r) => r.id)).size, rows.length, 'no row written twice');
 
       // And the store keeps working: a new answer is stored, feedback labels it.
@@ -136,7 +139,7 @@ if (!rerunUnprivileged(import.meta.url)) {
       const labelled = await app.inject({
         method: 'POST',
         url: '/v1/feedback',
-        headers: bearer(FEEDBACK_KEY),
+        headers: bearer(CLINIC_KEY),
         payload: { request_id: 'during-0', verdict: 'incorrect', correct_answer: 'no' },
       });
       assert.equal(labelled.statusCode, 200, labelled.body);
