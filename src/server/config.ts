@@ -102,6 +102,16 @@ function pickVariables(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return picked;
 }
 
+/** Variables that hold secrets: read once by loadConfig, then removed from the environment. */
+export const SECRET_VARIABLES = ['CHEXPO_API_KEYS'] as const;
+
+/** Deletes the secret variables from `env` (process.env after start-up); returns the names removed. */
+export function scrubSecrets(env: NodeJS.ProcessEnv): string[] {
+  const removed = SECRET_VARIABLES.filter((name) => env[name] !== undefined);
+  for (const name of removed) delete env[name];
+  return removed;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const vars = pickVariables(env);
   const problems: string[] = [];
