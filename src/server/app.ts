@@ -7,7 +7,12 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { AuditLog } from './audit-log.ts';
 import { authHook } from './auth.ts';
 import type { ServerConfig } from './config.ts';
@@ -48,6 +53,23 @@ export interface AppOptions {
 }
 
 export const API_VERSION = '0.1.0';
+
+/** An onRequest hook counting /v1 requests by `keyOf` with @fastify/rate-limit's store. */
+function rateLimitHook(
+  app: FastifyInstance,
+  limits: { max: number; timeWindow: number },
+  keyOf: (request: FastifyRequest) => string,
+  who: string,
+) {
+  const check = app.createRateLimit({ ...limits, keyGenerator: keyOf });
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!request.routeOptions.config.scope) return;
+    const result = await check(request);
+    if (result.isAllowed || !result.isExceeded) return;
+    reply.header('Retry-After', result.ttlInSeconds);
+    throw apiError('RATE_LIMITED', `too many requests from ${who}; retry in ${result.ttlInSeconds} s`);
+  };
+}
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
@@ -118,16 +140,34 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
 
+  // Rate limits: per client address before authentication (so a flood of wrong keys is cut before
+  // any key is checked or any refusal audited), then per key once the key is known.
+  const { rateLimitMax, rateLimitAddressMax, rateLimitWindowMs } = config.limits;
+  if (rateLimitMax > 0 || rateLimitAddressMax > 0) {
+    await app.register(rateLimit, { global: false, timeWindow: rateLimitWindowMs });
+  }
+  if (rateLimitAddressMax > 0) {
+    app.addHook(
+      'onRequest',
+      rateLimitHook(
+        app,
+        { max: rateLimitAddressMax, timeWindow: rateLimitWindowMs },
+        (request) => `ip:${request.ip}`,
+        'this address',
+      ),
+    );
+  }
   app.addHook('onRequest', authHook(config.auth));
-
-  if (config.limits.rateLimitMax > 0) {
-    await app.register(rateLimit, {
-      max: config.limits.rateLimitMax,
-      timeWindow: config.limits.rateLimitWindowMs,
-      allowList: (request) => !request.routeOptions.config.scope,
-      keyGenerator: (request) => request.principal?.keyId ?? request.ip,
-      errorResponseBuilder: (_request, context) => apiError('RATE_LIMITED', `retry in ${context.after}`),
-    });
+  if (rateLimitMax > 0) {
+    app.addHook(
+      'onRequest',
+      rateLimitHook(
+        app,
+        { max: rateLimitMax, timeWindow: rateLimitWindowMs },
+        (request) => request.principal?.keyId ?? `ip:${request.ip}`,
+        'this API key',
+      ),
+    );
   }
 
   await app.register(multipart, { limits: { fileSize: config.limits.maxImageBytes, files: 1 } });

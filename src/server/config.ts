@@ -50,8 +50,10 @@ export interface ServerConfig {
     requestTimeoutMs: number;
     bodyLimitBytes: number;
     maxImageBytes: number;
-    /** 0 = rate limiting off. */
+    /** Per key; 0 = off. */
     rateLimitMax: number;
+    /** Per client address, before authentication; 0 = off. */
+    rateLimitAddressMax: number;
     rateLimitWindowMs: number;
     /** 0 = under-pressure check off. */
     maxEventLoopDelayMs: number;
@@ -187,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         bodyLimitBytes: v.CHEXPO_BODY_LIMIT_BYTES,
         maxImageBytes: v.CHEXPO_MAX_IMAGE_BYTES,
         rateLimitMax: v.CHEXPO_RATE_LIMIT_MAX,
+        rateLimitAddressMax: v.CHEXPO_RATE_LIMIT_ADDRESS_MAX,
         rateLimitWindowMs: v.CHEXPO_RATE_LIMIT_WINDOW_MS,
         maxEventLoopDelayMs: v.CHEXPO_MAX_EVENT_LOOP_DELAY_MS,
         retryAfterSeconds: v.CHEXPO_RETRY_AFTER_SECONDS,

@@ -101,8 +101,8 @@ export const ERROR_CATALOGUE = {
   },
   RATE_LIMITED: {
     status: 429,
-    message: 'too many requests for this API key',
-    when: 'The key (or client address, when auth is disabled) exceeded CHEXPO_RATE_LIMIT_MAX per window.',
+    message: 'too many requests',
+    when: 'The client address exceeded CHEXPO_RATE_LIMIT_ADDRESS_MAX per window (counted before authentication), or the key (the address, when auth is disabled) exceeded CHEXPO_RATE_LIMIT_MAX.',
     retryAfter: true,
   },
   QUEUE_FULL: {

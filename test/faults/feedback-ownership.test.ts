@@ -65,6 +65,7 @@ before(async () => {
     config: testConfig({
       CHEXPO_API_KEYS: `${RIS}:answer,feedback;${PACS}:answer,feedback;${FEEDBACK_ONLY}:feedback;${OPS}:feedback,admin`,
       CHEXPO_RATE_LIMIT_MAX: '0',
+      CHEXPO_RATE_LIMIT_ADDRESS_MAX: '0',
     }),
     metrics: createMetrics({ defaultMetrics: false }),
     answerService: new EngineAnswerService({ engine: flaggingEngine(), logger, riskThreshold: 0.5 }),
