@@ -124,8 +124,11 @@ export function spawnLoopRun(spec: LoopChildSpec): LoopChild {
   const child: ChildProcess = spawn(process.execPath, loopRunArgs(spec), {
     env: childEnvironment(process.env, { OMP_NUM_THREADS: String(spec.threads), ...spec.env }),
     cwd: spec.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel is the child's lifeline: when this process dies, however abruptly, it closes
+    // and the child stops (src/loop/parent-watch.ts). It carries no messages.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  child.channel?.unref();
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   if (child.pid !== undefined) {
