@@ -85,16 +85,17 @@ export class EngineAnswerService implements AnswerService {
         throw apiError('MODEL_NOT_READY', 'shutting down');
       throw error;
     }
+    // Journaled durably before the answer returns: a flagged answer survives a crash.
     const flagged =
       answer.risk > riskThreshold &&
       logger !== undefined &&
-      logger.enqueue(
+      (await logger.record(
         hardExampleRow(
           answer,
           hashRequestId(request.key_id, request.request_id),
           this.options.storeImages ?? false,
         ),
-      );
+      ));
     return {
       answer: answer.answer,
       answer_span: answer.answerSpan,

@@ -28,6 +28,8 @@ export interface ServerConfig {
     uri: string;
     /** Keep the de-identified PNG (decoded pixels, never the original file) with each hard example. */
     images: boolean;
+    /** The hard-example crash journal's directory; empty = off. */
+    journalDir: string;
   };
   riskThreshold: number;
   /** Append-only JSON-lines audit log (CHEXPO_AUDIT_LOG). */
@@ -171,7 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         executionProvider: v.CHEXPO_EXECUTION_PROVIDER,
         workers: v.CHEXPO_WORKERS,
       },
-      store: { uri: v.CHEXPO_STORE_URI, images: v.CHEXPO_STORE_IMAGES },
+      store: { uri: v.CHEXPO_STORE_URI, images: v.CHEXPO_STORE_IMAGES, journalDir: v.CHEXPO_JOURNAL_DIR },
       riskThreshold: v.CHEXPO_RISK_THRESHOLD,
       auditLogPath: v.CHEXPO_AUDIT_LOG,
       loop: {

@@ -16,9 +16,11 @@ import {
   LazyStore,
   metricsObserver,
   type NewHardExample,
+  StoreError,
   validateNewHardExample,
   WriteQueue,
 } from '../store/index.ts';
+import { HardExampleJournal, type JournalOptions } from './hard-example-journal.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface HardExampleLoggerOptions {
@@ -38,7 +40,13 @@ export interface HardExampleLoggerOptions {
   };
   /** Opens the store (tests inject failing stores); default LanceStore.open. */
   open?: (uri: string, embeddingDim: number) => Promise<ChexpoStore>;
+  /** The crash journal (CHEXPO_JOURNAL_DIR); absent: rows live only in the write queue until written. */
+  journal?: JournalOptions;
 }
+
+const isPermanentRejection = (error: unknown): boolean =>
+  error instanceof StoreError &&
+  (error.code === 'STORE_INVALID_ROW' || error.code === 'STORE_INVALID_VECTOR');
 
 /**
  * Request ids are stored hashed (a client's id may carry meaning), in the namespace of the API key
@@ -53,10 +61,13 @@ export class HardExampleLogger {
   private dim: number | undefined;
   private readonly store: LazyStore<ChexpoStore>;
   private readonly queue: WriteQueue<NewHardExample>;
+  private readonly journal: HardExampleJournal | null;
+  private readonly log: HardExampleLoggerOptions['log'];
   /** The last label append per request-id hash, so appends to one row run one after another. */
   private readonly labelling = new Map<string, Promise<void>>();
 
   constructor(options: HardExampleLoggerOptions) {
+    this.log = options.log;
     const open = options.open ?? ((uri, embeddingDim) => LanceStore.open({ uri, embeddingDim }));
     this.store = new LazyStore(async () => {
       const dim = this.dim ?? options.embeddingDim?.();
@@ -65,9 +76,19 @@ export class HardExampleLogger {
     });
     const table = { table: 'hard_examples' } as const;
     const metrics = options.metrics;
+    this.journal = options.journal ? new HardExampleJournal(options.journal) : null;
     this.queue = new WriteQueue<NewHardExample>({
       ...options.queue,
-      write: async (rows) => (await this.store.get()).addHardExamples(rows),
+      write: async (rows) => {
+        try {
+          await (await this.store.get()).addHardExamples(rows);
+        } catch (error) {
+          // Refused for good: the journal must not replay it at every start.
+          if (isPermanentRejection(error)) await this.resolveJournal(rows);
+          throw error;
+        }
+        await this.resolveJournal(rows);
+      },
       // Every batch is a LanceDB fragment; unmerged, they made feedback (an update) slower minute by
       // minute in the soak (330 → 986 ms in two minutes). Compaction runs between writes.
       compact: async () => (await this.store.get()).compact(),
@@ -87,6 +108,58 @@ export class HardExampleLogger {
   enqueue(row: NewHardExample): boolean {
     this.dim ??= row.embedding.length;
     return this.queue.enqueue(row);
+  }
+
+  /**
+   * Journals the row durably (when a journal is configured), then queues it: once this resolves
+   * true, a crash cannot lose the row. False when it was dropped (counted). Never throws.
+   */
+  async record(row: NewHardExample): Promise<boolean> {
+    if (!this.journal) return this.enqueue(row);
+    this.dim ??= row.embedding.length;
+    try {
+      validateNewHardExample(row, this.dim);
+    } catch {
+      return this.queue.enqueue(row); // dropped as invalid, counted by the queue
+    }
+    await this.journal.append(row);
+    const queued = this.queue.enqueue(row);
+    if (!queued) await this.resolveJournal([row]);
+    return queued;
+  }
+
+  /**
+   * Replays what an earlier process journaled and the store does not hold yet (so no row is written
+   * twice). Call once at start, before answering. Rows the queue has no room for stay journaled
+   * for the next start.
+   */
+  async replayJournal(): Promise<{ journaled: number; replayed: number }> {
+    if (!this.journal) return { journaled: 0, replayed: 0 };
+    const rows = await this.journal.recover();
+    if (rows.length === 0) return { journaled: 0, replayed: 0 };
+    this.dim ??= rows[0].embedding.length;
+    const store = await this.store.get();
+    const present = await store.hardExampleIds(rows.map((r) => r.id));
+    await this.journal.resolve(present);
+    let replayed = 0;
+    for (const row of rows) {
+      if (present.has(row.id)) continue;
+      try {
+        validateNewHardExample(row, this.dim);
+      } catch {
+        await this.journal.resolve([row.id]);
+        continue;
+      }
+      if (this.queue.enqueue(row)) replayed += 1;
+    }
+    return { journaled: rows.length, replayed };
+  }
+
+  /** The journal's rows landed (or refused for good): their segments may go. Never throws. */
+  private async resolveJournal(rows: readonly NewHardExample[]): Promise<void> {
+    await this.journal?.resolve(rows.map((r) => r.id)).catch((error: unknown) => {
+      this.log?.('journal_compaction_failed', { error: String(error) });
+    });
   }
 
   /**
@@ -123,9 +196,10 @@ export class HardExampleLogger {
     return this.queue.flush({ timeoutMs });
   }
 
-  /** Flushes (bounded), then closes the store. Idempotent. */
+  /** Flushes (bounded), then closes the journal and the store. Idempotent. */
   async close(timeoutMs = 5000): Promise<void> {
     await this.queue.close({ timeoutMs });
+    await this.journal?.close();
     await this.store.close();
   }
 }

@@ -139,6 +139,12 @@ export async function serveCommand(argv: string[]): Promise<void> {
     embeddingDim: () => engine.embeddingDim ?? declaredDim,
     metrics,
     log: (event, details) => log('warn', `hard-example store: ${event}`, details),
+    journal: config.store.journalDir
+      ? {
+          dir: resolve(config.store.journalDir),
+          log: (event, details) => log('warn', `hard-example journal: ${event}`, details),
+        }
+      : undefined,
   });
   const audit = new AuditLog({
     path: resolve(config.auditLogPath),
@@ -224,6 +230,16 @@ export async function serveCommand(argv: string[]): Promise<void> {
     app.log.info(
       { intervalHours: config.loop.intervalHours, minHardExamples: config.loop.minHardExamples },
       'trainer on: one `chexpo loop run` child at a time (CHEXPO_LOOP_ENABLED=0 turns it off)',
+    );
+  }
+  // Before any answer: rows an earlier process journaled but did not write (a crash) go in now.
+  try {
+    const replay = await logger.replayJournal();
+    if (replay.journaled > 0) app.log.info(replay, 'hard-example journal replayed');
+  } catch (error) {
+    app.log.warn(
+      { error: String(error) },
+      'hard-example journal not replayed; it is kept for the next start',
     );
   }
   engine.start().then(

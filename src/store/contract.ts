@@ -191,6 +191,8 @@ export interface ChexpoStore extends HardExampleSink {
   listHardExamples(options?: ListHardExamplesOptions): Promise<HardExample[]>;
   listPool(options?: ListOptions): Promise<PoolSample[]>;
   listPairs(options?: ListOptions): Promise<PreferencePair[]>;
+  /** Which of these hard-example ids the table holds (journal replay skips them). */
+  hardExampleIds(ids: readonly string[]): Promise<Set<string>>;
   /** Image bytes of the hard examples that have one, by id. */
   getImages(ids: readonly string[]): Promise<Map<string, Uint8Array>>;
   /**

@@ -211,6 +211,17 @@ export class LanceStore implements ChexpoStore {
     return (await this.select('pairs', options.where, { limit: options.limit })).map(decodePair);
   }
 
+  async hardExampleIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let at = 0; at < ids.length; at += 500) {
+      const chunk = ids.slice(at, at + 500);
+      for (const row of await this.select('hard_examples', sqlIn('id', chunk), { columns: ['id'] })) {
+        found.add(row.id as string);
+      }
+    }
+    return found;
+  }
+
   async getImages(ids: readonly string[]): Promise<Map<string, Uint8Array>> {
     const images = new Map<string, Uint8Array>();
     if (ids.length === 0) return images;

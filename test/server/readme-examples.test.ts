@@ -226,6 +226,7 @@ test('every curl example answers 200 with the documented fields against a real s
     CHEXPO_STORE_IMAGES: '1',
     CHEXPO_WORKERS: '1',
     CHEXPO_AUDIT_LOG: join(storeDir, 'audit.jsonl'),
+    CHEXPO_JOURNAL_DIR: join(storeDir, 'journal'),
     CHEXPO_LOOP_ENABLED: '0',
   });
   const answers = new Map<string, Record<string, unknown>>();
