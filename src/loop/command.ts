@@ -77,8 +77,9 @@ async function loopRun(argv: string[]): Promise<void> {
         onLost: () => console.error('the registry lease was taken over: this round will not publish'),
       });
   const unwatch = exitWithParent(() => lease?.releaseSync());
-  const store = await LanceStore.open({ uri: values.store, embeddingDim });
+  let store: LanceStore | null = null;
   try {
+    store = await LanceStore.open({ uri: values.store, embeddingDim });
     const { record, runDir } = await runLoop({
       registryRoot: resolve(values.registry),
       name: values.name,
@@ -96,7 +97,7 @@ async function loopRun(argv: string[]): Promise<void> {
   } finally {
     unwatch();
     await lease?.release();
-    await store.close();
+    await store?.close();
   }
 }
 
