@@ -219,6 +219,9 @@ export class HardExampleJournal {
     this.closed = true;
     while (this.writing) await this.writing;
     await this.closeCurrent();
+    for (const segment of [...this.segments.values()]) {
+      if (segment.outstanding.size === 0) await this.remove(segment);
+    }
     if (this.lockPath) rmSync(this.lockPath, { force: true });
     this.lockPath = null;
   }

@@ -105,6 +105,11 @@ test('logger: rows journaled, written, not written twice on replay; a crash befo
   const ids = (await store.listHardExamples()).map((r) => r.id).sort();
   await store.close();
   assert.deepEqual(ids, ['landed-1', 'landed-2', 'queued-only']);
+  // A clean stop leaves no segment whose rows all landed.
+  assert.deepEqual(
+    (await readdir(journalDir)).filter((n) => n.startsWith('segment-')),
+    [],
+  );
   assert.deepEqual(
     (await readdir(join(dir, 'journal-2'))).filter((n) => n.startsWith('segment-')),
     [],
