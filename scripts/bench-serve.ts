@@ -127,6 +127,7 @@ async function startStack(maxBatch: number): Promise<Stack> {
   const { config } = loadConfig({
     CHEXPO_AUTH_DISABLED: '1',
     CHEXPO_RATE_LIMIT_MAX: '0',
+    CHEXPO_RATE_LIMIT_ADDRESS_MAX: '0',
     CHEXPO_MAX_QUEUE: '256',
     CHEXPO_REQUEST_TIMEOUT_MS: '300000',
     CHEXPO_LOG_LEVEL: 'silent',

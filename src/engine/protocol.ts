@@ -54,7 +54,10 @@ export type MainToWorker =
   | { type: 'answer'; id: number; request: InferenceRequest }
   | { type: 'cancel'; id: number }
   /** Tests: die as a crash would, between two ORT calls (see Scheduler.atSafePoint). */
-  | { type: 'crash' };
+  | { type: 'crash' }
+  /** Tests: hold every request before its next ORT call until `resume` (Scheduler.pause). */
+  | { type: 'pause' }
+  | { type: 'resume' };
 
 export interface WireError {
   code: string;

@@ -122,6 +122,15 @@ export class WorkerClient {
     await exited;
   }
 
+  /** Tests: the worker holds its requests before their next ORT call until resumeForTest(). */
+  pauseForTest(): void {
+    this.send({ type: 'pause' });
+  }
+
+  resumeForTest(): void {
+    if (!this.exited) this.send({ type: 'resume' });
+  }
+
   private send(message: MainToWorker): void {
     try {
       this.worker.postMessage(message);

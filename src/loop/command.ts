@@ -7,10 +7,11 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
+import { CHEXPO_VERSION_FILES, leasePath, Registry, RoundLease } from '../registry/index.ts';
 import { LanceStore } from '../store/index.ts';
 import { resolveLoopConfig } from './config.ts';
 import { ensureLoopData } from './loop-data.ts';
+import { exitWithParent } from './parent-watch.ts';
 import type { RunTrigger } from './record.ts';
 import { runLoop } from './run.ts';
 
@@ -67,8 +68,18 @@ async function loopRun(argv: string[]): Promise<void> {
   const runId =
     values['run-id'] ?? `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
   const embeddingDim = await currentEmbeddingDim(resolve(values.registry), values.name);
-  const store = await LanceStore.open({ uri: values.store, embeddingDim });
+  // One writer of versions at a time, across processes and hosts sharing the registry.
+  const lease = values['no-publish']
+    ? null
+    : await RoundLease.acquire(leasePath(resolve(values.registry), values.name), {
+        holder: 'chexpo loop run',
+        runId,
+        onLost: () => console.error('the registry lease was taken over: this round will not publish'),
+      });
+  const unwatch = exitWithParent(() => lease?.releaseSync());
+  let store: LanceStore | null = null;
   try {
+    store = await LanceStore.open({ uri: values.store, embeddingDim });
     const { record, runDir } = await runLoop({
       registryRoot: resolve(values.registry),
       name: values.name,
@@ -80,10 +91,13 @@ async function loopRun(argv: string[]): Promise<void> {
       workDir,
       publish: !values['no-publish'],
       log: (line) => console.log(line),
+      lease: lease ?? undefined,
     });
     console.log(`run ${runId}: ${record.status} (record in ${join(runDir, 'run.json')})`);
   } finally {
-    await store.close();
+    unwatch();
+    await lease?.release();
+    await store?.close();
   }
 }
 

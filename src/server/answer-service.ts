@@ -5,13 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Engine, EngineAnswer } from '../engine/index.ts';
-import type { NewHardExample } from '../store/index.ts';
+import { type LabelEntry, MAX_LABEL_ENTRIES, type NewHardExample } from '../store/index.ts';
 import { apiError } from './errors.ts';
 import { type HardExampleLogger, hashRequestId } from './hard-example-logger.ts';
 import type {
   AnswerRequest,
   AnswerResult,
   AnswerService,
+  FeedbackPrincipal,
   FeedbackRequest,
   FeedbackResponse,
   FeedbackService,
@@ -29,7 +30,7 @@ export interface EngineAnswerServiceOptions {
 /** The hard-example row of a flagged answer: no DICOM tag, no raw request id, no original file. */
 export function hardExampleRow(
   answer: EngineAnswer,
-  requestId: string,
+  requestIdHash: string,
   storeImages: boolean,
 ): NewHardExample {
   return {
@@ -46,7 +47,7 @@ export function hardExampleRow(
     embedding: answer.embedding,
     image_sha256: answer.imageSha256,
     source: 'live',
-    request_id_hash: hashRequestId(requestId),
+    request_id_hash: requestIdHash,
     image: storeImages && answer.imagePng ? answer.imagePng : null,
   };
 }
@@ -84,10 +85,17 @@ export class EngineAnswerService implements AnswerService {
         throw apiError('MODEL_NOT_READY', 'shutting down');
       throw error;
     }
+    // Journaled durably before the answer returns: a flagged answer survives a crash.
     const flagged =
       answer.risk > riskThreshold &&
       logger !== undefined &&
-      logger.enqueue(hardExampleRow(answer, request.request_id, this.options.storeImages ?? false));
+      (await logger.record(
+        hardExampleRow(
+          answer,
+          hashRequestId(request.key_id, request.request_id),
+          this.options.storeImages ?? false,
+        ),
+      ));
     return {
       answer: answer.answer,
       answer_span: answer.answerSpan,
@@ -104,21 +112,27 @@ export class EngineAnswerService implements AnswerService {
 export class StoreFeedbackService implements FeedbackService {
   constructor(private readonly logger: HardExampleLogger) {}
 
-  async record(feedback: FeedbackRequest, principal: { keyId: string }): Promise<FeedbackResponse> {
-    const label = JSON.stringify({
+  async record(feedback: FeedbackRequest, principal: FeedbackPrincipal): Promise<FeedbackResponse> {
+    const { owner } = principal;
+    const entry: LabelEntry = {
       verdict: feedback.verdict,
       ...(feedback.correct_answer ? { correct_answer: feedback.correct_answer } : {}),
       ...(feedback.comment ? { comment: feedback.comment } : {}),
       by: principal.keyId,
+      as: owner === principal.keyId ? 'owner' : 'admin',
       at: new Date().toISOString(),
-    });
-    let updated: number;
+    };
+    let result: { updated: number; full: number };
     try {
-      updated = await this.logger.setLabel(feedback.request_id, label);
+      result = await this.logger.appendLabel(hashRequestId(owner, feedback.request_id), entry);
     } catch (cause) {
       throw apiError('FEEDBACK_UNAVAILABLE', 'the hard-example store is unreachable', { cause });
     }
-    if (updated === 0) throw apiError('NOT_FOUND', 'no flagged answer with this request_id');
+    if (result.updated === 0 && result.full > 0) {
+      throw apiError('FEEDBACK_LIMIT_REACHED', `${MAX_LABEL_ENTRIES} labels`);
+    }
+    if (result.updated === 0)
+      throw apiError('NOT_FOUND', 'no flagged answer with this request_id for this key');
     return { request_id: feedback.request_id, status: 'recorded' };
   }
 }

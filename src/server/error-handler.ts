@@ -14,10 +14,13 @@ export function errorBody(error: ApiError): { error: { code: string; message: st
   };
 }
 
+export type SendError = (error: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply;
+
+/** Installs the handlers; returns the same sender for errors raised outside them (frameworkErrors). */
 export function installErrorHandling(
   app: FastifyInstance,
   options: { metrics: Metrics; retryAfterSeconds: number },
-): void {
+): SendError {
   const send = (
     error: ApiError,
     request: FastifyRequest,
@@ -36,9 +39,11 @@ export function installErrorHandling(
     }
     return reply.code(error.statusCode).type('application/json; charset=utf-8').send(errorBody(error));
   };
-  app.setErrorHandler((err, request, reply) => send(toApiError(err), request, reply, err));
+  const sendError: SendError = (err, request, reply) => send(toApiError(err), request, reply, err);
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) => {
     const error = apiError('NOT_FOUND', `${request.method} ${request.url.split('?')[0]}`);
     return send(error, request, reply, undefined);
   });
+  return sendError;
 }

@@ -54,6 +54,21 @@ export const ERROR_CATALOGUE = {
     message: 'the request body is too large',
     when: 'The body exceeds CHEXPO_BODY_LIMIT_BYTES, or a multipart request has too many parts.',
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'the request body did not arrive within the deadline',
+    when: 'The body was still arriving CHEXPO_REQUEST_TIMEOUT_MS after the request started (slow or stalled upload); the connection is closed.',
+  },
+  URI_TOO_LONG: {
+    status: 414,
+    message: 'the request URL is too long',
+    when: 'A path parameter (e.g. a run id) is longer than the 128 characters any id can have.',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'the request headers are too large',
+    when: 'The request line and headers exceed the HTTP parser limit (16 KiB); the connection is closed.',
+  },
   INVALID_REQUEST: {
     status: 400,
     message: 'the request is invalid',
@@ -77,17 +92,17 @@ export const ERROR_CATALOGUE = {
   FORBIDDEN: {
     status: 403,
     message: 'this API key lacks the scope this endpoint needs',
-    when: 'A known key without the route’s scope (answer, feedback or admin).',
+    when: "A known key without the route’s scope (answer, feedback or admin), or feedback naming another key's answer (`key_id`) without the admin scope.",
   },
   NOT_FOUND: {
     status: 404,
     message: 'not found',
-    when: 'An unknown route or model name, feedback for an unknown request_id, or an unknown run id (admin).',
+    when: 'An unknown route or model name, feedback for a request_id this key never asked (or an answer that was not flagged), or an unknown run id (admin).',
   },
   RATE_LIMITED: {
     status: 429,
-    message: 'too many requests for this API key',
-    when: 'The key (or client address, when auth is disabled) exceeded CHEXPO_RATE_LIMIT_MAX per window.',
+    message: 'too many requests',
+    when: 'The client address exceeded CHEXPO_RATE_LIMIT_ADDRESS_MAX per window (counted before authentication), or the key (the address, when auth is disabled) exceeded CHEXPO_RATE_LIMIT_MAX.',
     retryAfter: true,
   },
   QUEUE_FULL: {
@@ -123,6 +138,11 @@ export const ERROR_CATALOGUE = {
     message: 'feedback cannot be recorded right now',
     when: 'No hard-example store is attached.',
     retryAfter: true,
+  },
+  FEEDBACK_LIMIT_REACHED: {
+    status: 409,
+    message: 'this answer holds as many labels as it can',
+    when: 'POST /v1/feedback on an answer whose label history already holds 32 entries (labels are appended, never overwritten).',
   },
   TRAINER_BUSY: {
     status: 409,

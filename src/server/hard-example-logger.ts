@@ -9,14 +9,18 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  type AppendLabelResult,
   type ChexpoStore,
+  type LabelEntry,
   LanceStore,
   LazyStore,
   metricsObserver,
   type NewHardExample,
+  StoreError,
   validateNewHardExample,
   WriteQueue,
 } from '../store/index.ts';
+import { HardExampleJournal, type JournalOptions } from './hard-example-journal.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface HardExampleLoggerOptions {
@@ -36,19 +40,34 @@ export interface HardExampleLoggerOptions {
   };
   /** Opens the store (tests inject failing stores); default LanceStore.open. */
   open?: (uri: string, embeddingDim: number) => Promise<ChexpoStore>;
+  /** The crash journal (CHEXPO_JOURNAL_DIR); absent: rows live only in the write queue until written. */
+  journal?: JournalOptions;
 }
 
-/** Request ids are stored hashed (a client's id may carry meaning); feedback finds rows by the same hash. */
-export function hashRequestId(requestId: string): string {
-  return createHash('sha256').update(`chexpo-request:${requestId}`).digest('hex');
+const isPermanentRejection = (error: unknown): boolean =>
+  error instanceof StoreError &&
+  (error.code === 'STORE_INVALID_ROW' || error.code === 'STORE_INVALID_VECTOR');
+
+/**
+ * Request ids are stored hashed (a client's id may carry meaning), in the namespace of the API key
+ * that asked: feedback finds rows by the same hash, so one key can neither find nor label another
+ * key's answers, even when their ids collide or are guessed (`ris-study-0001`).
+ */
+export function hashRequestId(keyId: string, requestId: string): string {
+  return createHash('sha256').update(`chexpo-request:${keyId}:${requestId}`).digest('hex');
 }
 
 export class HardExampleLogger {
   private dim: number | undefined;
   private readonly store: LazyStore<ChexpoStore>;
   private readonly queue: WriteQueue<NewHardExample>;
+  private readonly journal: HardExampleJournal | null;
+  private readonly log: HardExampleLoggerOptions['log'];
+  /** The last label append per request-id hash, so appends to one row run one after another. */
+  private readonly labelling = new Map<string, Promise<void>>();
 
   constructor(options: HardExampleLoggerOptions) {
+    this.log = options.log;
     const open = options.open ?? ((uri, embeddingDim) => LanceStore.open({ uri, embeddingDim }));
     this.store = new LazyStore(async () => {
       const dim = this.dim ?? options.embeddingDim?.();
@@ -57,9 +76,19 @@ export class HardExampleLogger {
     });
     const table = { table: 'hard_examples' } as const;
     const metrics = options.metrics;
+    this.journal = options.journal ? new HardExampleJournal(options.journal) : null;
     this.queue = new WriteQueue<NewHardExample>({
       ...options.queue,
-      write: async (rows) => (await this.store.get()).addHardExamples(rows),
+      write: async (rows) => {
+        try {
+          await (await this.store.get()).addHardExamples(rows);
+        } catch (error) {
+          // Refused for good: the journal must not replay it at every start.
+          if (isPermanentRejection(error)) await this.resolveJournal(rows);
+          throw error;
+        }
+        await this.resolveJournal(rows);
+      },
       // Every batch is a LanceDB fragment; unmerged, they made feedback (an update) slower minute by
       // minute in the soak (330 → 986 ms in two minutes). Compaction runs between writes.
       compact: async () => (await this.store.get()).compact(),
@@ -82,16 +111,80 @@ export class HardExampleLogger {
   }
 
   /**
-   * Labels the hard example logged for this request. A row may still be queued, so a miss flushes
-   * the queue once and tries again. Returns the rows updated (0: not flagged, or unknown).
+   * Journals the row durably (when a journal is configured), then queues it: once this resolves
+   * true, a crash cannot lose the row. False when it was dropped (counted). Never throws.
    */
-  async setLabel(requestId: string, label: string): Promise<number> {
-    const hash = hashRequestId(requestId);
+  async record(row: NewHardExample): Promise<boolean> {
+    if (!this.journal) return this.enqueue(row);
+    this.dim ??= row.embedding.length;
+    try {
+      validateNewHardExample(row, this.dim);
+    } catch {
+      return this.queue.enqueue(row); // dropped as invalid, counted by the queue
+    }
+    await this.journal.append(row);
+    const queued = this.queue.enqueue(row);
+    if (!queued) await this.resolveJournal([row]);
+    return queued;
+  }
+
+  /**
+   * Replays what an earlier process journaled and the store does not hold yet (so no row is written
+   * twice). Call once at start, before answering. Rows the queue has no room for stay journaled
+   * for the next start.
+   */
+  async replayJournal(): Promise<{ journaled: number; replayed: number }> {
+    if (!this.journal) return { journaled: 0, replayed: 0 };
+    const rows = await this.journal.recover();
+    if (rows.length === 0) return { journaled: 0, replayed: 0 };
+    this.dim ??= rows[0].embedding.length;
     const store = await this.store.get();
-    const updated = await store.setLabel(hash, label);
-    if (updated > 0 || this.queue.stats().pending === 0) return updated;
-    await this.queue.flush({ timeoutMs: 5000 });
-    return store.setLabel(hash, label);
+    const present = await store.hardExampleIds(rows.map((r) => r.id));
+    await this.journal.resolve(present);
+    let replayed = 0;
+    for (const row of rows) {
+      if (present.has(row.id)) continue;
+      try {
+        validateNewHardExample(row, this.dim);
+      } catch {
+        await this.journal.resolve([row.id]);
+        continue;
+      }
+      if (this.queue.enqueue(row)) replayed += 1;
+    }
+    return { journaled: rows.length, replayed };
+  }
+
+  /** The journal's rows landed (or refused for good): their segments may go. Never throws. */
+  private async resolveJournal(rows: readonly NewHardExample[]): Promise<void> {
+    await this.journal?.resolve(rows.map((r) => r.id)).catch((error: unknown) => {
+      this.log?.('journal_compaction_failed', { error: String(error) });
+    });
+  }
+
+  /**
+   * Appends a label to the hard example logged for this request (hash from hashRequestId). A row
+   * may still be queued, so a miss flushes the queue once and tries again. Appends to one row are
+   * serialised in this process; the store's compare-and-swap covers other processes.
+   */
+  async appendLabel(requestIdHash: string, entry: LabelEntry): Promise<AppendLabelResult> {
+    const previous = this.labelling.get(requestIdHash) ?? Promise.resolve();
+    const mine = previous.then(async () => {
+      const store = await this.store.get();
+      const result = await store.appendLabel(requestIdHash, entry);
+      if (result.updated > 0 || result.full > 0 || this.queue.stats().pending === 0) return result;
+      await this.queue.flush({ timeoutMs: 5000 });
+      return store.appendLabel(requestIdHash, entry);
+    });
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.labelling.set(requestIdHash, settled);
+    void settled.then(() => {
+      if (this.labelling.get(requestIdHash) === settled) this.labelling.delete(requestIdHash);
+    });
+    return mine;
   }
 
   /** The open store, e.g. for tests reading rows back. */
@@ -103,9 +196,10 @@ export class HardExampleLogger {
     return this.queue.flush({ timeoutMs });
   }
 
-  /** Flushes (bounded), then closes the store. Idempotent. */
+  /** Flushes (bounded), then closes the journal and the store. Idempotent. */
   async close(timeoutMs = 5000): Promise<void> {
     await this.queue.close({ timeoutMs });
+    await this.journal?.close();
     await this.store.close();
   }
 }

@@ -16,7 +16,7 @@ import { BUNDLED_MODELS_ROOT, Registry } from '../registry/index.ts';
 import { EngineAnswerService, StoreFeedbackService } from './answer-service.ts';
 import { buildApp } from './app.ts';
 import { AuditLog } from './audit-log.ts';
-import { loadConfig, type ServerConfig } from './config.ts';
+import { loadConfig, type ServerConfig, scrubSecrets } from './config.ts';
 import { HardExampleLogger } from './hard-example-logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import {
@@ -108,6 +108,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (values.host !== undefined) env.CHEXPO_HOST = values.host;
   if (values.port !== undefined) env.CHEXPO_PORT = values.port;
   const { config, warnings } = loadConfig(env);
+  // The keys now live only as digests in `config`: drop them from the environment, so no child
+  // process, crash dump of the environment or dependency reading process.env sees them.
+  scrubSecrets(process.env);
   const metrics = createMetrics();
   // The logger is created before the app so engine and store messages go through fastify's pino;
   // messages before that (registry seeding) are kept and replayed.
@@ -136,6 +139,12 @@ export async function serveCommand(argv: string[]): Promise<void> {
     embeddingDim: () => engine.embeddingDim ?? declaredDim,
     metrics,
     log: (event, details) => log('warn', `hard-example store: ${event}`, details),
+    journal: config.store.journalDir
+      ? {
+          dir: resolve(config.store.journalDir),
+          log: (event, details) => log('warn', `hard-example journal: ${event}`, details),
+        }
+      : undefined,
   });
   const audit = new AuditLog({
     path: resolve(config.auditLogPath),
@@ -221,6 +230,16 @@ export async function serveCommand(argv: string[]): Promise<void> {
     app.log.info(
       { intervalHours: config.loop.intervalHours, minHardExamples: config.loop.minHardExamples },
       'trainer on: one `chexpo loop run` child at a time (CHEXPO_LOOP_ENABLED=0 turns it off)',
+    );
+  }
+  // Before any answer: rows an earlier process journaled but did not write (a crash) go in now.
+  try {
+    const replay = await logger.replayJournal();
+    if (replay.journaled > 0) app.log.info(replay, 'hard-example journal replayed');
+  } catch (error) {
+    app.log.warn(
+      { error: String(error) },
+      'hard-example journal not replayed; it is kept for the next start',
     );
   }
   engine.start().then(

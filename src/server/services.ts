@@ -20,6 +20,8 @@ export interface AnswerRequest {
   return_tokens: boolean;
   /** The client's id, or one the server generated. */
   request_id: string;
+  /** The asking key's id: request ids live in its namespace (feedback from other keys cannot find them). */
+  key_id: string;
 }
 
 export interface AnswerSpan {
@@ -81,6 +83,16 @@ export interface FeedbackRequest {
   /** Required when verdict is 'incorrect'. */
   correct_answer?: string;
   comment?: string;
+  /** Admin keys only: the id of the key that asked (its request ids are in that key's namespace). */
+  key_id?: string;
+}
+
+/** Who gives the feedback, and whose answer it labels (resolved by the route). */
+export interface FeedbackPrincipal {
+  /** The caller's key id. */
+  keyId: string;
+  /** The key that asked: the caller's own, or one an admin names with `key_id`. */
+  owner: string;
 }
 
 export interface FeedbackResponse {
@@ -90,7 +102,7 @@ export interface FeedbackResponse {
 
 export interface FeedbackService {
   /** Stores the label; throws apiError('NOT_FOUND') for an unknown request_id. */
-  record(feedback: FeedbackRequest, principal: { keyId: string }): Promise<FeedbackResponse>;
+  record(feedback: FeedbackRequest, principal: FeedbackPrincipal): Promise<FeedbackResponse>;
 }
 
 /** Readiness as the engine reports it (KServe v2: ready only after load and warm-up). */

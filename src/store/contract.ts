@@ -8,6 +8,7 @@
  * (`label`, `provenance`, `record`) are strings the caller encodes and decodes.
  */
 import type { FindingKey, Split, TaskType } from '../data/types.ts';
+import type { LabelEntry } from './labels.ts';
 
 export const TABLE_NAMES = ['hard_examples', 'pool', 'pairs', 'runs'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
@@ -37,6 +38,11 @@ export const PAIR_KINDS = [
   'image_counterfactual',
 ] as const;
 export type PairKind = (typeof PAIR_KINDS)[number];
+
+export interface AppendLabelResult {
+  updated: number;
+  full: number;
+}
 
 export const RUN_STATUSES = ['running', 'succeeded', 'promoted', 'rejected', 'failed'] as const;
 /** `succeeded`: trained and evaluated, gate not yet decided; `promoted`/`rejected`: the gate's decision. */
@@ -185,6 +191,8 @@ export interface ChexpoStore extends HardExampleSink {
   listHardExamples(options?: ListHardExamplesOptions): Promise<HardExample[]>;
   listPool(options?: ListOptions): Promise<PoolSample[]>;
   listPairs(options?: ListOptions): Promise<PreferencePair[]>;
+  /** Which of these hard-example ids the table holds (journal replay skips them). */
+  hardExampleIds(ids: readonly string[]): Promise<Set<string>>;
   /** Image bytes of the hard examples that have one, by id. */
   getImages(ids: readonly string[]): Promise<Map<string, Uint8Array>>;
   /**
@@ -193,6 +201,12 @@ export interface ChexpoStore extends HardExampleSink {
    * flagged, or it is still in the write queue: flush the queue first).
    */
   setLabel(requestIdHash: string, label: string): Promise<number>;
+  /**
+   * Feedback: append one entry to the label history of the hard example(s) logged for this request
+   * (never overwriting an earlier one) and mark them `labelled`. `full` counts rows whose history
+   * already holds MAX_LABEL_ENTRIES (left unchanged).
+   */
+  appendLabel(requestIdHash: string, entry: LabelEntry): Promise<AppendLabelResult>;
   /** Move hard examples along their lifecycle; returns the number of rows updated. */
   setStatus(ids: readonly string[], status: HardExampleStatus): Promise<number>;
   /** Exact k nearest rows by cosine distance, nearest first. */

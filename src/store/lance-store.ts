@@ -11,6 +11,7 @@
 import { type Connection, connect, type Table } from '@lancedb/lancedb';
 import type { Table as ArrowTable } from 'apache-arrow';
 import {
+  type AppendLabelResult,
   type ChexpoStore,
   type CompactionReport,
   type HardExample,
@@ -31,6 +32,7 @@ import {
   type VectorTableName,
 } from './contract.ts';
 import { backendCall, StoreError } from './errors.ts';
+import { appendLabelEntry, type LabelEntry } from './labels.ts';
 import {
   checkVector,
   decodeHardExample,
@@ -209,6 +211,17 @@ export class LanceStore implements ChexpoStore {
     return (await this.select('pairs', options.where, { limit: options.limit })).map(decodePair);
   }
 
+  async hardExampleIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let at = 0; at < ids.length; at += 500) {
+      const chunk = ids.slice(at, at + 500);
+      for (const row of await this.select('hard_examples', sqlIn('id', chunk), { columns: ['id'] })) {
+        found.add(row.id as string);
+      }
+    }
+    return found;
+  }
+
   async getImages(ids: readonly string[]): Promise<Map<string, Uint8Array>> {
     const images = new Map<string, Uint8Array>();
     if (ids.length === 0) return images;
@@ -228,6 +241,43 @@ export class LanceStore implements ChexpoStore {
       }),
     );
     return result.rowsUpdated;
+  }
+
+  async appendLabel(requestIdHash: string, entry: LabelEntry): Promise<AppendLabelResult> {
+    const table = this.table('hard_examples');
+    const result: AppendLabelResult = { updated: 0, full: 0 };
+    const readLabels = async (where: string) =>
+      (await this.select('hard_examples', where, { columns: ['id', 'label'] })).map((row) => ({
+        id: row.id as string,
+        label: (row.label as string | null) ?? null,
+      }));
+    for (let { id, label } of await readLabels(`request_id_hash = ${sqlString(requestIdHash)}`)) {
+      // Compare-and-swap on the label read: a concurrent append makes the update miss, then retry.
+      for (let attempt = 0; ; attempt++) {
+        const next = appendLabelEntry(label, entry);
+        if (next === null) {
+          result.full += 1;
+          break;
+        }
+        const unchanged = label === null ? 'label IS NULL' : `label = ${sqlString(label)}`;
+        const { rowsUpdated } = await backendCall('labelling a hard example', () =>
+          table.update({
+            where: `id = ${sqlString(id)} AND ${unchanged}`,
+            valuesSql: { label: sqlString(next), status: sqlString('labelled') },
+          }),
+        );
+        if (rowsUpdated > 0) {
+          result.updated += 1;
+          break;
+        }
+        const [current] = await readLabels(`id = ${sqlString(id)}`);
+        if (!current || attempt >= 8) {
+          throw new StoreError('STORE_BACKEND_FAILED', 'labelling a hard example kept conflicting');
+        }
+        ({ id, label } = current);
+      }
+    }
+    return result;
   }
 
   async setStatus(ids: readonly string[], status: HardExampleStatus): Promise<number> {

@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MODEL_NAME, type TempRegistry, tempRegistry } from '../engine/helpers.ts';
+import { until } from '../support/until.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const DOCUMENTED_BASE = 'http://127.0.0.1:8080';
@@ -101,16 +102,18 @@ async function startServer(startLine: string[], env: Record<string, string>): Pr
     child.once('exit', (code) => reject(new Error(`chexpo serve exited (${code}):\n${output}`)));
   });
   // Readiness flips after the version is loaded and warmed up; the child's exit fails the test above.
-  for (let polls = 0; ; polls++) {
-    assert.ok(polls < 3000, `not ready after ${polls} polls:\n${output}`);
-    const ready = await fetch(`${base}/v2/health/ready`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (ready === 200) break;
-    assert.equal(child.exitCode, null, output);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await until(
+    async () => {
+      assert.equal(child.exitCode, null, output);
+      const ready = await fetch(`${base}/v2/health/ready`).then(
+        (r) => r.status,
+        () => 0,
+      );
+      return ready === 200;
+    },
+    'chexpo serve to report ready',
+    { everyMs: 100, timeoutMs: 100_000, state: () => output },
+  );
   return { child, base, output: () => output };
 }
 
@@ -213,6 +216,7 @@ const curlMissing = await run('curl', ['--version']).then(
 
 test('every curl example answers 200 with the documented fields against a real server', {
   skip: curlMissing && 'curl is not installed',
+  timeout: 5 * 60_000,
 }, async () => {
   const commands = documentedCommands(await readFile(join(REPO, 'README.md'), 'utf8'));
   const server = await startServer(commands[0], {
@@ -222,6 +226,7 @@ test('every curl example answers 200 with the documented fields against a real s
     CHEXPO_STORE_IMAGES: '1',
     CHEXPO_WORKERS: '1',
     CHEXPO_AUDIT_LOG: join(storeDir, 'audit.jsonl'),
+    CHEXPO_JOURNAL_DIR: join(storeDir, 'journal'),
     CHEXPO_LOOP_ENABLED: '0',
   });
   const answers = new Map<string, Record<string, unknown>>();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RunRecordDoc } from '../../src/loop/record.ts';
 import type { NewHardExample } from '../../src/store/index.ts';
+import { until } from '../support/until.ts';
 import { DIM, makeHarness, metricValue } from './fixtures/trainer-harness.ts';
 import { ADMIN_KEY, bearer } from './helpers.ts';
 
@@ -169,7 +170,13 @@ test('close() stops a running child and records the run as stopped', async (t) =
   t.after(() => h.close());
   const run = h.trainer.trigger('admin', 'test');
   // Wait until the child has written its `running` record, then shut down.
-  while (!(await h.store.getRun(run.runId))) await new Promise((r) => setTimeout(r, 50));
+  await until(
+    async () => (await h.store.getRun(run.runId)) !== null,
+    'the child to write its running record',
+    {
+      everyMs: 50,
+    },
+  );
   await h.trainer.close();
   const doc = await storedDoc(h, run.runId);
   assert.equal(doc.status, 'failed');

@@ -17,6 +17,7 @@
 import type { FindingKey } from '../../data/types.ts';
 import { normalizeAnswer, readFindings } from '../../eval/index.ts';
 import type { ChexpoStore, HardExample, HardExampleStatus, HardExampleTask } from '../../store/contract.ts';
+import { latestPermittedEntry } from '../../store/labels.ts';
 import type { ImageRef } from '../types.ts';
 
 export interface LiveLabel {
@@ -52,14 +53,19 @@ export interface LiveMining {
 }
 
 /**
- * A hard example's label: the feedback JSON (`{verdict, correct_answer?, comment?, …}`), or a
- * plain reference answer written from the pool (then the verdict compares it with the answer).
+ * A hard example's label: the feedback history (`{labels: [{verdict, correct_answer?, comment?,
+ * by, as, at}, …]}`, the latest entry by a permitted author counts), a single feedback object
+ * (stored before histories), or a plain reference answer written from the pool (then the verdict
+ * compares it with the answer).
  */
 export function parseLiveLabel(label: string | null, answer: string): LiveLabel | null {
   if (label === null || label.trim() === '') return null;
   try {
-    const doc = JSON.parse(label) as Record<string, unknown>;
-    if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
+    const parsed = JSON.parse(label) as unknown;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      // A label history: the latest entry by the answer's owner or an admin (none: no label yet).
+      const doc = latestPermittedEntry(label);
+      if (doc === undefined) return null;
       const out: LiveLabel = {};
       if (doc.verdict === 'correct' || doc.verdict === 'incorrect') out.verdict = doc.verdict;
       if (typeof doc.correct_answer === 'string' && doc.correct_answer.trim() !== '')

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type AuditDescriber, type AuditLog, auditHook, bodyFields, textLength } from '../audit-log.ts';
 import { apiError } from '../errors.ts';
+import { MAX_PARAM_LENGTH } from '../request-bounds.ts';
 import { loadSchema } from '../schemas.ts';
 
 export const ADMIN_SCHEMA_FILES = [
@@ -202,7 +203,8 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
         params: {
           type: 'object',
           required: ['id'],
-          properties: { id: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } },
+          // As long as the router lets a path parameter be, so every id the schema allows can be fetched.
+          properties: { id: { type: 'string', pattern: `^[A-Za-z0-9._:-]{1,${MAX_PARAM_LENGTH}}$` } },
         },
         response: { 200: { $ref: 'AdminRunResponse#' }, ...errors },
       },

@@ -20,8 +20,9 @@ import {
 export interface AnswerDeps {
   answerService?: AnswerService;
   metrics: Metrics;
-  requestTimeoutMs: number;
   maxImageBytes: number;
+  /** Bounds a multipart body as a whole (JSON bodies are bounded by fastify's bodyLimit). */
+  bodyLimitBytes: number;
 }
 
 /** The validated body: JSON sends `image` as base64 text, multipart as the file's bytes. */
@@ -89,7 +90,10 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
           throw apiError('UNSUPPORTED_MEDIA_TYPE');
         }
         if (request.mediaType === 'multipart/form-data') {
-          const { body, imageMediaType } = await collectMultipart(request, deps.maxImageBytes);
+          const { body, imageMediaType } = await collectMultipart(request, {
+            maxImageBytes: deps.maxImageBytes,
+            bodyLimitBytes: deps.bodyLimitBytes,
+          });
           request.body = body as unknown as AnswerBody;
           if (imageMediaType) imageMediaTypes.set(request.raw, imageMediaType);
         }
@@ -110,8 +114,9 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
         top_logprobs: body.top_logprobs,
         return_tokens: body.return_tokens,
         request_id: body.request_id ?? randomUUID(),
+        key_id: request.principal?.keyId ?? 'anonymous',
       };
-      const deadline = requestDeadline(request, reply, deps.requestTimeoutMs);
+      const deadline = requestDeadline(request, reply);
       try {
         const result = await raceSignal(service.answer(answerRequest, deadline.signal), deadline.signal);
         observeAnswer(deps.metrics, result, body.task);
