@@ -5,6 +5,7 @@
  * model version, since the target image size comes with each message.
  */
 import { parentPort } from 'node:worker_threads';
+import { warmCodecs } from '../data/image/index.ts';
 import { prepareImage } from './prepare.ts';
 import { type MainToPrep, now, type PrepToMain, toWireError } from './protocol.ts';
 
@@ -25,4 +26,6 @@ port.on('message', (message: MainToPrep) => {
     post({ type: 'failed', id: message.id, error: toWireError(error) });
   }
 });
+// Instantiate the WASM codecs (JPEG-LS, JPEG 2000, HTJ2K, libjpeg-turbo) before taking requests.
+warmCodecs();
 post({ type: 'ready' });

@@ -1,5 +1,7 @@
+export { warmCodecs } from './codecs.ts';
 export { decodeImage } from './decode.ts';
 export type { DecodedImage, DecodedImageMeta, ImageFormat } from './decoded-image.ts';
+export { type DicomDecodeOptions, defaultFrameIndex } from './dicom.ts';
 export {
   CHEXPO_IMPLEMENTATION_CLASS_UID,
   type DicomEncodeOptions,
@@ -18,4 +20,8 @@ export {
   MODEL_INPUT_STD,
   toModelInput,
 } from './preprocess.ts';
-export { SUPPORTED_TRANSFER_SYNTAXES, transferSyntaxName } from './transfer-syntax.ts';
+export {
+  SUPPORTED_SYNTAXES_TEXT,
+  SUPPORTED_TRANSFER_SYNTAXES,
+  transferSyntaxName,
+} from './transfer-syntax.ts';

@@ -34,7 +34,11 @@ test('real headless MONOCHROME1 CR decodes: 440×440, window 550/1024 then inver
     bitsStored: 10,
     transferSyntax: TS.implicitLittle,
     view: 'PA',
+    viewPosition: 'PA',
+    bodyPart: 'CHEST',
     frames: 1,
+    frame: 1,
+    chroma: 0,
   });
   // Against the raw stored values: display = 1 − linearWindow(raw; c = 550, w = 1024).
   const raw = new DataView(bytes.buffer, bytes.byteOffset + PIXEL_DATA_OFFSET);
@@ -135,7 +139,7 @@ test('RLE decodes 8-bit and 16-bit with long runs and literals exactly', () => {
   );
 });
 
-test('JPEG baseline DICOM decodes through jpeg-js within JPEG error', () => {
+test('JPEG baseline DICOM decodes through libjpeg-turbo within JPEG error', () => {
   const g = testGray(32, 32, 8);
   const window8 = [ds(0x00281050, '128'), ds(0x00281051, '256')];
   const img = decodeImage(
