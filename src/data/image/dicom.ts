@@ -481,9 +481,11 @@ function grayIntensities(dataSet: DataSet, module: PixelModule, samples: FrameSa
     for (let u = 0; u <= mask; u++)
       lut[u] = span > 0 ? Math.min(1, Math.max(0, (modality[u] - lo) / span)) : 0;
   }
-  // Presentation LUT Shape INVERSE flips once more (PS3.3 C.11.6); MONOCHROME1 itself means inverted.
+  // MONOCHROME1 means inverted, and so does Presentation LUT Shape INVERSE on MONOCHROME2. On
+  // MONOCHROME1 INVERSE names that same inversion (the DX and MG IODs require INVERSE with
+  // MONOCHROME1, PS3.3 C.8.11.6): invert once, never twice (a Canon DX film came out as a negative).
   const inverse = cleanString(dataSet.string('x20500020')) === 'INVERSE';
-  if ((module.photometric === 'MONOCHROME1') !== inverse) {
+  if (module.photometric === 'MONOCHROME1' || inverse) {
     for (let u = 0; u <= mask; u++) lut[u] = 1 - lut[u];
   }
   const pixels = new Float32Array(n);

@@ -156,7 +156,7 @@ test('JPEG baseline DICOM decodes through libjpeg-turbo within JPEG error', () =
   assert.ok(maxAbsDiff(img.pixels, grayToDecoded(g).pixels) < 6 / 255);
 });
 
-test('MONOCHROME1 is inverted, MONOCHROME2 is not unless its Presentation LUT Shape is INVERSE', () => {
+test('MONOCHROME1 is inverted (once, with or without INVERSE), MONOCHROME2 only with Presentation LUT Shape INVERSE', () => {
   const samples = [0, 1023, 512, 100];
   const window = [ds(0x00281050, '512'), ds(0x00281051, '1024')];
   const mono2 = decodeImage(craftDicom({ rows: 2, columns: 2, samples, bitsStored: 10, extra: window }));
@@ -170,6 +170,11 @@ test('MONOCHROME1 is inverted, MONOCHROME2 is not unless its Presentation LUT Sh
     craftDicom({ rows: 2, columns: 2, samples, bitsStored: 10, extra: inverse }),
   );
   assert.deepEqual(mono2Inverse.pixels, mono1.pixels);
+  // MONOCHROME1 with INVERSE (what the DX IOD requires) is inverted once, not back to a negative.
+  const mono1Inverse = decodeImage(
+    craftDicom({ rows: 2, columns: 2, samples, bitsStored: 10, photometric: 'MONOCHROME1', extra: inverse }),
+  );
+  assert.deepEqual(mono1Inverse.pixels, mono1.pixels);
 });
 
 test('signed pixels with rescale intercept and slope go through the window in modality units', () => {
