@@ -16,7 +16,7 @@ const post = (message: PrepToMain, transfer: ArrayBuffer[] = []): void => port.p
 port.on('message', (message: MainToPrep) => {
   const started = now();
   try {
-    const image = prepareImage(message.image, message.imageSize, message.keepPng);
+    const image = prepareImage(message.image, message.imageSize, message.keepPng, message.gate);
     // The input owns its buffer (toModelInput allocates it): move it instead of copying.
     const { input } = image;
     const owned = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength;

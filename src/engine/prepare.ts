@@ -7,7 +7,14 @@
  *  - `preparePrompt` (in the inference worker, which holds the tokenizer): the prompt and its ids.
  */
 import { createHash } from 'node:crypto';
-import { decodeImage, encodePng16, toModelInput } from '../data/image/index.ts';
+import {
+  checkInput,
+  decodeImage,
+  encodePng16,
+  type InputGateConfig,
+  imageInfo,
+  toModelInput,
+} from '../data/image/index.ts';
 import { unknownWordRate } from '../eval/index.ts';
 import { promptIds } from '../model/vlm/tokens.ts';
 import { decodeGrayPngFast } from './fast-png.ts';
@@ -28,13 +35,24 @@ function pixelsToPng(width: number, height: number, pixels: Float32Array): Uint8
   return encodePng16({ width, height, bitsStored: 16, data });
 }
 
-/** Decoded, resized and normalised to the model's (imageSize²) input, exactly as in training. */
-export function prepareImage(bytes: Uint8Array, imageSize: number, keepPng: boolean): PreparedImage {
+/**
+ * Decoded, checked by the input gate (when given: refusals throw coded ImageErrors, warnings come
+ * back), resized and normalised to the model's (imageSize²) input, exactly as in training.
+ */
+export function prepareImage(
+  bytes: Uint8Array,
+  imageSize: number,
+  keepPng: boolean,
+  gate?: InputGateConfig,
+): PreparedImage {
   const image = decodeGrayPngFast(bytes) ?? decodeImage(bytes);
+  const warnings = gate ? checkInput(image, gate) : [];
   return {
     input: toModelInput(image, imageSize),
     imageSha256: createHash('sha256').update(bytes).digest('hex'),
     ...(keepPng ? { imagePng: pixelsToPng(image.width, image.height, image.pixels) } : {}),
+    info: imageInfo(image),
+    warnings,
   };
 }
 

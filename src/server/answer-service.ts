@@ -97,6 +97,8 @@ export class EngineAnswerService implements AnswerService {
       flagged,
       model: answer.model,
       timings_ms: answer.timings_ms,
+      image: answer.image,
+      input_warnings: answer.inputWarnings,
     };
   }
 }

@@ -8,6 +8,7 @@
  * (NODE_ENV=production) that combination is a configuration error.
  */
 import { Ajv } from 'ajv';
+import { DEFAULT_INPUT_GATE, type InputGateConfig } from '../data/image/index.ts';
 import { type ApiKey, parseApiKeys } from './auth.ts';
 import { loadSchema } from './schemas.ts';
 
@@ -30,6 +31,8 @@ export interface ServerConfig {
     images: boolean;
   };
   riskThreshold: number;
+  /** The input gate (src/data/image/gate.ts); the statistics floors keep their defaults. */
+  gate: InputGateConfig;
   /** Append-only JSON-lines audit log (CHEXPO_AUDIT_LOG). */
   auditLogPath: string;
   /** The trainer supervisor (src/server/trainer). */
@@ -159,6 +162,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       },
       store: { uri: v.CHEXPO_STORE_URI, images: v.CHEXPO_STORE_IMAGES },
       riskThreshold: v.CHEXPO_RISK_THRESHOLD,
+      gate: {
+        ...DEFAULT_INPUT_GATE,
+        modalities: (v.CHEXPO_GATE_MODALITIES as string)
+          .split(',')
+          .map((m) => m.trim().toUpperCase())
+          .filter((m) => m.length > 0),
+        minSide: v.CHEXPO_GATE_MIN_SIDE_PX,
+        maxChroma: v.CHEXPO_GATE_MAX_CHROMA,
+      },
       auditLogPath: v.CHEXPO_AUDIT_LOG,
       loop: {
         enabled: v.CHEXPO_LOOP_ENABLED,

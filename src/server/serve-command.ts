@@ -124,6 +124,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     executionProvider: config.model.executionProvider,
     maxQueue: config.limits.maxQueue,
     keepImagePng: config.store.images,
+    inputGate: config.gate,
     metrics,
     onSwap: (swap) => {
       metrics.swapDuration.observe({ phase: 'load' }, swap.loadMs / 1000);

@@ -44,6 +44,9 @@ test('image decoder codes: client-input codes are 4xx catalogue entries, the res
     'UNSUPPORTED_TRANSFER_SYNTAX',
     'UNSUPPORTED_IMAGE_FORMAT',
     'DICOM_NOT_IMAGE',
+    'NOT_A_RADIOGRAPH',
+    'NOT_A_CHEST_IMAGE',
+    'IMAGE_TOO_SMALL',
   ];
   for (const code of clientCodes) assert.ok((IMAGE_ERROR_CODES as readonly string[]).includes(code), code);
   for (const code of IMAGE_ERROR_CODES) {

@@ -249,8 +249,9 @@ export function decodeJpegLossless(encoded: Uint8Array, bytesPerSample: 1 | 2): 
   ).Decoder;
   try {
     const decoder = new losslessClass();
-    // The decoder reads from an ArrayBuffer: give it a copy that starts at offset 0.
-    const own = encoded.slice();
+    // The decoder reads from an ArrayBuffer: give it a copy that starts at offset 0 (a copy even when
+    // `encoded` is a Buffer, whose slice() is a view).
+    const own = new Uint8Array(encoded);
     const out = decoder.decode(own.buffer, 0, own.length, bytesPerSample);
     const width = decoder.xDim;
     const height = decoder.yDim;

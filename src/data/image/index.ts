@@ -12,6 +12,18 @@ export {
   uidFromSeed,
 } from './encode.ts';
 export { IMAGE_ERROR_CODES, ImageError, type ImageErrorCode } from './errors.ts';
+export {
+  checkInput,
+  DEFAULT_INPUT_GATE,
+  type ImageInfo,
+  INPUT_WARNING_CODES,
+  type InputGateConfig,
+  type InputWarning,
+  imageInfo,
+  intensityStats,
+  WARNING_RISK_BUMP,
+  warningRisk,
+} from './gate.ts';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.ts';
 export {
   grayToDecoded,

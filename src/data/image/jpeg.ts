@@ -1,5 +1,5 @@
 import jpeg from 'jpeg-js';
-import { type DecodedImage, luminance } from './decoded-image.ts';
+import { type DecodedImage, luminance, meanChroma } from './decoded-image.ts';
 import { ImageError, undecodableOnThrow } from './errors.ts';
 import { checkDimensions, type DecodeLimits } from './limits.ts';
 
@@ -113,6 +113,10 @@ export function decodeJpeg(bytes: Uint8Array, limits: DecodeLimits): DecodedImag
     height,
     pixels,
     format: 'jpeg',
-    meta: { photometric: components === 1 ? 'GRAY' : 'COLOR', bitsStored: 8 },
+    meta: {
+      photometric: components === 1 ? 'GRAY' : 'COLOR',
+      bitsStored: 8,
+      chroma: components === 1 ? 0 : meanChroma(rgba, pixels.length, 4, scale),
+    },
   };
 }
