@@ -79,3 +79,8 @@ test('docs/configuration.md lists exactly the variables of schemas/config.json, 
     assert.equal(documented, String(spec.default), name);
   }
 });
+
+test('schemas/error.json enumerates exactly the catalogue codes, in order', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../schemas/error.json', import.meta.url), 'utf8'));
+  assert.deepEqual(schema.properties.error.properties.code.enum, Object.keys(ERROR_CATALOGUE));
+});
