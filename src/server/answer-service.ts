@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Engine, EngineAnswer } from '../engine/index.ts';
-import type { NewHardExample } from '../store/index.ts';
+import type { AnswerRecord, NewAnswerRecord, NewHardExample } from '../store/index.ts';
 import { apiError } from './errors.ts';
-import { type HardExampleLogger, hashRequestId } from './hard-example-logger.ts';
+import { type HardExampleLogger, hashKeyId, hashRequestId } from './hard-example-logger.ts';
 import type {
   AnswerRequest,
   AnswerResult,
@@ -32,9 +32,32 @@ export function hardExampleRow(
   requestId: string,
   storeImages: boolean,
 ): NewHardExample {
+  const {
+    key_hash: _k,
+    answer_prob: _p,
+    flagged: _f,
+    input_warnings: _w,
+    ...row
+  } = answerRecord(answer, { request_id: requestId }, true, storeImages);
+  return { ...row, source: 'live' };
+}
+
+/**
+ * The minimal record of every answer (kept CHEXPO_ANSWER_RETENTION_HOURS for feedback): hashes of the
+ * request id and the key, the model's output and confidences, the embedding (what the loop's
+ * similarity expansion needs), the image hash, and the de-identified PNG only when images are stored.
+ */
+export function answerRecord(
+  answer: EngineAnswer,
+  request: { request_id: string; key_id?: string },
+  flagged: boolean,
+  storeImages: boolean,
+): NewAnswerRecord {
   return {
     id: randomUUID(),
     created_at: Date.now(),
+    request_id_hash: hashRequestId(request.request_id),
+    key_hash: hashKeyId(request.key_id ?? 'anonymous'),
     model_version: answer.model.version,
     task: answer.taskType,
     question: answer.prompt,
@@ -42,13 +65,23 @@ export function hardExampleRow(
     token_probs: answer.tokens.map((t) => t.prob),
     min_prob: answer.confidence.min_prob,
     mean_logprob: answer.confidence.mean_logprob,
+    answer_prob: answer.confidence.answer_prob,
     risk: answer.risk,
+    flagged,
     embedding: answer.embedding,
     image_sha256: answer.imageSha256,
-    source: 'live',
-    request_id_hash: hashRequestId(requestId),
+    input_warnings: answer.inputWarnings.join(','),
     image: storeImages && answer.imagePng ? answer.imagePng : null,
   };
+}
+
+/** A labelled hard example made from an answer record when feedback arrives for an unflagged answer. */
+export function hardExampleFromRecord(
+  record: AnswerRecord & { image: Uint8Array | null },
+  label: string,
+): NewHardExample {
+  const { key_hash: _k, answer_prob: _p, flagged: _f, input_warnings: _w, ...row } = record;
+  return { ...row, id: randomUUID(), created_at: Date.now(), source: 'live', label, status: 'labelled' };
 }
 
 export class EngineAnswerService implements AnswerService {
@@ -84,10 +117,12 @@ export class EngineAnswerService implements AnswerService {
         throw apiError('MODEL_NOT_READY', 'shutting down');
       throw error;
     }
+    const storeImages = this.options.storeImages ?? false;
     const flagged =
       answer.risk > riskThreshold &&
       logger !== undefined &&
-      logger.enqueue(hardExampleRow(answer, request.request_id, this.options.storeImages ?? false));
+      logger.enqueue(hardExampleRow(answer, request.request_id, storeImages));
+    logger?.recordAnswer(answerRecord(answer, request, flagged, storeImages));
     return {
       answer: answer.answer,
       answer_span: answer.answerSpan,
@@ -106,21 +141,45 @@ export class EngineAnswerService implements AnswerService {
 export class StoreFeedbackService implements FeedbackService {
   constructor(private readonly logger: HardExampleLogger) {}
 
+  /**
+   * Labels the hard example of this request; for an answer that was not flagged, its answer record
+   * (kept for the retention window) becomes a labelled hard example. A correction of such a confident
+   * answer is marked `on_policy_pair` in the label: the loop's live mining turns it into an on-policy
+   * preference pair (chosen = the correction, rejected = the model's answer) when its image is stored.
+   */
   async record(feedback: FeedbackRequest, principal: { keyId: string }): Promise<FeedbackResponse> {
-    const label = JSON.stringify({
+    const base = {
       verdict: feedback.verdict,
       ...(feedback.correct_answer ? { correct_answer: feedback.correct_answer } : {}),
       ...(feedback.comment ? { comment: feedback.comment } : {}),
       by: principal.keyId,
       at: new Date().toISOString(),
-    });
-    let updated: number;
+    };
     try {
-      updated = await this.logger.setLabel(feedback.request_id, label);
+      if ((await this.logger.setLabel(feedback.request_id, JSON.stringify(base))) > 0) {
+        return { request_id: feedback.request_id, status: 'recorded' };
+      }
+      const record = await this.logger.findAnswer(feedback.request_id);
+      if (record) {
+        const correction = feedback.verdict === 'incorrect' && feedback.correct_answer !== undefined;
+        const label = JSON.stringify({
+          ...base,
+          origin: 'answer_record',
+          confident: !record.flagged,
+          on_policy_pair: correction && !record.flagged,
+        });
+        await this.logger.addLabelledHardExample(hardExampleFromRecord(record, label));
+        return { request_id: feedback.request_id, status: 'recorded' };
+      }
     } catch (cause) {
       throw apiError('FEEDBACK_UNAVAILABLE', 'the hard-example store is unreachable', { cause });
     }
-    if (updated === 0) throw apiError('NOT_FOUND', 'no flagged answer with this request_id');
-    return { request_id: feedback.request_id, status: 'recorded' };
+    const hours = this.logger.answerRetentionMs / 3_600_000;
+    throw apiError(
+      'NOT_FOUND',
+      hours > 0
+        ? `no answer with this request_id in the last ${hours} h (CHEXPO_ANSWER_RETENTION_HOURS)`
+        : 'no flagged answer with this request_id (answer records are off: CHEXPO_ANSWER_RETENTION_HOURS=0)',
+    );
   }
 }

@@ -29,6 +29,8 @@ export interface ServerConfig {
     uri: string;
     /** Keep the de-identified PNG (decoded pixels, never the original file) with each hard example. */
     images: boolean;
+    /** How long every answer's minimal record is kept for feedback; 0 = only flagged answers take feedback. */
+    answerRetentionHours: number;
   };
   riskThreshold: number;
   /** The input gate (src/data/image/gate.ts); the statistics floors keep their defaults. */
@@ -160,7 +162,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         executionProvider: v.CHEXPO_EXECUTION_PROVIDER,
         workers: v.CHEXPO_WORKERS,
       },
-      store: { uri: v.CHEXPO_STORE_URI, images: v.CHEXPO_STORE_IMAGES },
+      store: {
+        uri: v.CHEXPO_STORE_URI,
+        images: v.CHEXPO_STORE_IMAGES,
+        answerRetentionHours: v.CHEXPO_ANSWER_RETENTION_HOURS,
+      },
       riskThreshold: v.CHEXPO_RISK_THRESHOLD,
       gate: {
         ...DEFAULT_INPUT_GATE,

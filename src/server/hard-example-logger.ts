@@ -9,11 +9,14 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  type AnswerRecord,
   type ChexpoStore,
   LanceStore,
   LazyStore,
   metricsObserver,
+  type NewAnswerRecord,
   type NewHardExample,
+  validateNewAnswerRecord,
   validateNewHardExample,
   WriteQueue,
 } from '../store/index.ts';
@@ -34,6 +37,11 @@ export interface HardExampleLoggerOptions {
     retryInitialMs?: number;
     compactEveryBatches?: number;
   };
+  /**
+   * How long every answer's minimal record is kept for feedback (CHEXPO_ANSWER_RETENTION_HOURS);
+   * 0 or absent: none is kept, and only flagged answers take feedback.
+   */
+  answerRetentionMs?: number;
   /** Opens the store (tests inject failing stores); default LanceStore.open. */
   open?: (uri: string, embeddingDim: number) => Promise<ChexpoStore>;
 }
@@ -43,10 +51,18 @@ export function hashRequestId(requestId: string): string {
   return createHash('sha256').update(`chexpo-request:${requestId}`).digest('hex');
 }
 
+/** API keys are stored hashed in answer records (feedback ownership can compare the same hash). */
+export function hashKeyId(keyId: string): string {
+  return createHash('sha256').update(`chexpo-key:${keyId}`).digest('hex');
+}
+
 export class HardExampleLogger {
   private dim: number | undefined;
   private readonly store: LazyStore<ChexpoStore>;
   private readonly queue: WriteQueue<NewHardExample>;
+  private readonly answers: WriteQueue<NewAnswerRecord> | undefined;
+  private readonly pruneTimer: NodeJS.Timeout | undefined;
+  readonly answerRetentionMs: number;
 
   constructor(options: HardExampleLoggerOptions) {
     const open = options.open ?? ((uri, embeddingDim) => LanceStore.open({ uri, embeddingDim }));
@@ -73,6 +89,64 @@ export class HardExampleLogger {
         log: (event, details) => options.log?.(event, details),
       }),
     });
+    this.answerRetentionMs = Math.max(0, options.answerRetentionMs ?? 0);
+    if (this.answerRetentionMs > 0) {
+      const answersTable = { table: 'answers' } as const;
+      this.answers = new WriteQueue<NewAnswerRecord>({
+        ...options.queue,
+        write: async (rows) => (await this.store.get()).addAnswers(rows),
+        validate: (row) => validateNewAnswerRecord(row, this.dim ?? row.embedding.length),
+        observer: metricsObserver({
+          failedWrites: metrics && { inc: (n) => metrics.storeWriteFailures.inc(answersTable, n) },
+          droppedRows: metrics && { inc: (_labels, n) => metrics.storeWritesDropped.inc(answersTable, n) },
+          log: (event, details) => options.log?.(event, details),
+        }),
+      });
+      // Expired records go at a quarter of the window (at most every 10 minutes); lookups never
+      // return one older than the window anyway.
+      const every = Math.min(this.answerRetentionMs / 4, 10 * 60 * 1000);
+      this.pruneTimer = setInterval(() => {
+        this.pruneAnswers().catch((error) =>
+          options.log?.('answer records prune failed', { error: String(error) }),
+        );
+      }, every);
+      this.pruneTimer.unref();
+    }
+  }
+
+  /** Queues an answer's minimal record; false when records are off or it was dropped. Never throws. */
+  recordAnswer(row: NewAnswerRecord): boolean {
+    if (!this.answers) return false;
+    this.dim ??= row.embedding.length;
+    return this.answers.enqueue(row);
+  }
+
+  /**
+   * The record of this request within the retention window, with its image when stored; a miss
+   * flushes the answer queue once (the record may still be queued). Null when records are off.
+   */
+  async findAnswer(requestId: string): Promise<(AnswerRecord & { image: Uint8Array | null }) | null> {
+    if (!this.answers) return null;
+    const hash = hashRequestId(requestId);
+    const since = Date.now() - this.answerRetentionMs;
+    const store = await this.store.get();
+    const found = await store.findAnswer(hash, since);
+    if (found || this.answers.stats().pending === 0) return found;
+    await this.answers.flush({ timeoutMs: 5000 });
+    return store.findAnswer(hash, since);
+  }
+
+  /** Writes a labelled hard example now (feedback on an answer that was not flagged). */
+  async addLabelledHardExample(row: NewHardExample): Promise<void> {
+    const store = await this.store.get();
+    validateNewHardExample(row, store.embeddingDim);
+    await store.addHardExamples([row]);
+  }
+
+  /** Deletes answer records older than the retention window; returns how many. */
+  async pruneAnswers(now = Date.now()): Promise<number> {
+    if (!this.answers) return 0;
+    return (await this.store.get()).deleteAnswersBefore(now - this.answerRetentionMs);
   }
 
   /** Queues a row; false when it was dropped (counted). Never throws, never waits. */
@@ -99,13 +173,18 @@ export class HardExampleLogger {
     return this.store.get();
   }
 
-  flush(timeoutMs = 5000): Promise<{ pending: number }> {
-    return this.queue.flush({ timeoutMs });
+  async flush(timeoutMs = 5000): Promise<{ pending: number }> {
+    const [hard, answers] = await Promise.all([
+      this.queue.flush({ timeoutMs }),
+      this.answers?.flush({ timeoutMs }) ?? { pending: 0 },
+    ]);
+    return { pending: hard.pending + answers.pending };
   }
 
   /** Flushes (bounded), then closes the store. Idempotent. */
   async close(timeoutMs = 5000): Promise<void> {
-    await this.queue.close({ timeoutMs });
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await Promise.all([this.queue.close({ timeoutMs }), this.answers?.close({ timeoutMs })]);
     await this.store.close();
   }
 }

@@ -136,6 +136,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     uri: storeUri,
     embeddingDim: () => engine.embeddingDim ?? declaredDim,
     metrics,
+    answerRetentionMs: config.store.answerRetentionHours * 3_600_000,
     log: (event, details) => log('warn', `hard-example store: ${event}`, details),
   });
   const audit = new AuditLog({

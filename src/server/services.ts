@@ -20,6 +20,8 @@ export interface AnswerRequest {
   return_tokens: boolean;
   /** The client's id, or one the server generated. */
   request_id: string;
+  /** Short id of the API key that asked (auth's key id; 'auth-disabled' or absent without auth). */
+  key_id?: string;
 }
 
 import type { ImageInfo, InputWarning } from '../data/image/index.ts';

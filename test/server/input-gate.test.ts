@@ -11,7 +11,7 @@ import { Engine } from '../../src/engine/index.ts';
 import { EngineAnswerService } from '../../src/server/answer-service.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
-import { MODEL_NAME, type TempRegistry, tempRegistry } from '../engine/helpers.ts';
+import { MODEL_NAME, startTestEngine, type TempRegistry, tempRegistry } from '../engine/helpers.ts';
 import {
   CR_IMAGE_INFO,
   corpusFile,
@@ -32,13 +32,7 @@ before(async () => {
   await reg.publish(23);
   const config = testConfig({ CHEXPO_GATE_MODALITIES: 'CR, dx' });
   const metrics = createMetrics({ defaultMetrics: false });
-  engine = await Engine.start({
-    registryRoot: reg.registry.root,
-    modelName: MODEL_NAME,
-    workers: 1,
-    executionProvider: 'cpu',
-    maxQueue: 8,
-    watch: false,
+  engine = await startTestEngine(reg, {
     inputGate: config.gate,
     metrics,
   });

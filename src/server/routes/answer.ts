@@ -120,6 +120,7 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
         top_logprobs: body.top_logprobs,
         return_tokens: body.return_tokens,
         request_id: body.request_id ?? randomUUID(),
+        key_id: request.principal?.keyId,
       };
       const deadline = requestDeadline(request, reply, deps.requestTimeoutMs);
       try {
