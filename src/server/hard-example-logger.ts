@@ -130,8 +130,9 @@ export class HardExampleLogger {
     const hash = hashRequestId(requestId);
     const since = Date.now() - this.answerRetentionMs;
     const store = await this.store.get();
+    const queued = this.answers.stats().pending;
     const found = await store.findAnswer(hash, since);
-    if (found || this.answers.stats().pending === 0) return found;
+    if (found || queued === 0) return found;
     await this.answers.flush({ timeoutMs: 5000 });
     return store.findAnswer(hash, since);
   }
@@ -162,8 +163,11 @@ export class HardExampleLogger {
   async setLabel(requestId: string, label: string): Promise<number> {
     const hash = hashRequestId(requestId);
     const store = await this.store.get();
+    // Read before the lookup: a batch that commits between the lookup and this check would
+    // otherwise count as written-and-missed.
+    const queued = this.queue.stats().pending;
     const updated = await store.setLabel(hash, label);
-    if (updated > 0 || this.queue.stats().pending === 0) return updated;
+    if (updated > 0 || queued === 0) return updated;
     await this.queue.flush({ timeoutMs: 5000 });
     return store.setLabel(hash, label);
   }
