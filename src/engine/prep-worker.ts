@@ -13,10 +13,10 @@ if (!parentPort) throw new Error('engine/prep-worker.ts must run as a worker thr
 const port = parentPort;
 const post = (message: PrepToMain, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
-port.on('message', (message: MainToPrep) => {
+port.on('message', async (message: MainToPrep) => {
   const started = now();
   try {
-    const image = prepareImage(message.image, message.imageSize, message.keepPng, message.gate);
+    const image = await prepareImage(message.image, message.imageSize, message.keepPng, message.gate);
     // The input owns its buffer (toModelInput allocates it): move it instead of copying.
     const { input } = image;
     const owned = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength;

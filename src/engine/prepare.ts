@@ -15,6 +15,8 @@ import {
   imageInfo,
   toModelInput,
 } from '../data/image/index.ts';
+import { hasJpegSignature } from '../data/image/jpeg.ts';
+import { decodeJpegReduced } from '../data/image/jpeg-reduced.ts';
 import { unknownWordRate } from '../eval/index.ts';
 import { promptIds } from '../model/vlm/tokens.ts';
 import { decodeGrayPngFast } from './fast-png.ts';
@@ -36,16 +38,22 @@ function pixelsToPng(width: number, height: number, pixels: Float32Array): Uint8
 }
 
 /**
- * Decoded, checked by the input gate (when given: refusals throw coded ImageErrors, warnings come
+ * Decoded (reduced for the input size when the film is ≥ 8× larger), checked by the input gate (when given: refusals throw coded ImageErrors, warnings come
  * back), resized and normalised to the model's (imageSize²) input, exactly as in training.
  */
-export function prepareImage(
+export async function prepareImage(
   bytes: Uint8Array,
   imageSize: number,
   keepPng: boolean,
   gate?: InputGateConfig,
-): PreparedImage {
-  const image = decodeGrayPngFast(bytes) ?? decodeImage(bytes);
+): Promise<PreparedImage> {
+  // Full-size films are decoded reduced for the model's input (JPEG: DCT shrink-on-load in sharp;
+  // DICOM: block means through the lookup table); grey PNGs take the fast path at full size.
+  const image =
+    decodeGrayPngFast(bytes) ??
+    (hasJpegSignature(bytes)
+      ? await decodeJpegReduced(bytes, imageSize)
+      : decodeImage(bytes, undefined, { reduceFor: imageSize }));
   const warnings = gate ? checkInput(image, gate) : [];
   return {
     input: toModelInput(image, imageSize),

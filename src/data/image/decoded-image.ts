@@ -19,6 +19,12 @@ export interface DecodedImageMeta {
   /** Which frame was decoded, 1-based (DICOM frame numbers start at 1). */
   frame?: number;
   /**
+   * The file's own size when the decoder returned a reduced image (a full-size film decoded for a
+   * small model input, DecodeOptions.reduceFor); absent when `width`×`height` is the file's size.
+   */
+  sourceWidth?: number;
+  sourceHeight?: number;
+  /**
    * Colour content of the source before it became grey: mean over pixels of max(R,G,B) − min(R,G,B)
    * in [0, 1]; 0 for greyscale sources (and colour files whose channels are equal).
    */

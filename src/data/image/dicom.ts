@@ -47,6 +47,28 @@ interface FrameSamples {
 export interface DicomDecodeOptions {
   /** 0-based frame to decode; default `defaultFrameIndex(frames)` (the first). */
   frame?: number;
+  /**
+   * The model input side the image is decoded for. A grey film at least 16× larger is reduced while
+   * its stored values go through the lookup table, by an integer box factor that keeps ≥ 8× the
+   * input side (`reductionFactor`); `meta.sourceWidth/Height` keep the file's size. Absent: full size.
+   */
+  reduceFor?: number;
+}
+
+/**
+ * Box factor for a `width`×`height` film decoded for a `target`-pixel input: the largest k ≤
+ * max(width, height) / (8 · target) that divides the width, the height and the letterbox offset
+ * (max − min) / 2, so the k×k blocks tile the padded square exactly and toModelInput sees the same
+ * geometry at 1/k the pixels; 1 (full size) when the film is under 16× the input or no such k exists.
+ */
+export function reductionFactor(width: number, height: number, target: number | undefined): number {
+  if (target === undefined || !(target >= 1)) return 1;
+  const limit = Math.floor(Math.max(width, height) / (8 * target));
+  const offset = Math.floor((Math.max(width, height) - Math.min(width, height)) / 2);
+  for (let k = limit; k >= 2; k--) {
+    if (width % k === 0 && height % k === 0 && offset % k === 0) return k;
+  }
+  return 1;
 }
 
 /**
@@ -111,12 +133,13 @@ export function decodeDicom(
   }
   const samples = readFrame(dataSet, pixelData, module, encoding, transferSyntax, frameIndex, limits);
   const gray = GRAY.has(module.photometric);
-  const pixels = gray ? grayIntensities(dataSet, module, samples) : undefined;
+  const k = gray ? reductionFactor(columns, rows, options.reduceFor) : 1;
+  const pixels = gray ? grayIntensities(dataSet, module, samples, k) : undefined;
   const color = gray ? undefined : colorIntensities(module, samples, encoding);
   const viewPosition = definedTerm(dataSet.string('x00185101'));
   return {
-    width: columns,
-    height: rows,
+    width: Math.ceil(columns / k),
+    height: Math.ceil(rows / k),
     pixels: pixels ?? color!.pixels,
     format: 'dicom',
     meta: {
@@ -132,6 +155,7 @@ export function decodeDicom(
       frames: module.frames,
       frame: frameIndex + 1,
       chroma: color?.chroma ?? 0,
+      ...(k > 1 ? { sourceWidth: columns, sourceHeight: rows } : {}),
     },
   };
 }
@@ -462,7 +486,12 @@ function modalityValues(module: PixelModule, slope: number, intercept: number): 
   return out;
 }
 
-function grayIntensities(dataSet: DataSet, module: PixelModule, samples: FrameSamples): Float32Array {
+function grayIntensities(
+  dataSet: DataSet,
+  module: PixelModule,
+  samples: FrameSamples,
+  reduce: number,
+): Float32Array {
   const { values, shift } = samples;
   const mask = 2 ** module.bitsStored - 1;
   const n = module.rows * module.columns;
@@ -488,6 +517,7 @@ function grayIntensities(dataSet: DataSet, module: PixelModule, samples: FrameSa
   if (module.photometric === 'MONOCHROME1' || inverse) {
     for (let u = 0; u <= mask; u++) lut[u] = 1 - lut[u];
   }
+  if (reduce > 1) return reduceThroughLut(values, shift, mask, lut, module.columns, module.rows, reduce);
   const pixels = new Float32Array(n);
   if (shift === 0 && mask === 0xffff && values instanceof Uint16Array) {
     for (let i = 0; i < n; i++) pixels[i] = lut[values[i]];
@@ -498,12 +528,54 @@ function grayIntensities(dataSet: DataSet, module: PixelModule, samples: FrameSa
 }
 
 /**
+ * Display intensities of k×k blocks (mean over the pixels of each block; the last row and column of
+ * blocks may be narrower), read straight from the stored values through the lookup table: one pass,
+ * no full-size intensity image.
+ */
+function reduceThroughLut(
+  values: FrameSamples['values'],
+  shift: number,
+  mask: number,
+  lut: Float32Array,
+  width: number,
+  height: number,
+  k: number,
+): Float32Array {
+  const outW = Math.ceil(width / k);
+  const outH = Math.ceil(height / k);
+  const acc = new Float64Array(outW * outH);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    const base = Math.floor(y / k) * outW;
+    for (let bx = 0; bx < outW; bx++) {
+      const end = Math.min(width, (bx + 1) * k);
+      let sum = 0;
+      for (let x = bx * k; x < end; x++) sum += lut[(values[row + x] >> shift) & mask];
+      acc[base + bx] += sum;
+    }
+  }
+  const out = new Float32Array(outW * outH);
+  for (let by = 0; by < outH; by++) {
+    const rowsIn = Math.min(height, (by + 1) * k) - by * k;
+    for (let bx = 0; bx < outW; bx++) {
+      const colsIn = Math.min(width, (bx + 1) * k) - bx * k;
+      out[by * outW + bx] = acc[by * outW + bx] / (rowsIn * colsIn);
+    }
+  }
+  return out;
+}
+
+/**
  * The 0.5 and 99.5 percentiles of the modality values, from the histogram of stored codes walked in
  * increasing modality value (the same ranks as FALLBACK_PERCENTILES over every pixel).
  */
 function percentileOfCodes(counts: Uint32Array, modality: Float64Array, n: number): [number, number] {
-  const order = Array.from({ length: counts.length }, (_, u) => u).filter((u) => counts[u] > 0);
-  order.sort((a, b) => modality[a] - modality[b]);
+  const order: number[] = [];
+  for (let u = 0; u < counts.length; u++) if (counts[u] > 0) order.push(u);
+  // Already in modality order for unsigned codes and a non-negative slope (the common case).
+  let sorted = true;
+  for (let i = 1; i < order.length && sorted; i++) sorted = modality[order[i - 1]] <= modality[order[i]];
+  if (!sorted) order.sort((a, b) => modality[a] - modality[b]);
   const rankLow = (FALLBACK_PERCENTILES[0] / 100) * (n - 1);
   const rankHigh = (FALLBACK_PERCENTILES[1] / 100) * (n - 1);
   let low = modality[order[0]];

@@ -96,8 +96,8 @@ export function imageInfo(image: DecodedImage): ImageInfo {
   const m = image.meta;
   return {
     format: image.format,
-    width: image.width,
-    height: image.height,
+    width: m.sourceWidth ?? image.width,
+    height: m.sourceHeight ?? image.height,
     bits_stored: m.bitsStored ?? null,
     photometric: m.photometric ?? null,
     modality: m.modality ?? null,
@@ -126,11 +126,12 @@ export function checkInput(image: DecodedImage, config: InputGateConfig): InputW
         '(BodyPartExamined CHEST, or the tag left out)',
     );
   }
-  const shortest = Math.min(image.width, image.height);
-  if (shortest < config.minSide) {
+  const width = image.meta.sourceWidth ?? image.width;
+  const height = image.meta.sourceHeight ?? image.height;
+  if (Math.min(width, height) < config.minSide) {
     throw new ImageError(
       'IMAGE_TOO_SMALL',
-      `image is ${image.width}×${image.height} px; the shortest side must be at least ${config.minSide} px ` +
+      `image is ${width}×${height} px; the shortest side must be at least ${config.minSide} px ` +
         '(send the original film or a downsample of at least that size, not a thumbnail)',
     );
   }
