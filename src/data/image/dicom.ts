@@ -13,6 +13,7 @@ import { type DecodedImage, luminance, meanChroma } from './decoded-image.ts';
 import { cleanString, type DicomLayout, dicomParser, parseDicomBytes } from './dicom-parse.ts';
 import { ImageError, undecodableOnThrow } from './errors.ts';
 import { readJpegFrameHeader } from './jpeg.ts';
+import { decodeJpeg12 } from './jpeg12.ts';
 import { checkDimensions, type DecodeLimits } from './limits.ts';
 import { decodeRleFrame } from './rle.ts';
 import {
@@ -385,12 +386,27 @@ function decodeCompressedFrame(
       checkDimensions(header.width, header.height, limits, 'DICOM JPEG frame');
       // Lossless SOF3 inside a .50/.51 file happens in the wild; read it as what it is.
       if (header.marker === 0xc3) return decodeJpegLossless(frame, module.bitsAllocated > 8 ? 2 : 1);
+      if (
+        header.precision === 12 &&
+        header.components === 1 &&
+        (header.marker === 0xc1 || header.marker === 0xc0)
+      ) {
+        const jpeg = decodeJpeg12(frame);
+        return {
+          width: jpeg.width,
+          height: jpeg.height,
+          components: 1,
+          bitsPerSample: 12,
+          signed: false,
+          samples: jpeg.samples,
+        };
+      }
       if (header.precision !== 8) {
         throw new ImageError(
           'UNSUPPORTED_TRANSFER_SYNTAX',
-          `DICOM JPEG Extended frame uses ${header.precision}-bit DCT precision, which this server cannot ` +
-            `decode (8-bit DCT only); supported: ${SUPPORTED_SYNTAXES_TEXT}; re-export the file losslessly ` +
-            '(e.g. JPEG Lossless .70 or JPEG 2000) or send a PNG',
+          `DICOM JPEG frame uses ${header.precision}-bit DCT precision with ${header.components} components, ` +
+            `which this server cannot decode (8-bit, or 12-bit grey sequential); supported: ${SUPPORTED_SYNTAXES_TEXT}; ` +
+            're-export the file losslessly (e.g. JPEG Lossless .70 or JPEG 2000) or send a PNG',
         );
       }
       if (header.marker !== 0xc0 && header.marker !== 0xc1 && header.marker !== 0xc2) {

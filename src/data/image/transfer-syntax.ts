@@ -51,13 +51,13 @@ const SUPPORTED: Record<string, PixelEncoding> = {
 };
 
 /**
- * What the 415 message and the docs say is supported (one line, names not UIDs). JPEG Extended is
- * read for 8-bit frames only: 12-bit DCT JPEG has no maintained npm decoder yet.
+ * What the 415 message and the docs say is supported (one line). JPEG Extended 12-bit frames are
+ * read by jpeg12.ts (grey, sequential Huffman), 8-bit ones by libjpeg-turbo.
  */
 export const SUPPORTED_SYNTAXES_TEXT =
   'uncompressed (implicit/explicit little endian, big endian), deflated (data set .1.2.1.99 or frames .1.2.8.1), ' +
   'RLE Lossless, JPEG Baseline (.50), ' +
-  'JPEG Extended 8-bit (.51), JPEG Lossless (.57, .70), JPEG-LS (.80, .81), JPEG 2000 (.90, .91) and ' +
+  'JPEG Extended 8/12-bit (.51), JPEG Lossless (.57, .70), JPEG-LS (.80, .81), JPEG 2000 (.90, .91) and ' +
   'HTJ2K (.201, .202, .203)';
 
 const NAMES: Record<string, string> = {
