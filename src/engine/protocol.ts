@@ -4,6 +4,7 @@
  * warm-up) or `load_failed`. Timestamps are absolute epoch milliseconds (`performance.timeOrigin +
  * performance.now()`), comparable across threads.
  */
+import type { ImageInfo, InputGateConfig, InputWarning } from '../data/image/index.ts';
 import type { TaskType } from '../data/types.ts';
 import type { AnswerSpan, AnswerTask, TokenConfidence } from '../server/services.ts';
 
@@ -42,6 +43,10 @@ export interface PreparedImage {
   input: Float32Array;
   imageSha256: string;
   imagePng?: Uint8Array;
+  /** What was decoded (the answer's `image` block). */
+  info: ImageInfo;
+  /** The input gate's warnings (none when the engine runs without a gate). */
+  warnings: InputWarning[];
 }
 
 /** What the inference worker receives: the request with its image already decoded and preprocessed. */
@@ -101,6 +106,8 @@ export type MainToPrep = {
   image: Uint8Array;
   imageSize: number;
   keepPng: boolean;
+  /** Absent: no refusals and no warnings (programmatic engines, tests); `chexpo serve` always sets it. */
+  gate?: InputGateConfig;
 };
 export type PrepToMain =
   | { type: 'ready' }

@@ -28,7 +28,7 @@ export function livePairs(cases: readonly LiveTrainingCase[], seed: number): Pai
         case_id: c.example.id,
         task: taskOf(c),
         reason: 'live_feedback',
-        generator: 'live.feedback',
+        generator: c.confident ? 'live.confident_correction' : 'live.feedback',
         seed,
       },
     }));

@@ -8,6 +8,7 @@
  * (NODE_ENV=production) that combination is a configuration error.
  */
 import { Ajv } from 'ajv';
+import { DEFAULT_INPUT_GATE, type InputGateConfig } from '../data/image/index.ts';
 import { type ApiKey, parseApiKeys } from './auth.ts';
 import { loadSchema } from './schemas.ts';
 
@@ -30,8 +31,12 @@ export interface ServerConfig {
     images: boolean;
     /** The hard-example crash journal's directory; empty = off. */
     journalDir: string;
+    /** How long every answer's minimal record is kept for feedback; 0 = only flagged answers take feedback. */
+    answerRetentionHours: number;
   };
   riskThreshold: number;
+  /** The input gate (src/data/image/gate.ts); the statistics floors keep their defaults. */
+  gate: InputGateConfig;
   /** Append-only JSON-lines audit log (CHEXPO_AUDIT_LOG). */
   auditLogPath: string;
   /** The trainer supervisor (src/server/trainer). */
@@ -173,8 +178,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         executionProvider: v.CHEXPO_EXECUTION_PROVIDER,
         workers: v.CHEXPO_WORKERS,
       },
-      store: { uri: v.CHEXPO_STORE_URI, images: v.CHEXPO_STORE_IMAGES, journalDir: v.CHEXPO_JOURNAL_DIR },
+      store: {
+        uri: v.CHEXPO_STORE_URI,
+        images: v.CHEXPO_STORE_IMAGES,
+        journalDir: v.CHEXPO_JOURNAL_DIR,
+        answerRetentionHours: v.CHEXPO_ANSWER_RETENTION_HOURS,
+      },
       riskThreshold: v.CHEXPO_RISK_THRESHOLD,
+      gate: {
+        ...DEFAULT_INPUT_GATE,
+        modalities: (v.CHEXPO_GATE_MODALITIES as string)
+          .split(',')
+          .map((m) => m.trim().toUpperCase())
+          .filter((m) => m.length > 0),
+        minSide: v.CHEXPO_GATE_MIN_SIDE_PX,
+        maxChroma: v.CHEXPO_GATE_MAX_CHROMA,
+      },
       auditLogPath: v.CHEXPO_AUDIT_LOG,
       loop: {
         enabled: v.CHEXPO_LOOP_ENABLED,

@@ -39,6 +39,21 @@ export const ERROR_CATALOGUE = {
     message: 'the DICOM file holds no image',
     when: 'A DICOM object without pixel data (a report, a structured document, …).',
   },
+  NOT_A_RADIOGRAPH: {
+    status: 422,
+    message: 'the image is not a projection radiograph',
+    when: 'A DICOM file whose Modality is not in CHEXPO_GATE_MODALITIES (default CR, DX): CT, MR, US, NM, SEG, secondary capture, ….',
+  },
+  NOT_A_CHEST_IMAGE: {
+    status: 422,
+    message: 'the image is not of the chest',
+    when: 'A DICOM file whose BodyPartExamined is present and not the chest (e.g. HAND, EXTREMITY, SKULL); a missing tag is accepted.',
+  },
+  IMAGE_TOO_SMALL: {
+    status: 422,
+    message: 'the image is too small to read',
+    when: 'The decoded image’s shortest side is under CHEXPO_GATE_MIN_SIDE_PX (default 256): a thumbnail, not a film.',
+  },
   UNSUPPORTED_IMAGE_FORMAT: {
     status: 415,
     message: 'the image format is not supported',

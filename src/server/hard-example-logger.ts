@@ -9,14 +9,17 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  type AnswerRecord,
   type AppendLabelResult,
   type ChexpoStore,
   type LabelEntry,
   LanceStore,
   LazyStore,
   metricsObserver,
+  type NewAnswerRecord,
   type NewHardExample,
   StoreError,
+  validateNewAnswerRecord,
   validateNewHardExample,
   WriteQueue,
 } from '../store/index.ts';
@@ -38,6 +41,11 @@ export interface HardExampleLoggerOptions {
     retryInitialMs?: number;
     compactEveryBatches?: number;
   };
+  /**
+   * How long every answer's minimal record is kept for feedback (CHEXPO_ANSWER_RETENTION_HOURS);
+   * 0 or absent: none is kept, and only flagged answers take feedback.
+   */
+  answerRetentionMs?: number;
   /** Opens the store (tests inject failing stores); default LanceStore.open. */
   open?: (uri: string, embeddingDim: number) => Promise<ChexpoStore>;
   /** The crash journal (CHEXPO_JOURNAL_DIR); absent: rows live only in the write queue until written. */
@@ -57,6 +65,11 @@ export function hashRequestId(keyId: string, requestId: string): string {
   return createHash('sha256').update(`chexpo-request:${keyId}:${requestId}`).digest('hex');
 }
 
+/** API keys are stored hashed in answer records (feedback ownership can compare the same hash). */
+export function hashKeyId(keyId: string): string {
+  return createHash('sha256').update(`chexpo-key:${keyId}`).digest('hex');
+}
+
 export class HardExampleLogger {
   private dim: number | undefined;
   private readonly store: LazyStore<ChexpoStore>;
@@ -65,6 +78,9 @@ export class HardExampleLogger {
   private readonly log: HardExampleLoggerOptions['log'];
   /** The last label append per request-id hash, so appends to one row run one after another. */
   private readonly labelling = new Map<string, Promise<void>>();
+  private readonly answers: WriteQueue<NewAnswerRecord> | undefined;
+  private readonly pruneTimer: NodeJS.Timeout | undefined;
+  readonly answerRetentionMs: number;
 
   constructor(options: HardExampleLoggerOptions) {
     this.log = options.log;
@@ -102,6 +118,65 @@ export class HardExampleLogger {
         log: (event, details) => options.log?.(event, details),
       }),
     });
+    this.answerRetentionMs = Math.max(0, options.answerRetentionMs ?? 0);
+    if (this.answerRetentionMs > 0) {
+      const answersTable = { table: 'answers' } as const;
+      this.answers = new WriteQueue<NewAnswerRecord>({
+        ...options.queue,
+        write: async (rows) => (await this.store.get()).addAnswers(rows),
+        validate: (row) => validateNewAnswerRecord(row, this.dim ?? row.embedding.length),
+        observer: metricsObserver({
+          failedWrites: metrics && { inc: (n) => metrics.storeWriteFailures.inc(answersTable, n) },
+          droppedRows: metrics && { inc: (_labels, n) => metrics.storeWritesDropped.inc(answersTable, n) },
+          log: (event, details) => options.log?.(event, details),
+        }),
+      });
+      // Expired records go at a quarter of the window (at most every 10 minutes); lookups never
+      // return one older than the window anyway.
+      const every = Math.min(this.answerRetentionMs / 4, 10 * 60 * 1000);
+      this.pruneTimer = setInterval(() => {
+        this.pruneAnswers().catch((error) =>
+          options.log?.('answer records prune failed', { error: String(error) }),
+        );
+      }, every);
+      this.pruneTimer.unref();
+    }
+  }
+
+  /** Queues an answer's minimal record; false when records are off or it was dropped. Never throws. */
+  recordAnswer(row: NewAnswerRecord): boolean {
+    if (!this.answers) return false;
+    this.dim ??= row.embedding.length;
+    return this.answers.enqueue(row);
+  }
+
+  /**
+   * The record of this request (hash from hashRequestId, in the asking key's namespace) within the
+   * retention window, with its image when stored; a miss flushes the answer queue once (the record
+   * may still be queued). Null when records are off.
+   */
+  async findAnswer(requestIdHash: string): Promise<(AnswerRecord & { image: Uint8Array | null }) | null> {
+    if (!this.answers) return null;
+    const since = Date.now() - this.answerRetentionMs;
+    const store = await this.store.get();
+    const queued = this.answers.stats().pending;
+    const found = await store.findAnswer(requestIdHash, since);
+    if (found || queued === 0) return found;
+    await this.answers.flush({ timeoutMs: 5000 });
+    return store.findAnswer(requestIdHash, since);
+  }
+
+  /** Writes a labelled hard example now (feedback on an answer that was not flagged). */
+  async addLabelledHardExample(row: NewHardExample): Promise<void> {
+    const store = await this.store.get();
+    validateNewHardExample(row, store.embeddingDim);
+    await store.addHardExamples([row]);
+  }
+
+  /** Deletes answer records older than the retention window; returns how many. */
+  async pruneAnswers(now = Date.now()): Promise<number> {
+    if (!this.answers) return 0;
+    return (await this.store.get()).deleteAnswersBefore(now - this.answerRetentionMs);
   }
 
   /** Queues a row; false when it was dropped (counted). Never throws, never waits. */
@@ -163,19 +238,13 @@ export class HardExampleLogger {
   }
 
   /**
-   * Appends a label to the hard example logged for this request (hash from hashRequestId). A row
-   * may still be queued, so a miss flushes the queue once and tries again. Appends to one row are
-   * serialised in this process; the store's compare-and-swap covers other processes.
+   * Runs `task` after every earlier labelling of this request-id hash in this process has settled,
+   * so appends to one row (and the adoption of one answer record) run one after another; the
+   * store's compare-and-swap covers other processes.
    */
-  async appendLabel(requestIdHash: string, entry: LabelEntry): Promise<AppendLabelResult> {
+  private serialised<T>(requestIdHash: string, task: () => Promise<T>): Promise<T> {
     const previous = this.labelling.get(requestIdHash) ?? Promise.resolve();
-    const mine = previous.then(async () => {
-      const store = await this.store.get();
-      const result = await store.appendLabel(requestIdHash, entry);
-      if (result.updated > 0 || result.full > 0 || this.queue.stats().pending === 0) return result;
-      await this.queue.flush({ timeoutMs: 5000 });
-      return store.appendLabel(requestIdHash, entry);
-    });
+    const mine = previous.then(task);
     const settled = mine.then(
       () => undefined,
       () => undefined,
@@ -187,18 +256,67 @@ export class HardExampleLogger {
     return mine;
   }
 
+  /** appendLabel's body, inside the per-hash serialisation. */
+  private async appendLabelNow(requestIdHash: string, entry: LabelEntry): Promise<AppendLabelResult> {
+    const store = await this.store.get();
+    // Read before the lookup: a batch that commits between the lookup and this check would
+    // otherwise count as written-and-missed.
+    const queued = this.queue.stats().pending;
+    const result = await store.appendLabel(requestIdHash, entry);
+    if (result.updated > 0 || result.full > 0 || queued === 0) return result;
+    await this.queue.flush({ timeoutMs: 5000 });
+    return store.appendLabel(requestIdHash, entry);
+  }
+
+  /**
+   * Appends a label to the hard example logged for this request (hash from hashRequestId). A row
+   * may still be queued, so a miss flushes the queue once and tries again. Appends to one row are
+   * serialised in this process; the store's compare-and-swap covers other processes.
+   */
+  appendLabel(requestIdHash: string, entry: LabelEntry): Promise<AppendLabelResult> {
+    return this.serialised(requestIdHash, () => this.appendLabelNow(requestIdHash, entry));
+  }
+
+  /**
+   * Feedback on any answer: appends `entry` to the hard example of this request (hash from
+   * hashRequestId in the owner's namespace); when there is none (the answer was not flagged), the
+   * answer record of the same request and owner (`ownerKeyHash`, from hashKeyId) within the
+   * retention window becomes a labelled hard example, `adopt` making its row. `adopted` says which;
+   * `updated` 0 (and `full` 0): neither exists for this key.
+   */
+  labelAnswer(
+    requestIdHash: string,
+    ownerKeyHash: string,
+    entry: LabelEntry,
+    adopt: (record: AnswerRecord & { image: Uint8Array | null }) => NewHardExample,
+  ): Promise<AppendLabelResult & { adopted: boolean }> {
+    return this.serialised(requestIdHash, async () => {
+      const result = await this.appendLabelNow(requestIdHash, entry);
+      if (result.updated > 0 || result.full > 0) return { ...result, adopted: false };
+      const record = await this.findAnswer(requestIdHash);
+      if (!record || record.key_hash !== ownerKeyHash) return { updated: 0, full: 0, adopted: false };
+      await this.addLabelledHardExample(adopt(record));
+      return { updated: 1, full: 0, adopted: true };
+    });
+  }
+
   /** The open store, e.g. for tests reading rows back. */
   openStore(): Promise<ChexpoStore> {
     return this.store.get();
   }
 
-  flush(timeoutMs = 5000): Promise<{ pending: number }> {
-    return this.queue.flush({ timeoutMs });
+  async flush(timeoutMs = 5000): Promise<{ pending: number }> {
+    const [hard, answers] = await Promise.all([
+      this.queue.flush({ timeoutMs }),
+      this.answers?.flush({ timeoutMs }) ?? { pending: 0 },
+    ]);
+    return { pending: hard.pending + answers.pending };
   }
 
   /** Flushes (bounded), then closes the journal and the store. Idempotent. */
   async close(timeoutMs = 5000): Promise<void> {
-    await this.queue.close({ timeoutMs });
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await Promise.all([this.queue.close({ timeoutMs }), this.answers?.close({ timeoutMs })]);
     await this.journal?.close();
     await this.store.close();
   }

@@ -127,6 +127,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     executionProvider: config.model.executionProvider,
     maxQueue: config.limits.maxQueue,
     keepImagePng: config.store.images,
+    inputGate: config.gate,
     metrics,
     onSwap: (swap) => {
       metrics.swapDuration.observe({ phase: 'load' }, swap.loadMs / 1000);
@@ -138,6 +139,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     uri: storeUri,
     embeddingDim: () => engine.embeddingDim ?? declaredDim,
     metrics,
+    answerRetentionMs: config.store.answerRetentionHours * 3_600_000,
     log: (event, details) => log('warn', `hard-example store: ${event}`, details),
     journal: config.store.journalDir
       ? {

@@ -24,6 +24,8 @@ export interface AnswerRequest {
   key_id: string;
 }
 
+import type { ImageInfo, InputWarning } from '../data/image/index.ts';
+
 export interface AnswerSpan {
   kind: 'yes_no' | 'option' | 'value' | 'finding';
   text: string;
@@ -46,6 +48,9 @@ export interface ModelInfo {
   version: string;
 }
 
+/** What was decoded (schemas/answer-response.json `image`), and the input gate's warning codes. */
+export type { ImageInfo as AnswerImage, InputWarning as InputWarningCode } from '../data/image/index.ts';
+
 /** What the engine returns; the route adds `request_id` and `disclaimer`. */
 export interface AnswerResult {
   answer: string;
@@ -57,6 +62,9 @@ export interface AnswerResult {
   flagged: boolean;
   model: ModelInfo;
   timings_ms: { queue: number; preprocess: number; encode: number; generate: number; total: number };
+  image: ImageInfo;
+  /** Input-gate warnings; each raised `risk`. */
+  input_warnings: InputWarning[];
 }
 
 export interface AnswerResponse extends AnswerResult {

@@ -12,7 +12,7 @@ export {
 export { LanceStore, type LanceStoreOptions } from './lance-store.ts';
 export { LazyStore } from './lazy-store.ts';
 export * from './queue-metrics.ts';
-export { checkVector, validateNewHardExample } from './rows.ts';
+export { checkVector, validateNewAnswerRecord, validateNewHardExample } from './rows.ts';
 export { tableSchema, vectorType } from './schemas.ts';
 export { sqlAnd, sqlEpochMs, sqlIn, sqlString } from './sql.ts';
 export * from './write-queue.ts';

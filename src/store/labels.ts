@@ -19,6 +19,12 @@ export interface LabelEntry {
   as: LabelAuthorRole;
   /** ISO time. */
   at: string;
+  /** The row was made from an answer record: feedback on an answer that was not flagged. */
+  origin?: 'answer_record';
+  /** The labelled answer was not flagged (the model was confident). */
+  confident?: boolean;
+  /** A correction of a confident answer: the loop mines it as an on-policy pair. */
+  on_policy_pair?: boolean;
 }
 
 /** Entries one row can hold; feedback beyond is refused (FEEDBACK_LIMIT_REACHED). */

@@ -11,6 +11,7 @@
 import { type Connection, connect, type Table } from '@lancedb/lancedb';
 import type { Table as ArrowTable } from 'apache-arrow';
 import {
+  type AnswerRecord,
   type AppendLabelResult,
   type ChexpoStore,
   type CompactionReport,
@@ -20,6 +21,7 @@ import {
   type ListOptions,
   type NearestOptions,
   type Neighbour,
+  type NewAnswerRecord,
   type NewHardExample,
   type PoolSample,
   type PreferencePair,
@@ -35,10 +37,12 @@ import { backendCall, StoreError } from './errors.ts';
 import { appendLabelEntry, type LabelEntry } from './labels.ts';
 import {
   checkVector,
+  decodeAnswer,
   decodeHardExample,
   decodePair,
   decodePoolSample,
   decodeRun,
+  encodeAnswers,
   encodeHardExamples,
   encodePairs,
   encodePool,
@@ -143,6 +147,29 @@ export class LanceStore implements ChexpoStore {
 
   addHardExamples(rows: readonly NewHardExample[]): Promise<void> {
     return this.append('hard_examples', rows.length, () => encodeHardExamples(rows, this.embeddingDim));
+  }
+
+  addAnswers(rows: readonly NewAnswerRecord[]): Promise<void> {
+    return this.append('answers', rows.length, () => encodeAnswers(rows, this.embeddingDim));
+  }
+
+  async findAnswer(
+    requestIdHash: string,
+    since: number,
+  ): Promise<(AnswerRecord & { image: Uint8Array | null }) | null> {
+    const where = `request_id_hash = ${sqlString(requestIdHash)} AND created_at >= ${sqlEpochMs(since)}`;
+    const rows = (await this.select('answers', where)).map(decodeAnswer);
+    rows.sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
+    return rows[0] ?? null;
+  }
+
+  async deleteAnswersBefore(before: number): Promise<number> {
+    const table = this.table('answers');
+    const where = `created_at < ${sqlEpochMs(before)}`;
+    const expired = await backendCall('counting expired answers', () => table.countRows(where));
+    if (expired === 0) return 0;
+    await backendCall('deleting expired answers', () => table.delete(where));
+    return expired;
   }
 
   addPool(rows: readonly PoolSample[]): Promise<void> {

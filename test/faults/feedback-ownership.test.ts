@@ -45,6 +45,20 @@ function flaggingEngine(): Engine {
     firstTokenAt: 0,
     model: { name: 'chexpo-tiny', version: 'v-test' },
     timings_ms: { queue: 0, preprocess: 1, encode: 1, generate: 1, total: 3 },
+    image: {
+      format: 'png',
+      width: 512,
+      height: 512,
+      bits_stored: 8,
+      photometric: 'GRAY',
+      modality: null,
+      view: null,
+      body_part: null,
+      transfer_syntax: null,
+      frame: 1,
+      frames: 1,
+    },
+    inputWarnings: [],
   });
   return {
     status: () => ({ ready: true }),

@@ -100,7 +100,8 @@ test('SIGTERM under load: in-flight answers finish, new ones get 503 or refused,
     );
     const ask = (seed: number) =>
       post(base, '/v1/answer', {
-        image: Buffer.from(testPng(seed)).toString('base64'),
+        // 256²: the input gate's default minimum side (CHEXPO_GATE_MIN_SIDE_PX).
+        image: Buffer.from(testPng(seed, 256)).toString('base64'),
         task: 'report',
         request_id: `sigterm-${seed}`,
       });

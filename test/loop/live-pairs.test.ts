@@ -4,11 +4,18 @@ import { livePairs } from '../../src/loop/live-pairs.ts';
 import type { LiveTrainingCase } from '../../src/loop/mining/index.ts';
 import type { HardExample } from '../../src/store/contract.ts';
 
-function corrected(id: string, answer: string, correctAnswer: string, task: HardExample['task'] = 'vqa') {
+function corrected(
+  id: string,
+  answer: string,
+  correctAnswer: string,
+  task: HardExample['task'] = 'vqa',
+  confident = false,
+) {
   return {
     example: { id, task, question: 'Is there a pleural effusion?', answer } as HardExample,
     correctAnswer,
     image: { kind: 'hard_example', id },
+    confident,
   } satisfies LiveTrainingCase;
 }
 
@@ -31,4 +38,13 @@ test("a clinician's correction becomes an on-policy pair on the stored image; a 
     livePairs([corrected('h4', 'normal', 'small left effusion', 'report')], 0)[0].provenance.task,
     'report',
   );
+});
+
+test('a correction of a confident (unflagged) answer is an on-policy pair generated as live.confident_correction', () => {
+  const [flagged] = livePairs([corrected('h5', 'no', 'yes')], 0);
+  const [confident] = livePairs([corrected('h6', 'no', 'yes', 'vqa', true)], 0);
+  assert.equal(flagged.provenance.generator, 'live.feedback');
+  assert.equal(confident.kind, 'on_policy');
+  assert.equal(confident.provenance.generator, 'live.confident_correction');
+  assert.equal(confident.provenance.reason, 'live_feedback');
 });

@@ -49,6 +49,20 @@ export function cannedResult(request: AnswerRequest): AnswerResult {
     flagged: true,
     model: { name: 'chexpo-tiny', version: 'v-test' },
     timings_ms: { queue: 0, preprocess: 1, encode: 2, generate: 3, total: 6 },
+    image: {
+      format: 'png',
+      width: 512,
+      height: 512,
+      bits_stored: 8,
+      photometric: 'GRAY',
+      modality: null,
+      view: null,
+      body_part: null,
+      transfer_syntax: null,
+      frame: 1,
+      frames: 1,
+    },
+    input_warnings: [],
   };
 }
 

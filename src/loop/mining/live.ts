@@ -12,7 +12,10 @@
  * a ready preference pair (chosen = the correction, rejected = the model's own answer), but only
  * when the server stored its de-identified image (image logging is off by default): without the
  * image there is nothing to condition the pair on. They come back separately, as `direct`, with
- * an image reference the pair builder resolves through `store.getImages`.
+ * an image reference the pair builder resolves through `store.getImages`. Feedback on an answer
+ * that was not flagged arrives as a labelled row too (made from the server's answer record); a
+ * correction of such a confident answer carries `on_policy_pair: true` and comes back with
+ * `confident` set, its pair generated as `live.confident_correction`.
  */
 import type { FindingKey } from '../../data/types.ts';
 import { normalizeAnswer, readFindings } from '../../eval/index.ts';
@@ -24,6 +27,11 @@ export interface LiveLabel {
   verdict?: 'correct' | 'incorrect';
   correctAnswer?: string;
   comment?: string;
+  /**
+   * The server marked this correction as an on-policy pair: feedback corrected an answer that was
+   * NOT flagged (the model was confident, `on_policy_pair` in the label JSON), the costliest error.
+   */
+  onPolicyPair?: boolean;
 }
 
 export interface LiveSeed {
@@ -43,6 +51,8 @@ export interface LiveTrainingCase {
   example: HardExample;
   correctAnswer: string;
   image: Extract<ImageRef, { kind: 'hard_example' }>;
+  /** A correction of a confident (unflagged) answer (LiveLabel.onPolicyPair). */
+  confident: boolean;
 }
 
 export interface LiveMining {
@@ -50,6 +60,8 @@ export interface LiveMining {
   direct: LiveTrainingCase[];
   /** Corrected rows left out of `direct` because no image was stored. */
   correctedWithoutImage: number;
+  /** Corrections of confident (unflagged) answers among the corrected rows, with or without image. */
+  confidentCorrections: number;
 }
 
 /**
@@ -71,6 +83,7 @@ export function parseLiveLabel(label: string | null, answer: string): LiveLabel 
       if (typeof doc.correct_answer === 'string' && doc.correct_answer.trim() !== '')
         out.correctAnswer = doc.correct_answer;
       if (typeof doc.comment === 'string') out.comment = doc.comment;
+      if (doc.on_policy_pair === true) out.onPolicyPair = true;
       return out;
     }
   } catch {
@@ -131,6 +144,12 @@ export async function readLiveHardExamples(
       example: byId.get(s.id)!,
       correctAnswer: s.label!.correctAnswer!,
       image: { kind: 'hard_example' as const, id: s.id },
+      confident: s.label!.onPolicyPair === true,
     }));
-  return { seeds, direct, correctedWithoutImage: corrected.length - direct.length };
+  return {
+    seeds,
+    direct,
+    correctedWithoutImage: corrected.length - direct.length,
+    confidentCorrections: corrected.filter((s) => s.label?.onPolicyPair === true).length,
+  };
 }

@@ -78,7 +78,17 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
             'multipart/form-data': { schema: multipartAnswerSchema() },
           },
         },
-        response: { 200: { $ref: 'AnswerResponse#' }, '4xx': errorResponse, '5xx': errorResponse },
+        response: {
+          200: { $ref: 'AnswerResponse#' },
+          422: {
+            description:
+              'The image cannot be answered about: the input gate refused it (NOT_A_RADIOGRAPH, NOT_A_CHEST_IMAGE, ' +
+              'IMAGE_TOO_SMALL) or the DICOM object holds no image (DICOM_NOT_IMAGE); see docs/errors.md.',
+            ...errorResponse,
+          },
+          '4xx': errorResponse,
+          '5xx': errorResponse,
+        },
       },
       // Admission before the body is read: a full queue or a missing model costs no upload.
       preParsing: async () => {

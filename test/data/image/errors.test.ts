@@ -149,27 +149,49 @@ test('DICOM_NOT_IMAGE for an object without pixel data (e.g. a structured report
   assertCode(() => decodeImage(sr), 'DICOM_NOT_IMAGE', /1\.2\.840\.10008\.5\.1\.4\.1\.1\.88\.11/);
 });
 
-test('UNSUPPORTED_TRANSFER_SYNTAX names the syntax', () => {
-  const j2k = craftDicom({
+test('UNSUPPORTED_TRANSFER_SYNTAX names the syntax and lists what is supported', () => {
+  const jxl = craftDicom({
     rows: 2,
     columns: 2,
     samples: [],
-    transferSyntax: '1.2.840.10008.1.2.4.90',
+    transferSyntax: '1.2.840.10008.1.2.4.110',
     fragments: [randomBytes(5, 64)],
   });
   assertCode(
-    () => decodeImage(j2k),
+    () => decodeImage(jxl),
     'UNSUPPORTED_TRANSFER_SYNTAX',
-    /JPEG 2000.*1\.2\.840\.10008\.1\.2\.4\.90|1\.2\.840\.10008\.1\.2\.4\.90.*JPEG 2000/,
+    /1\.2\.840\.10008\.1\.2\.4\.110 \(JPEG XL Lossless\).*supported: .*JPEG Lossless \(\.57, \.70\), JPEG-LS \(\.80, \.81\), JPEG 2000 \(\.90, \.91\) and HTJ2K/,
   );
-  const lossless = craftDicom({
+  const mpeg = craftDicom({
     rows: 2,
     columns: 2,
     samples: [],
-    transferSyntax: '1.2.840.10008.1.2.4.70',
+    transferSyntax: '1.2.840.10008.1.2.4.100',
     fragments: [randomBytes(6, 64)],
   });
-  assertCode(() => decodeImage(lossless), 'UNSUPPORTED_TRANSFER_SYNTAX', /JPEG Lossless/);
+  assertCode(() => decodeImage(mpeg), 'UNSUPPORTED_TRANSFER_SYNTAX', /MPEG2/);
+});
+
+test('a supported compressed syntax with a corrupt codestream is IMAGE_UNDECODABLE, not a crash', () => {
+  for (const transferSyntax of [
+    '1.2.840.10008.1.2.4.57',
+    '1.2.840.10008.1.2.4.70',
+    '1.2.840.10008.1.2.4.80',
+    '1.2.840.10008.1.2.4.81',
+    '1.2.840.10008.1.2.4.90',
+    '1.2.840.10008.1.2.4.91',
+    '1.2.840.10008.1.2.4.201',
+    '1.2.840.10008.1.2.4.203',
+  ]) {
+    const dicom = craftDicom({
+      rows: 2,
+      columns: 2,
+      samples: [],
+      transferSyntax,
+      fragments: [randomBytes(7, 64)],
+    });
+    assertCode(() => decodeImage(dicom), 'IMAGE_UNDECODABLE', /./);
+  }
 });
 
 test('INVALID_GRAY_IMAGE when an encoder gets an inconsistent GrayImage', () => {
