@@ -97,6 +97,12 @@ export class EngineAnswerService implements AnswerService {
       flagged,
       model: answer.model,
       timings_ms: answer.timings_ms,
+      finish_reason: answer.finishReason,
+      usage: {
+        prompt_tokens: answer.promptTokens,
+        completion_tokens: answer.completionTokens,
+        total_tokens: answer.promptTokens + answer.completionTokens,
+      },
     };
   }
 }

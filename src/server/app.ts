@@ -19,6 +19,7 @@ import { answerRoute } from './routes/answer.ts';
 import { feedbackRoute } from './routes/feedback.ts';
 import { healthRoutes } from './routes/health.ts';
 import { observabilityRoutes } from './routes/observability.ts';
+import { openAiRoutes } from './routes/openai.ts';
 import { registerSchemas } from './schemas.ts';
 import type { AnswerService, FeedbackService, ModelStatus } from './services.ts';
 
@@ -116,12 +117,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   healthRoutes(app, { modelName: config.model.name, modelStatus });
   observabilityRoutes(app, { metrics });
-  answerRoute(app, {
+  const answerDeps = {
     answerService: options.answerService,
     metrics,
     requestTimeoutMs: config.limits.requestTimeoutMs,
     maxImageBytes: config.limits.maxImageBytes,
-  });
+  };
+  answerRoute(app, answerDeps);
+  openAiRoutes(app, { ...answerDeps, modelName: config.model.name });
   feedbackRoute(app, { feedbackService: options.feedbackService, audit: options.audit });
   adminRoutes(app, { adminService: options.adminService, audit: options.audit });
   return app;

@@ -55,6 +55,16 @@ export interface AnswerResult {
   flagged: boolean;
   model: ModelInfo;
   timings_ms: { queue: number; preprocess: number; encode: number; generate: number; total: number };
+  /** `stop`: the model ended the answer; `length`: max_tokens (or the model's room) cut it off. */
+  finish_reason: 'stop' | 'length';
+  usage: Usage;
+}
+
+/** Token counts as OpenAI reports them: prompt = image tokens + text tokens; completion = generated. */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
 }
 
 export interface AnswerResponse extends AnswerResult {

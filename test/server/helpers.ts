@@ -43,6 +43,8 @@ export function cannedResult(request: AnswerRequest): AnswerResult {
     flagged: true,
     model: { name: 'chexpo-tiny', version: 'v-test' },
     timings_ms: { queue: 0, preprocess: 1, encode: 2, generate: 3, total: 6 },
+    finish_reason: 'stop',
+    usage: { prompt_tokens: 20, completion_tokens: 2, total_tokens: 22 },
   };
 }
 

@@ -10,4 +10,6 @@ export {
   TOKENIZER_FORMAT_VERSION,
   Tokenizer,
   type TokenizerJSON,
+  tokenPiece,
+  tokenPieces,
 } from './tokenizer.ts';

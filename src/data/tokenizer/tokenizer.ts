@@ -70,6 +70,52 @@ export function pretokenize(text: string): string[] {
   return out;
 }
 
+/**
+ * The text each token adds to the decoded text, its leading space included ("no", ".", " the", "5"
+ * for "##5"): what OpenAI-style logprobs call a token. Framing specials add nothing; a number piece
+ * joins the token just before it; a word (a number is one word) sticks to the word before it when it
+ * is punctuation, and to "(". Exactly decode's rule, so the pieces concatenate to decode().
+ */
+export function tokenPieces(tokens: readonly string[]): string[] {
+  let previousWord: string | undefined;
+  let adjacent = false;
+  return tokens.map((token, i) => {
+    if (SILENT.has(token)) {
+      adjacent = false;
+      return '';
+    }
+    const continues = token.startsWith(CONTINUATION);
+    const text = continues ? token.slice(CONTINUATION.length) : token;
+    if (continues && previousWord !== undefined && adjacent) {
+      previousWord += text;
+      return text;
+    }
+    // The glue depends on the whole word: a word that a number piece extends is never punctuation.
+    const extended = tokens[i + 1]?.startsWith(CONTINUATION) ?? false;
+    const glue = previousWord === undefined || glued(previousWord, extended ? `${text}#` : text);
+    previousWord = text;
+    adjacent = true;
+    return glue ? text : ` ${text}`;
+  });
+}
+
+/** Whether `word` follows `previousWord` with no space (decode's rule). */
+function glued(previousWord: string, word: string): boolean {
+  return NO_SPACE_BEFORE.has(word) || NO_SPACE_AFTER.has(previousWord);
+}
+
+/**
+ * The piece of a candidate `token` right after `previous` (the last token that decoded to text), for
+ * alternatives that were not chosen: the rule of tokenPieces, assuming no number piece follows.
+ */
+export function tokenPiece(previous: string | undefined, token: string): string {
+  if (SILENT.has(token)) return '';
+  const continues = token.startsWith(CONTINUATION);
+  const text = continues ? token.slice(CONTINUATION.length) : token;
+  if (previous === undefined || continues || glued(previous, text)) return text;
+  return ` ${text}`;
+}
+
 export class Tokenizer {
   readonly vocab: readonly string[];
   private readonly index: Map<string, number>;
@@ -164,13 +210,19 @@ export class Tokenizer {
 
   /** Readable text: punctuation and number pieces re-attached, framing specials left out. */
   decode(ids: readonly number[]): string {
-    return this.words(ids)
-      .map((w) => w.text)
-      .reduce((out, word, i, all) => {
-        if (i === 0) return word;
-        const glue = NO_SPACE_BEFORE.has(word) || NO_SPACE_AFTER.has(all[i - 1]);
-        return out + (glue ? '' : ' ') + word;
-      }, '');
+    return this.pieces(ids).join('');
+  }
+
+  /** Each token's piece of the decoded text (see tokenPieces); they concatenate to decode(ids). */
+  pieces(ids: readonly number[]): string[] {
+    return tokenPieces(
+      ids.map((id) => {
+        const token = this.vocab[id];
+        if (token === undefined)
+          throw new TokenizerError('CHEXPO_ERR_TOKENIZER_ID', `token id ${id} out of range`);
+        return token;
+      }),
+    );
   }
 
   /**
