@@ -6,6 +6,7 @@
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AuditLog } from './audit-log.ts';
@@ -14,6 +15,7 @@ import type { ServerConfig } from './config.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { apiError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { swaggerOptions } from './openapi.ts';
 import { type AdminService, adminRoutes } from './routes/admin.ts';
 import { answerRoute } from './routes/answer.ts';
 import { feedbackRoute } from './routes/feedback.ts';
@@ -41,7 +43,7 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-export const API_VERSION = '0.1.0';
+export { API_VERSION } from './openapi.ts';
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
@@ -76,19 +78,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (closing) throw apiError('MODEL_NOT_READY', 'shutting down');
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'chexpo',
-        version: API_VERSION,
-        description:
-          'Chest X-ray question answering with token confidences and hallucination risk. Research use only.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
+  await app.register(swagger, swaggerOptions(config));
+  // The interactive page (/docs) and its assets ship in the package: nothing is fetched at run time.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   if (config.limits.maxEventLoopDelayMs > 0) {
     await app.register(underPressure, {

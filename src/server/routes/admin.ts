@@ -115,6 +115,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       ...audited(() => ({ action: 'admin.versions' })),
       schema: {
         ...common,
+        operationId: 'listVersions',
         summary:
           'Model versions in the registry: manifest summary, CURRENT and the version this replica serves.',
         response: { 200: { $ref: 'AdminVersionsResponse#' }, ...errors },
@@ -136,6 +137,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       }),
       schema: {
         ...common,
+        operationId: 'rollback',
         summary: 'Move CURRENT back one step, or to a named version; serving replicas swap to it.',
         body: { $ref: 'AdminRollbackRequest#' },
         response: { 200: { $ref: 'AdminRollbackResponse#' }, ...errors },
@@ -153,6 +155,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       })),
       schema: {
         ...common,
+        operationId: 'startTraining',
         summary: 'Start a CheXPO loop run in a child process (202); 409 TRAINER_BUSY while one runs.',
         body: { $ref: 'AdminTrainRequest#' },
         response: { 202: { $ref: 'AdminTrainResponse#' }, ...errors },
@@ -174,6 +177,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       ...audited(() => ({ action: 'admin.runs' })),
       schema: {
         ...common,
+        operationId: 'listRuns',
         summary: 'Recent loop runs, most recently started first.',
         querystring: {
           type: 'object',
@@ -198,6 +202,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       })),
       schema: {
         ...common,
+        operationId: 'getRun',
         summary: 'One loop run with its full record (counts, DPO statistics, eval, gate decision).',
         params: {
           type: 'object',

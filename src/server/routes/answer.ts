@@ -68,6 +68,7 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
     {
       config: { scope: 'answer' },
       schema: {
+        operationId: 'createAnswer',
         tags: ['answers'],
         summary:
           'Answer a question about a chest radiograph, or write a report, with token confidences and risk.',

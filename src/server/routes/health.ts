@@ -22,6 +22,8 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
     {
       schema: {
         tags: ['health'],
+        operationId: 'serverLive',
+        security: [],
         summary: 'Liveness: the process answers HTTP.',
         response: { 200: { type: 'object', properties: { live: { type: 'boolean' } } } },
       },
@@ -34,6 +36,8 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
     {
       schema: {
         tags: ['health'],
+        operationId: 'serverReady',
+        security: [],
         summary: 'Readiness: a model version is loaded and warmed up (503 MODEL_NOT_READY otherwise).',
         response: { 200: { type: 'object', properties: { ready: { type: 'boolean' } } }, ...errorResponses },
       },
@@ -55,6 +59,8 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
     {
       schema: {
         tags: ['health'],
+        operationId: 'modelMetadata',
+        security: [],
         summary: 'Model metadata (KServe v2).',
         params: nameParams,
         response: {
@@ -88,6 +94,8 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
     {
       schema: {
         tags: ['health'],
+        operationId: 'modelReady',
+        security: [],
         summary: 'Model readiness (KServe v2).',
         params: nameParams,
         response: {

@@ -277,7 +277,7 @@ export function openAiRoutes(app: FastifyInstance, deps: OpenAiDeps): void {
               'The completion; with `stream: true` a `text/event-stream` of ChatCompletionChunk events.',
             content: {
               'application/json': { schema: { $ref: 'ChatCompletion#' } },
-              'text/event-stream': { schema: { type: 'string' } },
+              'text/event-stream': { schema: { $ref: 'ChatCompletionChunk#' } },
             },
           },
           ...errors,
