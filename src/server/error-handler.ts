@@ -61,6 +61,10 @@ export function installErrorHandling(
     reply: FastifyReply,
     cause: unknown,
   ): FastifyReply => {
+    // An unknown path under /v2 still answers in the Open Inference Protocol's words.
+    const format =
+      request.routeOptions.config?.errorFormat ??
+      (/^\/v2(\/|\?|$)/.test(request.url) ? 'inference' : undefined);
     if (error.statusCode >= 500 && error.statusCode !== 503) {
       request.log.error({ err: cause, code: error.code }, 'request failed');
     } else {
@@ -74,7 +78,7 @@ export function installErrorHandling(
     return reply
       .code(error.statusCode)
       .type('application/json; charset=utf-8')
-      .send(errorBodyFor(error, request.routeOptions.config?.errorFormat));
+      .send(errorBodyFor(error, format));
   };
   app.setErrorHandler((err, request, reply) => send(toApiError(err), request, reply, err));
   app.setNotFoundHandler((request, reply) => {

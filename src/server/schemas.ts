@@ -25,6 +25,7 @@ export const API_SCHEMA_FILES = [
   'chat-completion.json',
   'chat-completion-chunk.json',
   'model-list.json',
+  'inference-error.json',
 ] as const;
 
 export function registerSchemas(app: FastifyInstance): void {
