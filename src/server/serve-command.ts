@@ -87,9 +87,15 @@ async function currentEmbeddingDim(registry: Registry): Promise<number | undefin
   }
 }
 
-async function refreshScores(registry: Registry, metrics: Metrics, log: Log): Promise<void> {
+async function refreshScores(
+  registry: Registry,
+  metrics: Metrics,
+  log: Log,
+  serving: () => string | null | undefined,
+): Promise<void> {
   try {
-    observeVersionScores(metrics, await registry.list());
+    const [entries, current] = await Promise.all([registry.list(), registry.current()]);
+    observeVersionScores(metrics, entries, [current, serving()]);
   } catch (error) {
     log('warn', 'could not read version scores from the registry', { error: String(error) });
   }
@@ -117,6 +123,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const storeUri = absoluteStoreUri(config.store.uri);
   const registry = await Registry.open(registryRoot, config.model.name);
   const declaredDim = await currentEmbeddingDim(registry);
+  const servingVersion = (): string | null => engine.status().model?.version ?? null;
   const engine = Engine.create({
     registryRoot,
     modelName: config.model.name,
@@ -126,6 +133,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     keepImagePng: config.store.images,
     metrics,
     onSwap: (swap) => {
+      void refreshScores(registry, metrics, log, () => swap.version);
       metrics.swapDuration.observe({ phase: 'load' }, swap.loadMs / 1000);
       metrics.swapDuration.observe({ phase: 'drain' }, swap.drainMs / 1000);
     },
@@ -162,14 +170,14 @@ export async function serveCommand(argv: string[]): Promise<void> {
     metrics,
     audit,
     baseVersion: () => registry.current(),
-    onRunFinished: () => refreshScores(registry, metrics, log),
+    onRunFinished: () => refreshScores(registry, metrics, log, servingVersion),
     log: (level, message, details) => log(level, `trainer: ${message}`, details),
   });
   // Replicas that do not train still export the loop's metrics, from the shared runs table.
   const observer = new RunObserver({
     store: openStore,
     metrics,
-    onRunFinished: () => refreshScores(registry, metrics, log),
+    onRunFinished: () => refreshScores(registry, metrics, log, servingVersion),
     log: (message, details) => log('warn', message, details),
   });
   const app = await buildApp({
@@ -214,7 +222,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
 
   app.log.info({ registryRoot, model: config.model.name }, 'loading the model');
-  await refreshScores(registry, metrics, log);
+  await refreshScores(registry, metrics, log, servingVersion);
   await trainer.start();
   if (!trainer.enabled) observer.start();
   if (trainer.enabled) {

@@ -284,3 +284,50 @@ test('errors reach the client as its typed exceptions with chexpo codes; nothing
   assert.equal(unauthorized.code, 'UNAUTHORIZED');
   assert.equal((await completed()) - before, 0);
 });
+
+test('engine metrics: time per output token observed per multi-token answer; running and waiting settle at 0', async () => {
+  const count = async () =>
+    (await metrics.timePerOutputToken.get()).values
+      .filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'))
+      .reduce((sum, v) => sum + v.value, 0);
+  const before = await count();
+  // Concurrent answers: each is admitted (waiting), joins a decode batch (running), then leaves.
+  const answers = await Promise.all(
+    [2, 3, 4].map((max) =>
+      client.chat.completions.create({ model: MODEL_NAME, messages: [userMessage()], max_tokens: max }),
+    ),
+  );
+  assert.deepEqual(
+    answers.map((a) => a.usage?.completion_tokens),
+    [2, 3, 4],
+  );
+  assert.equal((await count()) - before, 3);
+  const gauge = async (name: 'requestsRunning' | 'requestsWaiting') =>
+    (await metrics[name].get()).values[0]?.value ?? 0;
+  // Long reports in flight: sample the gauges until they finish (bounded by their completion).
+  const reports = Promise.all(
+    [0, 1].map(() =>
+      client.chat.completions.create({ model: MODEL_NAME, messages: [userMessage()], max_tokens: 60 }),
+    ),
+  );
+  let done = false;
+  void reports.finally(() => {
+    done = true;
+  });
+  let maxRunning = 0;
+  while (!done) {
+    const running = await gauge('requestsRunning');
+    maxRunning = Math.max(maxRunning, running);
+    assert.ok(running + (await gauge('requestsWaiting')) <= 2);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await reports;
+  assert.ok(maxRunning >= 1, 'a decoding request was counted as running');
+  assert.equal(await gauge('requestsRunning'), 0);
+  assert.equal(await gauge('requestsWaiting'), 0);
+  const exposition = await metrics.registry.metrics();
+  assert.match(
+    exposition,
+    /^chexpo_engine_time_per_output_token_seconds_bucket\{le="0\.001",task="report"\} \d+$/m,
+  );
+});
