@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from '../cli-args.ts';
 import { evaluate, formatEvalTable, toEvalRecord } from '../eval/index.ts';
 import { fitCalibration, readSplit, runSplit } from '../evaluation-run/index.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
@@ -15,10 +15,11 @@ const HELP = `usage: chexpo release --model RUN/version --data DIR --registry RO
   [--eval-limit N] [--seed S] [--threads K]
 
 Fits calibrator.json and ood.json on the validation split, evaluates on the test split (bootstrap
-intervals, seed S), writes RUN/eval.json and publishes the version into ROOT/NAME with its manifest.`;
+intervals, seed S), writes RUN/eval.json and publishes the version into ROOT/NAME with its manifest.
+  --json   progress on stderr; stdout: one JSON object (name, version, files, current, eval)`;
 
 export async function releaseCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       model: { type: 'string' },
@@ -30,20 +31,21 @@ export async function releaseCommand(argv: string[]): Promise<void> {
       'eval-limit': { type: 'string' },
       seed: { type: 'string', default: '0' },
       threads: { type: 'string' },
-      help: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
   });
-  if (values.help) return console.log(HELP);
   if (!values.model || !values.data || !values.registry)
-    throw new Error(`--model, --data and --registry are required\n\n${HELP}`);
+    throw new UsageError(`--model, --data and --registry are required\n\n${HELP}`);
+  // With --json, progress goes to stderr and stdout carries one JSON object.
+  const say = values.json ? console.error : console.log;
   const seed = Number(values.seed);
   const threads = values.threads ? Number(values.threads) : undefined;
 
-  console.log('fitting the risk calibrator and OOD reference on the validation split…');
+  say('fitting the risk calibrator and OOD reference on the validation split…');
   const calibration = await fitCalibration(values.model, values.data, { seed, threads });
-  console.log(`calibration (in-sample): ${JSON.stringify(calibration.quality)}`);
+  say(`calibration (in-sample): ${JSON.stringify(calibration.quality)}`);
 
-  console.log('evaluating on the test split…');
+  say('evaluating on the test split…');
   const limit = values['eval-limit'] ? Number(values['eval-limit']) : undefined;
   const predictions = await runSplit(values.model, values.data, 'test', { seed, threads, limit });
   const test = await readSplit(values.data, 'test');
@@ -53,7 +55,7 @@ export async function releaseCommand(argv: string[]): Promise<void> {
     predictions,
     { cases: test.cases, seed },
   );
-  console.log(formatEvalTable(result));
+  say(formatEvalTable(result));
   const evalRecord = { ...toEvalRecord(result), split: 'test', seed, samples: predictions.length };
   const runDir = dirname(values.model);
   await writeFile(join(runDir, 'eval.json'), `${JSON.stringify({ ...evalRecord, predictions }, null, 2)}\n`);
@@ -82,10 +84,21 @@ export async function releaseCommand(argv: string[]): Promise<void> {
       },
       eval: evalRecord,
     });
-    console.log(`published ${values.name} ${manifest.version} (${manifest.files.length} files)`);
+    say(`published ${values.name} ${manifest.version} (${manifest.files.length} files)`);
     if (values['set-current']) {
       await registry.setCurrent(manifest.version, { reason: 'release', actor: 'chexpo release' });
-      console.log(`CURRENT → ${manifest.version}`);
+      say(`CURRENT → ${manifest.version}`);
+    }
+    if (values.json) {
+      console.log(
+        JSON.stringify({
+          name: values.name,
+          version: manifest.version,
+          files: manifest.files.length,
+          current: values['set-current'],
+          eval: evalRecord,
+        }),
+      );
     }
   } finally {
     registry.close();

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../cli-args.ts';
 import { Engine } from '../engine/index.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../registry/index.ts';
 import { EngineAnswerService, StoreFeedbackService } from './answer-service.ts';
@@ -102,14 +102,10 @@ async function refreshScores(
 }
 
 export async function serveCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
-    options: { host: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { host: { type: 'string' }, port: { type: 'string' } },
   });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
   const env = { ...process.env };
   if (values.host !== undefined) env.CHEXPO_HOST = values.host;
   if (values.port !== undefined) env.CHEXPO_PORT = values.port;

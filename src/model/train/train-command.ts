@@ -1,8 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { parseCommandArgs, UsageError } from '../../cli-args.ts';
 import { Tokenizer } from '../../data/tokenizer/index.ts';
 import { CHEXPO_TINY, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
 import { loadVersionWeights, writeVersion } from '../vlm/version.ts';
@@ -36,10 +36,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (kind !== 'sft') {
     console.log(HELP);
     if (kind && kind !== '--help')
-      throw new Error(`unknown training kind '${kind}' (DPO runs through 'chexpo loop')`);
+      throw new UsageError(`unknown training kind '${kind}' (DPO runs through 'chexpo loop')`);
     return;
   }
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: rest,
     options: {
       data: { type: 'string' },
@@ -59,7 +59,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       oversample: { type: 'string' },
     },
   });
-  if (!values.data || !values.out) throw new Error(`--data and --out are required\n\n${HELP}`);
+  if (!values.data || !values.out) throw new UsageError(`--data and --out are required\n\n${HELP}`);
   const started = performance.now();
   const tokenizer = Tokenizer.fromJSON(
     JSON.parse(await readFile(join(values.data, 'tokenizer.json'), 'utf8')),
