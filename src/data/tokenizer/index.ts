@@ -3,6 +3,7 @@ export {
   type BuildOptions,
   type Encoded,
   type EncodeOptions,
+  type LegacyTokenizerJSON,
   pretokenize,
   SPECIAL_TOKENS,
   type SpecialToken,

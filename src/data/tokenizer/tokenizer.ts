@@ -11,6 +11,13 @@
  *
  * Normalisation: lower case; words are letter runs with inner hyphens or apostrophes ("plate-like");
  * every other non-space character is its own token.
+ *
+ * File format: `tokenizer.json` is a Hugging Face `tokenizers` file (so `Tokenizer.from_file`,
+ * tokenizers.js and transformers.js load it and give the same ids): Lowercase normaliser; whitespace
+ * split, then this file's token pattern (Split, Isolated); a WordPiece model whose `##` continuation
+ * reproduces the digit pieces (a WordLevel model cannot emit them) — every other vocabulary entry is
+ * a whole word, so WordPiece maps a word to itself or to `<unk>` exactly as `encode` does. The older
+ * `chexpo-word-tokenizer` file (a plain vocabulary list) is still read.
  */
 import { TokenizerError } from './errors.ts';
 
@@ -25,15 +32,50 @@ const NO_SPACE_AFTER = new Set(['(']);
 /** Specials that decode to nothing: they frame a sequence rather than say something. */
 const SILENT: ReadonlySet<string> = new Set(['<pad>', '<bos>', '<eos>']);
 
+/** The format before Hugging Face's (still read). */
 export const TOKENIZER_FORMAT = 'chexpo-word-tokenizer';
 export const TOKENIZER_FORMAT_VERSION = 1;
 
-export interface TokenizerJSON {
+/** The older file: a plain vocabulary list. */
+export interface LegacyTokenizerJSON {
   format: typeof TOKENIZER_FORMAT;
   version: number;
   lowercase: true;
   /** Id of a token = its index; specials come first, in SPECIAL_TOKENS order. */
   vocab: string[];
+}
+
+/** A Hugging Face `tokenizers` file (tokenizer.json), as toJSON writes it. */
+export interface TokenizerJSON {
+  version: '1.0';
+  truncation: null;
+  padding: null;
+  added_tokens: {
+    id: number;
+    content: string;
+    single_word: boolean;
+    lstrip: boolean;
+    rstrip: boolean;
+    normalized: boolean;
+    special: boolean;
+  }[];
+  normalizer: { type: 'Lowercase' };
+  pre_tokenizer: {
+    type: 'Sequence';
+    pretokenizers: (
+      | { type: 'WhitespaceSplit' }
+      | { type: 'Split'; pattern: { Regex: string }; behavior: 'Isolated'; invert: false }
+    )[];
+  };
+  post_processor: null;
+  decoder: { type: 'WordPiece'; prefix: string; cleanup: boolean };
+  model: {
+    type: 'WordPiece';
+    unk_token: string;
+    continuing_subword_prefix: string;
+    max_input_chars_per_word: number;
+    vocab: Record<string, number>;
+  };
 }
 
 export interface BuildOptions {
@@ -140,8 +182,11 @@ export class Tokenizer {
     return new Tokenizer([...SPECIAL_TOKENS, ...NUMBER_TOKENS, ...words]);
   }
 
+  /** A Hugging Face tokenizer.json written by toJSON, or the older chexpo file. */
   static fromJSON(json: unknown): Tokenizer {
-    const j = json as Partial<TokenizerJSON> | null;
+    const model = (json as { model?: Partial<TokenizerJSON['model']> } | null)?.model;
+    if (model && typeof model === 'object') return Tokenizer.fromVocab(Tokenizer.hfVocab(model));
+    const j = json as Partial<LegacyTokenizerJSON> | null;
     if (
       !j ||
       j.format !== TOKENIZER_FORMAT ||
@@ -150,21 +195,70 @@ export class Tokenizer {
     ) {
       throw new TokenizerError('CHEXPO_ERR_TOKENIZER_FORMAT', 'not a chexpo word tokenizer (format/version)');
     }
-    if (!SPECIAL_TOKENS.every((s, i) => j.vocab![i] === s)) {
-      throw new TokenizerError('CHEXPO_ERR_TOKENIZER_FORMAT', 'special tokens missing or out of order');
-    }
-    if (new Set(j.vocab).size !== j.vocab.length || j.vocab.some((t) => typeof t !== 'string' || t === '')) {
-      throw new TokenizerError('CHEXPO_ERR_TOKENIZER_FORMAT', 'vocabulary has duplicate or empty tokens');
-    }
-    return new Tokenizer([...j.vocab]);
+    return Tokenizer.fromVocab(j.vocab);
   }
 
+  /** The id-ordered vocabulary of a Hugging Face WordPiece model as toJSON writes it. */
+  private static hfVocab(model: Partial<TokenizerJSON['model']>): string[] {
+    if (model.type !== 'WordPiece' || model.continuing_subword_prefix !== CONTINUATION || !model.vocab) {
+      throw new TokenizerError(
+        'CHEXPO_ERR_TOKENIZER_FORMAT',
+        'not a chexpo tokenizer (a Hugging Face WordPiece model with ## continuation)',
+      );
+    }
+    const entries = Object.entries(model.vocab);
+    const vocab: string[] = new Array(entries.length);
+    for (const [token, id] of entries) {
+      if (!Number.isInteger(id) || id < 0 || id >= entries.length || vocab[id] !== undefined) {
+        throw new TokenizerError('CHEXPO_ERR_TOKENIZER_FORMAT', `token ids are not 0…${entries.length - 1}`);
+      }
+      vocab[id] = token;
+    }
+    return vocab;
+  }
+
+  private static fromVocab(vocab: readonly string[]): Tokenizer {
+    if (!SPECIAL_TOKENS.every((s, i) => vocab[i] === s)) {
+      throw new TokenizerError('CHEXPO_ERR_TOKENIZER_FORMAT', 'special tokens missing or out of order');
+    }
+    if (new Set(vocab).size !== vocab.length || vocab.some((t) => typeof t !== 'string' || t === '')) {
+      throw new TokenizerError('CHEXPO_ERR_TOKENIZER_FORMAT', 'vocabulary has duplicate or empty tokens');
+    }
+    return new Tokenizer([...vocab]);
+  }
+
+  /** The Hugging Face tokenizer.json (see the file comment); ids are the vocabulary indices. */
   toJSON(): TokenizerJSON {
     return {
-      format: TOKENIZER_FORMAT,
-      version: TOKENIZER_FORMAT_VERSION,
-      lowercase: true,
-      vocab: [...this.vocab],
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: SPECIAL_TOKENS.map((content, id) => ({
+        id,
+        content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      })),
+      normalizer: { type: 'Lowercase' },
+      pre_tokenizer: {
+        type: 'Sequence',
+        pretokenizers: [
+          { type: 'WhitespaceSplit' },
+          { type: 'Split', pattern: { Regex: TOKEN_PATTERN.source }, behavior: 'Isolated', invert: false },
+        ],
+      },
+      post_processor: null,
+      decoder: { type: 'WordPiece', prefix: CONTINUATION, cleanup: true },
+      model: {
+        type: 'WordPiece',
+        unk_token: '<unk>',
+        continuing_subword_prefix: CONTINUATION,
+        max_input_chars_per_word: 100,
+        vocab: Object.fromEntries(this.vocab.map((token, id) => [token, id])),
+      },
     };
   }
 
