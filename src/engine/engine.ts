@@ -300,7 +300,10 @@ export class Engine {
       };
       const metrics = this.options.metrics;
       const fresh = await WorkerPool.start(version, init, this.size.workers, {
-        onBatch: (stage_, size) => metrics?.batchSize.observe({ stage: stage_ }, size),
+        onBatch: (stage_, size) => {
+          metrics?.batchSize.observe({ stage: stage_ }, size);
+          this.observeOccupancy();
+        },
         onHealth: () => {
           if (this.pool) metrics?.workersHealthy.set(this.pool.healthy);
         },
@@ -363,6 +366,16 @@ export class Engine {
   private setOutstanding(n: number): void {
     this.outstanding = n;
     this.options.metrics?.queueLength.set(n);
+    this.observeOccupancy();
+  }
+
+  /** Running = in a decode batch; waiting = the rest of the outstanding requests. */
+  private observeOccupancy(): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const running = Math.min(this.pool?.running ?? 0, this.outstanding);
+    metrics.requestsRunning.set(running);
+    metrics.requestsWaiting.set(this.outstanding - running);
   }
 
   private observe(task: string, answer: WorkerAnswer, ttftSeconds: number): void {
@@ -370,6 +383,10 @@ export class Engine {
     if (!metrics) return;
     metrics.tokensGenerated.inc({ task }, answer.tokens.length);
     metrics.timeToFirstToken.observe({ task }, Math.max(0, ttftSeconds));
+    if (answer.completionTokens > 1) {
+      const interval = (now() - answer.firstTokenAt) / 1000 / (answer.completionTokens - 1);
+      metrics.timePerOutputToken.observe({ task }, Math.max(0, interval));
+    }
     for (const t of answer.tokens) metrics.tokenProbability.observe({ task }, t.prob);
   }
 

@@ -90,7 +90,15 @@ export interface WorkerAnswer {
   timings: { preprocess: number; encode: number; generate: number };
   /** Absolute time of the first generated token. */
   firstTokenAt: number;
+  /** `stop`: the model ended the answer (<eos>); `length`: the token budget cut it off. */
+  finishReason: FinishReason;
+  /** Tokens the decoder was fed before generating: image tokens plus the prompt's text tokens. */
+  promptTokens: number;
+  /** Tokens generated, a final <eos> included. */
+  completionTokens: number;
 }
+
+export type FinishReason = 'stop' | 'length';
 
 export type WorkerToMain =
   | { type: 'ready'; warmupMs: number }

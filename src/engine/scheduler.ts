@@ -329,6 +329,9 @@ export class Scheduler {
         ...(prepared.imagePng ? { imagePng: prepared.imagePng } : {}),
         timings: { preprocess: job.preprocessMs, encode: job.encodeMs, generate: now() - job.generateStart },
         firstTokenAt: job.firstTokenAt,
+        finishReason: tokens.at(-1)?.id === this.rt.tokenizer.eosId ? 'stop' : 'length',
+        promptTokens: this.rt.config.imageTokens + prepared.promptIds.length,
+        completionTokens: tokens.length,
       });
     } catch (error) {
       this.events.failed(job.id, error);

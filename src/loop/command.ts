@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from '../cli-args.ts';
 import { CHEXPO_VERSION_FILES, leasePath, Registry, RoundLease } from '../registry/index.ts';
 import { LanceStore } from '../store/index.ts';
 import { resolveLoopConfig } from './config.ts';
@@ -17,7 +17,8 @@ import { runLoop } from './run.ts';
 
 const HELP = `usage: chexpo loop run --registry ROOT --store URI [--name NAME] [--data DIR] [--run-id ID]
          [--trigger manual|schedule|hard_examples|admin] [--threads N] [--config loop.json] [--work DIR] [--no-publish]
-       chexpo loop export --store URI --data DIR --out DIR [--round N]
+         [--json]   (progress on stderr; stdout: the run record as one JSON object)
+       chexpo loop export --store URI --data DIR --out DIR [--round N] [--json]   ('chexpo loop export --help')
 
 run: mines hard examples with the CURRENT version, expands them by image similarity in the store,
 builds counterfactual preference pairs, trains DPO, refits the risk calibrator, compares candidate and
@@ -32,11 +33,11 @@ export async function loopCommand(argv: string[]): Promise<void> {
   if (sub === 'export') return (await import('./export-command.ts')).loopExport(rest);
   console.log(HELP);
   if (sub !== undefined && sub !== '--help' && sub !== '-h')
-    throw new Error(`unknown loop subcommand '${sub}'`);
+    throw new UsageError(`unknown loop subcommand '${sub}'`);
 }
 
 async function loopRun(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       registry: { type: 'string' },
@@ -49,20 +50,20 @@ async function loopRun(argv: string[]): Promise<void> {
       config: { type: 'string' },
       work: { type: 'string', default: './var/runs' },
       'no-publish': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
   });
-  if (values.help) return console.log(HELP);
-  if (!values.registry || !values.store) throw new Error(`--registry and --store are required\n\n${HELP}`);
+  if (!values.registry || !values.store)
+    throw new UsageError(`--registry and --store are required\n\n${HELP}`);
+  // With --json, progress goes to stderr and stdout carries the run record as one JSON object.
+  const say = values.json ? console.error : console.log;
   const trigger = values.trigger as RunTrigger;
-  if (!TRIGGERS.includes(trigger)) throw new Error(`--trigger must be one of ${TRIGGERS.join(', ')}`);
+  if (!TRIGGERS.includes(trigger)) throw new UsageError(`--trigger must be one of ${TRIGGERS.join(', ')}`);
   const partial = values.config ? JSON.parse(await readFile(values.config, 'utf8')) : {};
   if (values.threads) partial.threads = Number(values.threads);
   const config = resolveLoopConfig(partial);
   const workDir = resolve(values.work);
-  const dataDir = values.data
-    ? resolve(values.data)
-    : await ensureLoopData(join(workDir, 'loop-data'), console.log);
+  const dataDir = values.data ? resolve(values.data) : await ensureLoopData(join(workDir, 'loop-data'), say);
   if (!existsSync(join(dataDir, 'manifest.json')))
     throw new Error(`${dataDir} is not a chexpo data set (no manifest.json)`);
   const runId =
@@ -90,10 +91,11 @@ async function loopRun(argv: string[]): Promise<void> {
       config,
       workDir,
       publish: !values['no-publish'],
-      log: (line) => console.log(line),
+      log: (line) => say(line),
       lease: lease ?? undefined,
     });
-    console.log(`run ${runId}: ${record.status} (record in ${join(runDir, 'run.json')})`);
+    if (values.json) console.log(JSON.stringify({ run_dir: runDir, ...record }));
+    else console.log(`run ${runId}: ${record.status} (record in ${join(runDir, 'run.json')})`);
   } finally {
     unwatch();
     await lease?.release();

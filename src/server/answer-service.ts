@@ -162,6 +162,12 @@ export class EngineAnswerService implements AnswerService {
       timings_ms: answer.timings_ms,
       image: answer.image,
       input_warnings: answer.inputWarnings,
+      finish_reason: answer.finishReason,
+      usage: {
+        prompt_tokens: answer.promptTokens,
+        completion_tokens: answer.completionTokens,
+        total_tokens: answer.promptTokens + answer.completionTokens,
+      },
     };
   }
 }

@@ -6,6 +6,7 @@
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import Fastify, {
   type FastifyInstance,
@@ -19,6 +20,7 @@ import type { ServerConfig } from './config.ts';
 import { installErrorHandling, type SendError } from './error-handler.ts';
 import { apiError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { swaggerOptions } from './openapi.ts';
 import {
   clientErrorHandler,
   installRequestBounds,
@@ -30,6 +32,7 @@ import { answerRoute } from './routes/answer.ts';
 import { feedbackRoute } from './routes/feedback.ts';
 import { healthRoutes } from './routes/health.ts';
 import { observabilityRoutes } from './routes/observability.ts';
+import { openAiRoutes } from './routes/openai.ts';
 import { registerSchemas } from './schemas.ts';
 import type { AnswerService, FeedbackService, ModelStatus } from './services.ts';
 import { AJV_CUSTOM_OPTIONS, buildValidator } from './validation.ts';
@@ -52,7 +55,7 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-export const API_VERSION = '0.1.0';
+export { API_VERSION } from './openapi.ts';
 
 /** An onRequest hook counting /v1 requests by `keyOf` with @fastify/rate-limit's store. */
 function rateLimitHook(
@@ -115,19 +118,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (closing) throw apiError('MODEL_NOT_READY', 'shutting down');
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'chexpo',
-        version: API_VERSION,
-        description:
-          'Chest X-ray question answering with token confidences and hallucination risk. Research use only.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
+  await app.register(swagger, swaggerOptions(config));
+  // The interactive page (/docs) and its assets ship in the package: nothing is fetched at run time.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   if (config.limits.maxEventLoopDelayMs > 0) {
     await app.register(underPressure, {
@@ -174,12 +167,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   healthRoutes(app, { modelName: config.model.name, modelStatus });
   observabilityRoutes(app, { metrics });
-  answerRoute(app, {
+  const answerDeps = {
     answerService: options.answerService,
     metrics,
     maxImageBytes: config.limits.maxImageBytes,
     bodyLimitBytes: config.limits.bodyLimitBytes,
-  });
+  };
+  answerRoute(app, answerDeps);
+  openAiRoutes(app, { ...answerDeps, modelName: config.model.name });
   feedbackRoute(app, { feedbackService: options.feedbackService, audit: options.audit });
   adminRoutes(app, { adminService: options.adminService, audit: options.audit });
   return app;

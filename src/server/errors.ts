@@ -94,6 +94,21 @@ export const ERROR_CATALOGUE = {
     message: 'a question is required when task is "vqa"',
     when: 'task is `vqa` (the default) and `question` is absent or blank.',
   },
+  IMAGE_REQUIRED: {
+    status: 400,
+    message: 'exactly one image is required',
+    when: 'POST /v1/chat/completions whose user message has no `image_url` content part, or more than one.',
+  },
+  IMAGE_URL_UNSUPPORTED: {
+    status: 400,
+    message: 'only base64 data: URLs are accepted as image_url (the server fetches nothing)',
+    when: 'POST /v1/chat/completions with an `image_url` that is an http(s) or other non-data URL: send `data:<media type>;base64,<bytes>`.',
+  },
+  UNSUPPORTED_PARAMETER: {
+    status: 400,
+    message: 'a parameter has a value chexpo does not support',
+    when: 'POST /v1/chat/completions with `n` > 1, stop sequences, a non-zero presence/frequency penalty, or an assistant turn (chexpo answers one question per image); `details` names the field.',
+  },
   UNKNOWN_FIELD: {
     status: 400,
     message: 'the request has fields this endpoint does not know',

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../cli-args.ts';
 import { Engine } from '../engine/index.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../registry/index.ts';
 import { EngineAnswerService, StoreFeedbackService } from './answer-service.ts';
@@ -87,23 +87,25 @@ async function currentEmbeddingDim(registry: Registry): Promise<number | undefin
   }
 }
 
-async function refreshScores(registry: Registry, metrics: Metrics, log: Log): Promise<void> {
+async function refreshScores(
+  registry: Registry,
+  metrics: Metrics,
+  log: Log,
+  serving: () => string | null | undefined,
+): Promise<void> {
   try {
-    observeVersionScores(metrics, await registry.list());
+    const [entries, current] = await Promise.all([registry.list(), registry.current()]);
+    observeVersionScores(metrics, entries, [current, serving()]);
   } catch (error) {
     log('warn', 'could not read version scores from the registry', { error: String(error) });
   }
 }
 
 export async function serveCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
-    options: { host: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { host: { type: 'string' }, port: { type: 'string' } },
   });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
   const env = { ...process.env };
   if (values.host !== undefined) env.CHEXPO_HOST = values.host;
   if (values.port !== undefined) env.CHEXPO_PORT = values.port;
@@ -120,6 +122,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const storeUri = absoluteStoreUri(config.store.uri);
   const registry = await Registry.open(registryRoot, config.model.name);
   const declaredDim = await currentEmbeddingDim(registry);
+  const servingVersion = (): string | null => engine.status().model?.version ?? null;
   const engine = Engine.create({
     registryRoot,
     modelName: config.model.name,
@@ -130,6 +133,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     inputGate: config.gate,
     metrics,
     onSwap: (swap) => {
+      void refreshScores(registry, metrics, log, () => swap.version);
       metrics.swapDuration.observe({ phase: 'load' }, swap.loadMs / 1000);
       metrics.swapDuration.observe({ phase: 'drain' }, swap.drainMs / 1000);
     },
@@ -173,14 +177,14 @@ export async function serveCommand(argv: string[]): Promise<void> {
     metrics,
     audit,
     baseVersion: () => registry.current(),
-    onRunFinished: () => refreshScores(registry, metrics, log),
+    onRunFinished: () => refreshScores(registry, metrics, log, servingVersion),
     log: (level, message, details) => log(level, `trainer: ${message}`, details),
   });
   // Replicas that do not train still export the loop's metrics, from the shared runs table.
   const observer = new RunObserver({
     store: openStore,
     metrics,
-    onRunFinished: () => refreshScores(registry, metrics, log),
+    onRunFinished: () => refreshScores(registry, metrics, log, servingVersion),
     log: (message, details) => log('warn', message, details),
   });
   const app = await buildApp({
@@ -225,7 +229,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
 
   app.log.info({ registryRoot, model: config.model.name }, 'loading the model');
-  await refreshScores(registry, metrics, log);
+  await refreshScores(registry, metrics, log, servingVersion);
   await trainer.start();
   if (!trainer.enabled) observer.start();
   if (trainer.enabled) {

@@ -65,6 +65,16 @@ export interface AnswerResult {
   image: ImageInfo;
   /** Input-gate warnings; each raised `risk`. */
   input_warnings: InputWarning[];
+  /** `stop`: the model ended the answer; `length`: max_tokens (or the model's room) cut it off. */
+  finish_reason: 'stop' | 'length';
+  usage: Usage;
+}
+
+/** Token counts as OpenAI reports them: prompt = image tokens + text tokens; completion = generated. */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
 }
 
 export interface AnswerResponse extends AnswerResult {

@@ -8,6 +8,7 @@
  * forgets to normalise (or fp16 rounding leaves ‖a‖ ≠ 1). No ANN index is created, so the search is
  * exhaustive and exact (fine up to ~10⁵ rows; add an IVF index with distance `cosine` beyond that).
  */
+import { existsSync } from 'node:fs';
 import { type Connection, connect, type Table } from '@lancedb/lancedb';
 import type { Table as ArrowTable } from 'apache-arrow';
 import {
@@ -71,6 +72,11 @@ export interface LanceStoreOptions {
    * process writes to the store at the same time (a single replica). Default false.
    */
   cleanupUnverifiedFiles?: boolean;
+  /**
+   * Open an existing store only (readers such as `chexpo loop export`): a missing local directory or
+   * table is STORE_NOT_FOUND and nothing is created. Default false (create what is missing).
+   */
+  readOnly?: boolean;
 }
 
 const DEFAULT_KEEP_VERSIONS_MS = 10 * 60 * 1000;
@@ -99,6 +105,9 @@ export class LanceStore implements ChexpoStore {
     if (!Number.isInteger(dim) || dim < 1) {
       throw new StoreError('STORE_INVALID_VECTOR', `embeddingDim must be a positive integer, got ${dim}`);
     }
+    if (options.readOnly && !options.uri.includes('://') && !existsSync(options.uri)) {
+      throw new StoreError('STORE_NOT_FOUND', `no store at ${options.uri}`);
+    }
     const connection = await backendCall(`connecting to ${options.uri}`, () =>
       connect(options.uri, {
         storageOptions: options.storageOptions,
@@ -108,6 +117,10 @@ export class LanceStore implements ChexpoStore {
     const tables = new Map<TableName, Table>();
     try {
       const existing = new Set(await backendCall('listing tables', () => connection.tableNames()));
+      const absent = TABLE_NAMES.filter((name) => !existing.has(name));
+      if (options.readOnly && absent.length > 0) {
+        throw new StoreError('STORE_NOT_FOUND', `${options.uri} has no table ${absent.join(', ')}`);
+      }
       for (const name of TABLE_NAMES) {
         const schema = tableSchema(name, dim);
         // existOk makes creation race-safe when several replicas start against a shared store.

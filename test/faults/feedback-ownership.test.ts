@@ -59,6 +59,9 @@ function flaggingEngine(): Engine {
       frames: 1,
     },
     inputWarnings: [],
+    finishReason: 'stop',
+    promptTokens: 20,
+    completionTokens: 1,
   });
   return {
     status: () => ({ ready: true }),

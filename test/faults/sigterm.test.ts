@@ -62,7 +62,7 @@ function listening(child: ChildProcess, output: string[]): Promise<string> {
 
 /** The grace period the Deployment gives a pod between SIGTERM and SIGKILL. */
 function gracePeriodMs(): number {
-  const docs = readFileSync(join(REPO, 'deploy/k8s/deployment.yaml'), 'utf8');
+  const docs = readFileSync(join(REPO, 'deploy/k8s/base/deployment.yaml'), 'utf8');
   const deployment = parse(docs) as {
     spec: { template: { spec: { terminationGracePeriodSeconds: number } } };
   };

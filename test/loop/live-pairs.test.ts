@@ -27,8 +27,9 @@ test("a clinician's correction becomes an on-policy pair on the stored image; a 
   assert.equal(pairs.length, 1);
   const [p] = pairs;
   assert.equal(p.kind, 'on_policy');
-  assert.equal(p.chosen, 'yes');
-  assert.equal(p.rejected, 'no. The costophrenic angles are sharp.');
+  // Both sides in one casing (sentence case): only the content differs.
+  assert.equal(p.chosen, 'Yes');
+  assert.equal(p.rejected, 'No. The costophrenic angles are sharp.');
   assert.deepEqual(p.chosenImage, { kind: 'hard_example', id: 'h1' });
   assert.deepEqual(p.rejectedImage, p.chosenImage);
   assert.equal(p.provenance.task, 'closed');
@@ -47,4 +48,19 @@ test('a correction of a confident (unflagged) answer is an on-policy pair genera
   assert.equal(confident.kind, 'on_policy');
   assert.equal(confident.provenance.generator, 'live.confident_correction');
   assert.equal(confident.provenance.reason, 'live_feedback');
+});
+
+test('a correction that only recases the answer is no pair', () => {
+  assert.deepEqual(
+    livePairs([corrected('h5', 'no. the angles are sharp.', 'No. The angles are sharp.')], 0),
+    [],
+  );
+  const [p] = livePairs(
+    [corrected('h6', 'yes. there is a small left effusion.', 'No. There is no effusion.')],
+    0,
+  );
+  assert.deepEqual(
+    [p.chosen, p.rejected],
+    ['No. There is no effusion.', 'Yes. There is a small left effusion.'],
+  );
 });

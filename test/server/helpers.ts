@@ -63,6 +63,8 @@ export function cannedResult(request: AnswerRequest): AnswerResult {
       frames: 1,
     },
     input_warnings: [],
+    finish_reason: 'stop',
+    usage: { prompt_tokens: 20, completion_tokens: 2, total_tokens: 22 },
   };
 }
 

@@ -3,6 +3,8 @@
  * the fenced `sh` block is parsed into its `npm start` line and its curl commands, `chexpo serve`
  * is started as a child process with that line's environment (on port 0, a random TEST_TINY version
  * in a temp registry, a temp store), and every curl command is replayed with the real curl binary.
+ * The `js` block under "OpenAI client" then runs as written (node, the repo's `openai` package)
+ * against the same server.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -63,6 +65,15 @@ function documentedCommands(markdown: string): string[][] {
     .map((line) => line.trim())
     .filter((line) => line.length > 0 && !line.startsWith('#'))
     .map(shellWords);
+}
+
+/** The ```js block under "## OpenAI client". */
+function openAiExample(markdown: string): string {
+  const section = markdown.split(/^## OpenAI client$/m)[1];
+  assert.ok(section, 'README.md has no "## OpenAI client" heading');
+  const block = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block, 'no ```js block under "## OpenAI client"');
+  return block;
 }
 
 interface Server {
@@ -253,6 +264,7 @@ test('every curl example answers 200 with the documented fields against a real s
     CHEXPO_LOOP_ENABLED: '0',
   });
   const answers = new Map<string, Record<string, unknown>>();
+  const readme = await readFile(join(REPO, 'README.md'), 'utf8');
   try {
     for (const words of commands.slice(1)) {
       const command = words.join(' ');
@@ -273,6 +285,7 @@ test('every curl example answers 200 with the documented fields against a real s
         assert.equal(t.top_logprobs?.length ?? 0, Number(topLogprobs ?? 0), command);
       answers.set(String(fields.request_id), fields);
     }
+    await replayOpenAiExample(openAiExample(readme), server.base, commands);
   } finally {
     await stopServer(server);
   }
@@ -290,6 +303,52 @@ test('every curl example answers 200 with the documented fields against a real s
   assert.ok(stored.includes('\x89PNG\r\n\x1a\n'), 'a de-identified PNG is stored with the hard examples');
   assert.ok(!stored.includes('FUJI PHOTO FILM'), 'no DICOM tag reaches the store');
 });
+
+/**
+ * Runs the README's `openai` example as an ES module from the repo's root (so `openai` resolves
+ * to the devDependency) against `base`, and checks what it printed against /v1/answer asked the
+ * same question about the same image with the same key.
+ */
+async function replayOpenAiExample(code: string, base: string, commands: string[][]): Promise<void> {
+  assert.ok(code.includes(DOCUMENTED_BASE), 'the example uses the documented base URL');
+  const { stdout } = await run(
+    process.execPath,
+    ['--input-type=module', '-e', code.replaceAll(DOCUMENTED_BASE, base)],
+    { cwd: REPO, timeout: 120_000 },
+  );
+  const key = /apiKey: '([^']+)'/.exec(code)?.[1];
+  const image = /readFileSync\('([^']+)'\)/.exec(code)?.[1];
+  const question = /type: 'text', text: '([^']+)'/.exec(code)?.[1];
+  assert.ok(key && image && question, 'the example names its key, image and question');
+  assert.ok(
+    commands[0].some((w) => w.includes(`${key}:answer`)),
+    'the example uses the key the server was started with',
+  );
+  const form = new FormData();
+  form.append('image', new Blob([await readFile(join(REPO, image))]), 'image.png');
+  form.append('question', question);
+  const direct = await fetch(`${base}/v1/answer`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+    body: form,
+  });
+  assert.equal(direct.status, 200);
+  const expected = (await direct.json()) as { answer: string; finish_reason: string; tokens: unknown[] };
+  const lines = stdout.trimEnd().split('\n');
+  const [first, ...rest] = lines;
+  const head = `${expected.answer} ${expected.finish_reason} `;
+  assert.ok(first.startsWith(head), `first line "${first}" vs ${expected.answer}`);
+  const risk = Number(first.slice(head.length));
+  assert.ok(risk >= 0 && risk <= 1, `risk ${first.slice(head.length)}`);
+  const tokenLines = rest.slice(0, -1);
+  assert.equal(tokenLines.length, expected.tokens.length, stdout);
+  assert.equal(tokenLines.map((l) => l.split('\t')[0]).join(''), expected.answer, 'tokens spell the answer');
+  for (const line of tokenLines) {
+    const p = Number(line.split('\t')[1]);
+    assert.ok(p >= 0 && p <= 1, line);
+  }
+  assert.equal(rest.at(-1), expected.answer, 'the streamed text is the answer');
+}
 
 /** Every file under a directory, concatenated as latin1. */
 async function storeBytes(dir: string): Promise<string> {

@@ -32,7 +32,7 @@ test('POST /v1/admin/train: 202, then 409 while the run is going; the finished r
   assert.equal(first.statusCode, 202, first.body);
   const runId = first.json().run_id as string;
   assert.match(runId, /^run-\d{8}-\d{6}-[0-9a-f]{6}$/);
-  assert.equal(await metricValue(h.metrics, 'chexpo_loop_run_active_ratio'), 1);
+  assert.equal(await metricValue(h.metrics, 'chexpo_loop_run_active'), 1);
 
   const second = await h.app.inject({ method: 'POST', url: '/v1/admin/train', headers: admin });
   assert.equal(second.statusCode, 409, second.body);
@@ -52,7 +52,7 @@ test('POST /v1/admin/train: 202, then 409 while the run is going; the finished r
     await metricValue(h.metrics, 'chexpo_loop_run_duration_seconds_count', { outcome: 'promoted' }),
     1,
   );
-  assert.equal(await metricValue(h.metrics, 'chexpo_loop_run_active_ratio'), 0);
+  assert.equal(await metricValue(h.metrics, 'chexpo_loop_run_active'), 0);
 
   const args = JSON.parse(await readFile(join(h.dir, 'runs', `${runId}.args.json`), 'utf8'));
   const flag = (name: string) => args.argv[args.argv.indexOf(name) + 1];

@@ -116,6 +116,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       ...audited(() => ({ action: 'admin.versions' })),
       schema: {
         ...common,
+        operationId: 'listVersions',
         summary:
           'Model versions in the registry: manifest summary, CURRENT and the version this replica serves.',
         response: { 200: { $ref: 'AdminVersionsResponse#' }, ...errors },
@@ -137,6 +138,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       }),
       schema: {
         ...common,
+        operationId: 'rollback',
         summary: 'Move CURRENT back one step, or to a named version; serving replicas swap to it.',
         body: { $ref: 'AdminRollbackRequest#' },
         response: { 200: { $ref: 'AdminRollbackResponse#' }, ...errors },
@@ -154,6 +156,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       })),
       schema: {
         ...common,
+        operationId: 'startTraining',
         summary: 'Start a CheXPO loop run in a child process (202); 409 TRAINER_BUSY while one runs.',
         body: { $ref: 'AdminTrainRequest#' },
         response: { 202: { $ref: 'AdminTrainResponse#' }, ...errors },
@@ -175,6 +178,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       ...audited(() => ({ action: 'admin.runs' })),
       schema: {
         ...common,
+        operationId: 'listRuns',
         summary: 'Recent loop runs, most recently started first.',
         querystring: {
           type: 'object',
@@ -199,6 +203,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       })),
       schema: {
         ...common,
+        operationId: 'getRun',
         summary: 'One loop run with its full record (counts, DPO statistics, eval, gate decision).',
         params: {
           type: 'object',

@@ -3,7 +3,7 @@
  * validates what the schema cannot express, calls the AnswerService under a deadline, and replies.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { raceSignal, requestDeadline } from '../deadline.ts';
 import { apiError } from '../errors.ts';
 import { type Metrics, observeAnswer } from '../metrics.ts';
@@ -12,6 +12,7 @@ import { multipartAnswerSchema } from '../schemas.ts';
 import {
   type AnswerRequest,
   type AnswerResponse,
+  type AnswerResult,
   type AnswerService,
   type AnswerTask,
   DISCLAIMER,
@@ -68,6 +69,7 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
     {
       config: { scope: 'answer' },
       schema: {
+        operationId: 'createAnswer',
         tags: ['answers'],
         summary:
           'Answer a question about a chest radiograph, or write a report, with token confidences and risk.',
@@ -90,11 +92,7 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
           '5xx': errorResponse,
         },
       },
-      // Admission before the body is read: a full queue or a missing model costs no upload.
-      preParsing: async () => {
-        if (!deps.answerService) throw apiError('MODEL_NOT_READY');
-        if (deps.answerService.canAdmit && !deps.answerService.canAdmit()) throw apiError('QUEUE_FULL');
-      },
+      preParsing: admission(deps),
       preValidation: async (request) => {
         if (!request.mediaType || !ACCEPTED_MEDIA_TYPES.has(request.mediaType)) {
           throw apiError('UNSUPPORTED_MEDIA_TYPE');
@@ -110,8 +108,6 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
       },
     },
     async (request, reply): Promise<AnswerResponse> => {
-      const service = deps.answerService;
-      if (!service) throw apiError('MODEL_NOT_READY');
       const body = request.body;
       if (body.task === 'vqa' && !body.question?.trim()) throw apiError('QUESTION_REQUIRED');
       const answerRequest: AnswerRequest = {
@@ -126,20 +122,45 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
         request_id: body.request_id ?? randomUUID(),
         key_id: request.principal?.keyId ?? 'anonymous',
       };
-      const deadline = requestDeadline(request, reply);
-      try {
-        const result = await raceSignal(service.answer(answerRequest, deadline.signal), deadline.signal);
-        observeAnswer(deps.metrics, result, body.task);
-        const { tokens, ...rest } = result;
-        return {
-          ...rest,
-          ...(body.return_tokens && tokens ? { tokens } : {}),
-          request_id: answerRequest.request_id,
-          disclaimer: DISCLAIMER,
-        };
-      } finally {
-        deadline.dispose();
-      }
+      const result = await answerUnderDeadline(deps, request, reply, answerRequest);
+      const { tokens, ...rest } = result;
+      return {
+        ...rest,
+        ...(body.return_tokens && tokens ? { tokens } : {}),
+        request_id: answerRequest.request_id,
+        disclaimer: DISCLAIMER,
+      };
     },
   );
+}
+
+/** Admission before the body is read: a full queue or a missing model costs no upload. */
+export function admission(deps: Pick<AnswerDeps, 'answerService'>): () => Promise<void> {
+  return async () => {
+    if (!deps.answerService) throw apiError('MODEL_NOT_READY');
+    if (deps.answerService.canAdmit && !deps.answerService.canAdmit()) throw apiError('QUEUE_FULL');
+  };
+}
+
+/**
+ * One answer from the AnswerService under the request's deadline (cancelled when the client hangs
+ * up), recorded in the answer metrics: what every answering route (/v1/answer, /v1/chat/completions)
+ * runs once it has validated its body.
+ */
+export async function answerUnderDeadline(
+  deps: AnswerDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  answerRequest: AnswerRequest,
+): Promise<AnswerResult> {
+  const service = deps.answerService;
+  if (!service) throw apiError('MODEL_NOT_READY');
+  const deadline = requestDeadline(request, reply);
+  try {
+    const result = await raceSignal(service.answer(answerRequest, deadline.signal), deadline.signal);
+    observeAnswer(deps.metrics, result, answerRequest.task);
+    return result;
+  } finally {
+    deadline.dispose();
+  }
 }

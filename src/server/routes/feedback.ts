@@ -50,6 +50,7 @@ export function feedbackRoute(
       config: { scope: 'feedback' },
       ...(deps.audit ? { onResponse: auditHook(deps.audit, describeFeedback) } : {}),
       schema: {
+        operationId: 'createFeedback',
         tags: ['answers'],
         summary: 'Confirm or correct a past answer by its request_id.',
         security: [{ bearer: [] }],
