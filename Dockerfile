@@ -3,13 +3,15 @@
 # Neither can be built on the development machines (no Docker engine there).
 # Runs `chexpo serve` (what `npm start` runs) with the bundled model; configuration by environment only.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-# Production dependencies only; .npmrc keeps onnxruntime-node from downloading CUDA libraries.
+# Production dependencies only; onnxruntime-node downloads no CUDA libraries. The environment
+# variable is onnxruntime-node's own switch: it does not depend on npm accepting .npmrc's key.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # glibc's adaptive mmap threshold makes RSS climb with every hot swap (docs/benchmarks.md, hot swap).

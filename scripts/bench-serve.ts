@@ -127,6 +127,7 @@ async function startStack(maxBatch: number): Promise<Stack> {
   const { config } = loadConfig({
     CHEXPO_AUTH_DISABLED: '1',
     CHEXPO_RATE_LIMIT_MAX: '0',
+    CHEXPO_RATE_LIMIT_ADDRESS_MAX: '0',
     CHEXPO_MAX_QUEUE: '256',
     CHEXPO_REQUEST_TIMEOUT_MS: '300000',
     CHEXPO_LOG_LEVEL: 'silent',
@@ -455,11 +456,13 @@ async function schedulerOnly(
       step: timed('step', step),
     },
   };
-  const requests = mix.map((r) => {
-    const request = { ...r, topLogprobs: 0, submittedAt: 0, preprocessMs: 0 };
-    const image = prepareImage(r.image, rt.config.imageSize, false);
-    return { ...request, image, prepared: preparePrompt(rt, { ...request, image }) };
-  });
+  const requests = await Promise.all(
+    mix.map(async (r) => {
+      const request = { ...r, topLogprobs: 0, submittedAt: 0, preprocessMs: 0 };
+      const image = await prepareImage(r.image, rt.config.imageSize, false);
+      return { ...request, image, prepared: preparePrompt(rt, { ...request, image }) };
+    }),
+  );
   const total = Math.max(32, Math.round(96 * scale));
   let sent = 0;
   let done = 0;

@@ -177,6 +177,7 @@ console.log(
 const { config } = loadConfig({
   CHEXPO_AUTH_DISABLED: '1',
   CHEXPO_RATE_LIMIT_MAX: '0',
+  CHEXPO_RATE_LIMIT_ADDRESS_MAX: '0',
   CHEXPO_LOG_LEVEL: 'silent',
 });
 const metrics = createMetrics({ defaultMetrics: false });

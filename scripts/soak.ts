@@ -103,6 +103,7 @@ async function main(): Promise<void> {
     CHEXPO_AUTH_DISABLED: '1',
     CHEXPO_RISK_THRESHOLD: '0',
     CHEXPO_RATE_LIMIT_MAX: '0',
+    CHEXPO_RATE_LIMIT_ADDRESS_MAX: '0',
     CHEXPO_MAX_EVENT_LOOP_DELAY_MS: '0',
   });
   const metrics = createMetrics();

@@ -2,12 +2,16 @@
  * The one `chexpo` command. Each subcommand lives in its own module and is loaded only when used,
  * so `chexpo serve` does not pay for training code and vice versa.
  */
-interface Command {
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { CliExit, UsageError } from './cli-args.ts';
+
+interface Subcommand {
   summary: string;
   run: (argv: string[]) => Promise<void>;
 }
 
-const commands: Record<string, Command> = {
+const commands: Record<string, Subcommand> = {
   serve: {
     summary: 'serve the current model version over HTTP',
     run: async (argv) => (await import('./server/serve-command.ts')).serveCommand(argv),
@@ -42,22 +46,57 @@ const commands: Record<string, Command> = {
   },
 };
 
-function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
-  return `usage: chexpo <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'chexpo <command> --help' for a command's options.`;
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/**
+ * The program: `--version`, `--help` and the command list here; each command parses its own options
+ * through the same layer (cli-args.ts), so `chexpo <command> --help` is the command's help. Exit
+ * codes: 0 done (or help/version), 1 the command failed, 2 a usage error (unknown command or option,
+ * missing value or required option, stray argument).
+ */
+const program = new Command('chexpo')
+  .version(version, '-V, --version', 'print the chexpo version')
+  .usage('<command> [options]')
+  .enablePositionalOptions()
+  .exitOverride()
+  .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+  .showHelpAfterError()
+  .addHelpText('after', "\nRun 'chexpo <command> --help' for a command's options.");
+let chosen: { name: string; args: string[] } | undefined;
+for (const [name, c] of Object.entries(commands)) {
+  program
+    .command(name)
+    .description(c.summary)
+    .helpOption(false)
+    .passThroughOptions()
+    .allowUnknownOption()
+    .argument('[args...]')
+    .action((args: string[]) => {
+      chosen = { name, args };
+    });
 }
 
-const [name, ...rest] = process.argv.slice(2);
-if (!name || name === '--help' || name === '-h') {
-  console.log(usage());
-} else if (!(name in commands)) {
-  console.error(`chexpo: unknown command '${name}'\n\n${usage()}`);
-  process.exitCode = 2;
-} else {
+try {
+  program.parse(process.argv);
+  if (!chosen) program.help();
+} catch (error) {
+  // commander has printed help, the version or the usage error already.
+  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : 2;
+  else throw error;
+}
+if (chosen) {
   try {
-    await commands[name].run(rest);
+    await commands[chosen.name].run(chosen.args);
   } catch (err) {
-    console.error(`chexpo ${name}: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
+    if (err instanceof CliExit) process.exitCode = err.exitCode;
+    else if (err instanceof UsageError) {
+      console.error(`chexpo ${chosen.name}: ${err.message}`);
+      process.exitCode = err.exitCode;
+    } else {
+      console.error(`chexpo ${chosen.name}: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    }
   }
 }

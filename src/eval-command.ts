@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { parseCommandArgs, UsageError } from './cli-args.ts';
 import type { Split } from './data/types.ts';
 import { evaluate, formatEvalTable, toEvalRecord } from './eval/index.ts';
 import { scoreAll } from './eval/metrics.ts';
@@ -43,7 +43,7 @@ function wholeNumber(name: string, value: string | undefined, min: number): numb
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       model: { type: 'string' },
@@ -77,7 +77,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
       );
     return;
   }
-  if (!values.model || !values.data) throw new Error(`--model DIR and --data DIR are required\n\n${HELP}`);
+  if (!values.model || !values.data)
+    throw new UsageError(`--model DIR and --data DIR are required\n\n${HELP}`);
   const split = values.split as Split;
   if (!SPLITS.includes(split))
     throw new Error(`--split must be one of ${SPLITS.join(', ')}, got '${values.split}'`);

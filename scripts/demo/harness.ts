@@ -132,6 +132,7 @@ export async function startStack(
   const { config } = loadConfig({
     CHEXPO_AUTH_DISABLED: '1',
     CHEXPO_RATE_LIMIT_MAX: '0',
+    CHEXPO_RATE_LIMIT_ADDRESS_MAX: '0',
     CHEXPO_MAX_QUEUE: '256',
     CHEXPO_LOG_LEVEL: 'silent',
     CHEXPO_REQUEST_TIMEOUT_MS: '120000',

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from '../cli-args.ts';
 import { importedInstructions, importLabelCsvFile, type UncertainPolicy } from './import/index.ts';
 import { splitForPatient } from './splits.ts';
 import { Tokenizer } from './tokenizer/index.ts';
@@ -17,7 +17,7 @@ const SPLITS: Split[] = ['train', 'validation', 'test'];
 const POLICIES: UncertainPolicy[] = ['ignore', 'positive', 'negative'];
 
 export async function importCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       csv: { type: 'string' },
@@ -26,14 +26,13 @@ export async function importCommand(argv: string[]): Promise<void> {
       uncertain: { type: 'string', default: 'ignore' },
       seed: { type: 'string', default: '1' },
       salt: { type: 'string', default: process.env.CHEXPO_ID_SALT ?? 'chexpo' },
-      help: { type: 'boolean', default: false },
     },
   });
-  if (values.help) return console.log(HELP);
   if (!values.csv || !values.images || !values.out)
-    throw new Error(`--csv, --images and --out are required\n\n${HELP}`);
+    throw new UsageError(`--csv, --images and --out are required\n\n${HELP}`);
   const uncertain = values.uncertain as UncertainPolicy;
-  if (!POLICIES.includes(uncertain)) throw new Error(`--uncertain must be one of ${POLICIES.join(', ')}`);
+  if (!POLICIES.includes(uncertain))
+    throw new UsageError(`--uncertain must be one of ${POLICIES.join(', ')}`);
   const summary = await importDataset({
     csvPath: values.csv,
     imageRoot: resolve(values.images),

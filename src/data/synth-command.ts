@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { parseCommandArgs, UsageError } from '../cli-args.ts';
 import { defaultPhantomConfig, type PhantomConfig, validateConfig } from './phantom/index.ts';
 import type { ImageFormat } from './synth/chunk.ts';
 import { synthesize } from './synth/run.ts';
@@ -13,7 +13,8 @@ train/validation/test split, disjoint by patient) and a tokenizer, then prints a
   --size      rendered image side in pixels (default 256)
   --formats   image files to write: png16 (default, lossless, what training reads), png8 (preview), dicom
   --config    JSON file overriding parts of the label statistics (prevalence, boosts, subtleShare,
-              severityWeights, tipWeights, apShare, bilateralEffusionShare); see src/data/phantom/config.ts`;
+              severityWeights, tipWeights, apShare, bilateralEffusionShare); see src/data/phantom/config.ts
+  --json      print the summary as one JSON object (progress stays on stderr)`;
 
 const ALL_FORMATS: ImageFormat[] = ['png16', 'png8', 'dicom'];
 
@@ -25,7 +26,7 @@ function positiveInt(name: string, value: string): number {
 }
 
 export async function synthCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       cases: { type: 'string', default: '1000' },
@@ -35,18 +36,14 @@ export async function synthCommand(argv: string[]): Promise<void> {
       formats: { type: 'string', default: 'png16' },
       workers: { type: 'string' },
       config: { type: 'string' },
-      help: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
   });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
-  if (!values.out) throw new Error(`--out DIR is required\n\n${HELP}`);
+  if (!values.out) throw new UsageError(`--out DIR is required\n\n${HELP}`);
   const formats = values.formats.split(',').map((f) => f.trim()) as ImageFormat[];
   const unknown = formats.filter((f) => !ALL_FORMATS.includes(f));
   if (unknown.length > 0)
-    throw new Error(`unknown --formats ${unknown.join(', ')}; use ${ALL_FORMATS.join(', ')}`);
+    throw new UsageError(`unknown --formats ${unknown.join(', ')}; use ${ALL_FORMATS.join(', ')}`);
 
   const cases = positiveInt('cases', values.cases);
   const phantomConfig = values.config ? await loadPhantomConfig(values.config) : undefined;
@@ -67,6 +64,19 @@ export async function synthCommand(argv: string[]): Promise<void> {
     onProgress: (done) => bar.update(done),
   }).finally(() => bar.stop());
   const seconds = (performance.now() - started) / 1000;
+  if (values.json) {
+    const { summary, tokenizer, heldOutUnknownWords } = result;
+    console.log(
+      JSON.stringify({
+        out: values.out,
+        seconds,
+        vocab_size: tokenizer.vocabSize,
+        held_out_unknown_words: heldOutUnknownWords,
+        summary,
+      }),
+    );
+    return;
+  }
   console.log(formatSummary(result.summary));
   console.log(
     `\nvocabulary ${result.tokenizer.vocabSize} words; unknown words in held-out splits: ${result.heldOutUnknownWords}`,

@@ -8,6 +8,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type ImageInfo, type InputGateConfig, type InputWarning, warningRisk } from '../data/image/index.ts';
 import { Registry } from '../registry/index.ts';
 import type { Metrics } from '../server/metrics.ts';
 import type { ModelInfo, ModelStatus } from '../server/services.ts';
@@ -41,6 +42,11 @@ export interface EngineOptions {
   joinEverySteps?: number;
   /** Token budget when a request sets none; default 64 (capped by the model's maxSeqLen). */
   defaultMaxTokens?: number;
+  /**
+   * The input gate (modality, body part, size refusals; view/colour/uniform/inverted warnings, which
+   * raise the risk). Absent: none, every decodable image is answered without warnings.
+   */
+  inputGate?: InputGateConfig;
   /** Keep a de-identified PNG of each image for hard-example logging; default false. */
   keepImagePng?: boolean;
   /** Follow CURRENT (registry.watch); default true. */
@@ -63,6 +69,10 @@ export interface SwapEvent {
 
 export interface EngineAnswer extends WorkerAnswer {
   model: ModelInfo;
+  /** What was decoded. */
+  image: ImageInfo;
+  /** The input gate's warnings; `risk` already includes them (warningRisk). */
+  inputWarnings: InputWarning[];
   timings_ms: { queue: number; preprocess: number; encode: number; generate: number; total: number };
 }
 
@@ -85,6 +95,8 @@ export class Engine {
   private readonly size: { workers: number; threads: number };
   private servedEmbeddingDim: number | undefined;
   private prep: PrepPool | null = null;
+  /** Requests between admission and their hand-over to an inference worker. */
+  private readonly submitting = new Set<Promise<unknown>>();
   /** Each pool's model input side, which the preprocessing must match. */
   private readonly imageSizes = new WeakMap<WorkerPool, number>();
 
@@ -175,13 +187,30 @@ export class Engine {
     this.setOutstanding(this.outstanding + 1);
     try {
       const { image: bytes, ...fields } = request;
-      const { pool, image, ms } = await this.prepare(bytes, signal);
-      const answer = await pool.answer({ ...fields, image, preprocessMs: ms }, signal);
+      // Preprocessing, up to the hand-over to an inference worker, is tracked so that close() lets it
+      // finish before retiring the workers (a full-size film takes longer to decode than a drain).
+      const submitted = this.prepare(bytes, signal).then((prepared) => ({
+        ...prepared,
+        answered: prepared.pool.answer(
+          { ...fields, image: prepared.image, preprocessMs: prepared.ms },
+          signal,
+        ),
+      }));
+      this.submitting.add(submitted);
+      void submitted.then(
+        () => this.submitting.delete(submitted),
+        () => this.submitting.delete(submitted),
+      );
+      const { pool, image, answered } = await submitted;
+      const answer = await answered;
       const total = now() - started;
       const { preprocess, encode, generate } = answer.timings;
       this.observe(request.task, answer, (answer.firstTokenAt - started) / 1000);
       return {
         ...answer,
+        risk: warningRisk(answer.risk, image.warnings),
+        image: image.info,
+        inputWarnings: image.warnings,
         model: { name: this.options.modelName, version: pool.version },
         timings_ms: {
           queue: Math.max(0, total - preprocess - encode - generate),
@@ -208,7 +237,13 @@ export class Engine {
       const pool = this.pool;
       if (!pool || !this.prep) throw new EngineError('MODEL_NOT_READY', this.reason);
       const size = this.imageSizes.get(pool)!;
-      const prepared = await this.prep.prepare(bytes, size, this.options.keepImagePng ?? false, signal);
+      const prepared = await this.prep.prepare(
+        bytes,
+        size,
+        this.options.keepImagePng ?? false,
+        signal,
+        this.options.inputGate,
+      );
       const serving = this.pool;
       if (serving && this.imageSizes.get(serving) === size) return { ...prepared, pool: serving };
     }
@@ -227,6 +262,7 @@ export class Engine {
     this.setNotReady('closed', 'shutting down');
     this.unwatch?.();
     await this.swapChain;
+    await Promise.allSettled([...this.submitting]);
     const pool = this.pool;
     await pool?.retire();
     await this.prep?.close();
@@ -264,7 +300,10 @@ export class Engine {
       };
       const metrics = this.options.metrics;
       const fresh = await WorkerPool.start(version, init, this.size.workers, {
-        onBatch: (stage_, size) => metrics?.batchSize.observe({ stage: stage_ }, size),
+        onBatch: (stage_, size) => {
+          metrics?.batchSize.observe({ stage: stage_ }, size);
+          this.observeOccupancy();
+        },
         onHealth: () => {
           if (this.pool) metrics?.workersHealthy.set(this.pool.healthy);
         },
@@ -327,6 +366,16 @@ export class Engine {
   private setOutstanding(n: number): void {
     this.outstanding = n;
     this.options.metrics?.queueLength.set(n);
+    this.observeOccupancy();
+  }
+
+  /** Running = in a decode batch; waiting = the rest of the outstanding requests. */
+  private observeOccupancy(): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const running = Math.min(this.pool?.running ?? 0, this.outstanding);
+    metrics.requestsRunning.set(running);
+    metrics.requestsWaiting.set(this.outstanding - running);
   }
 
   private observe(task: string, answer: WorkerAnswer, ttftSeconds: number): void {
@@ -334,6 +383,10 @@ export class Engine {
     if (!metrics) return;
     metrics.tokensGenerated.inc({ task }, answer.tokens.length);
     metrics.timeToFirstToken.observe({ task }, Math.max(0, ttftSeconds));
+    if (answer.completionTokens > 1) {
+      const interval = (now() - answer.firstTokenAt) / 1000 / (answer.completionTokens - 1);
+      metrics.timePerOutputToken.observe({ task }, Math.max(0, interval));
+    }
     for (const t of answer.tokens) metrics.tokenProbability.observe({ task }, t.prob);
   }
 

@@ -26,6 +26,9 @@ const CLIENT_CODES = new Set([
   'UNSUPPORTED_TRANSFER_SYNTAX',
   'UNSUPPORTED_IMAGE_FORMAT',
   'DICOM_NOT_IMAGE',
+  'NOT_A_RADIOGRAPH',
+  'NOT_A_CHEST_IMAGE',
+  'IMAGE_TOO_SMALL',
 ]);
 
 /** A worker's coded error as thrown on the main thread; anything that is not the client's fault is WORKER_FAILED. */

@@ -132,5 +132,11 @@ export function decodeGrayPngFast(bytes: Uint8Array): DecodedImage | undefined {
       for (let x = 0; x < width; x++, i++) pixels[i] = (raw[row + x] >> shift) * scale;
     }
   }
-  return { width, height, pixels, format: 'png', meta: { photometric: 'GRAY', bitsStored: depth - shift } };
+  return {
+    width,
+    height,
+    pixels,
+    format: 'png',
+    meta: { photometric: 'GRAY', bitsStored: depth - shift, chroma: 0 },
+  };
 }

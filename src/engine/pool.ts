@@ -53,6 +53,11 @@ export class WorkerPool {
     return this.clients.reduce((sum, c) => sum + c.load, 0);
   }
 
+  /** Requests decoding now, over the workers (see WorkerClient.running). */
+  get running(): number {
+    return this.clients.reduce((sum, c) => sum + c.running, 0);
+  }
+
   /** Worker handles, for tests that kill one. */
   get workers(): readonly WorkerClient[] {
     return this.clients;

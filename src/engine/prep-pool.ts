@@ -4,6 +4,7 @@
  * (WORKER_FAILED) and is replaced. Decode errors come back with the image catalogue's codes.
  */
 import type { Worker } from 'node:worker_threads';
+import type { InputGateConfig } from '../data/image/index.ts';
 import { EngineError, fromWire } from './errors.ts';
 import type { MainToPrep, PreparedImage, PrepToMain } from './protocol.ts';
 import { startTsWorker } from './ts-worker.ts';
@@ -79,6 +80,7 @@ export class PrepPool {
     imageSize: number,
     keepPng: boolean,
     signal?: AbortSignal,
+    gate?: InputGateConfig,
   ): Promise<PreparedResult> {
     if (this.closed) return Promise.reject(new EngineError('ENGINE_CLOSED', 'the engine is shutting down'));
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -98,7 +100,14 @@ export class PrepPool {
           fn(value);
         };
       thread.pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
-      const message: MainToPrep = { type: 'prepare', id, image: bytes, imageSize, keepPng };
+      const message: MainToPrep = {
+        type: 'prepare',
+        id,
+        image: bytes,
+        imageSize,
+        keepPng,
+        ...(gate ? { gate } : {}),
+      };
       thread.worker.postMessage(message);
     });
   }

@@ -5,6 +5,7 @@
  * model version, since the target image size comes with each message.
  */
 import { parentPort } from 'node:worker_threads';
+import { warmCodecs } from '../data/image/index.ts';
 import { prepareImage } from './prepare.ts';
 import { type MainToPrep, now, type PrepToMain, toWireError } from './protocol.ts';
 
@@ -12,10 +13,10 @@ if (!parentPort) throw new Error('engine/prep-worker.ts must run as a worker thr
 const port = parentPort;
 const post = (message: PrepToMain, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
-port.on('message', (message: MainToPrep) => {
+port.on('message', async (message: MainToPrep) => {
   const started = now();
   try {
-    const image = prepareImage(message.image, message.imageSize, message.keepPng);
+    const image = await prepareImage(message.image, message.imageSize, message.keepPng, message.gate);
     // The input owns its buffer (toModelInput allocates it): move it instead of copying.
     const { input } = image;
     const owned = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength;
@@ -25,4 +26,6 @@ port.on('message', (message: MainToPrep) => {
     post({ type: 'failed', id: message.id, error: toWireError(error) });
   }
 });
+// Instantiate the WASM codecs (JPEG-LS, JPEG 2000, HTJ2K, libjpeg-turbo) before taking requests.
+warmCodecs();
 post({ type: 'ready' });

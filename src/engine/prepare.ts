@@ -7,7 +7,16 @@
  *  - `preparePrompt` (in the inference worker, which holds the tokenizer): the prompt and its ids.
  */
 import { createHash } from 'node:crypto';
-import { decodeImage, encodePng16, toModelInput } from '../data/image/index.ts';
+import {
+  checkInput,
+  decodeImage,
+  encodePng16,
+  type InputGateConfig,
+  imageInfo,
+  toModelInput,
+} from '../data/image/index.ts';
+import { hasJpegSignature } from '../data/image/jpeg.ts';
+import { decodeJpegReduced } from '../data/image/jpeg-reduced.ts';
 import { unknownWordRate } from '../eval/index.ts';
 import { promptIds } from '../model/vlm/tokens.ts';
 import { decodeGrayPngFast } from './fast-png.ts';
@@ -28,13 +37,30 @@ function pixelsToPng(width: number, height: number, pixels: Float32Array): Uint8
   return encodePng16({ width, height, bitsStored: 16, data });
 }
 
-/** Decoded, resized and normalised to the model's (imageSize²) input, exactly as in training. */
-export function prepareImage(bytes: Uint8Array, imageSize: number, keepPng: boolean): PreparedImage {
-  const image = decodeGrayPngFast(bytes) ?? decodeImage(bytes);
+/**
+ * Decoded (reduced for the input size when the film is ≥ 8× larger), checked by the input gate (when given: refusals throw coded ImageErrors, warnings come
+ * back), resized and normalised to the model's (imageSize²) input, exactly as in training.
+ */
+export async function prepareImage(
+  bytes: Uint8Array,
+  imageSize: number,
+  keepPng: boolean,
+  gate?: InputGateConfig,
+): Promise<PreparedImage> {
+  // Full-size films are decoded reduced for the model's input (JPEG: DCT shrink-on-load in sharp;
+  // DICOM: block means through the lookup table); grey PNGs take the fast path at full size.
+  const image =
+    decodeGrayPngFast(bytes) ??
+    (hasJpegSignature(bytes)
+      ? await decodeJpegReduced(bytes, imageSize)
+      : decodeImage(bytes, undefined, { reduceFor: imageSize }));
+  const warnings = gate ? checkInput(image, gate) : [];
   return {
     input: toModelInput(image, imageSize),
     imageSha256: createHash('sha256').update(bytes).digest('hex'),
     ...(keepPng ? { imagePng: pixelsToPng(image.width, image.height, image.pixels) } : {}),
+    info: imageInfo(image),
+    warnings,
   };
 }
 

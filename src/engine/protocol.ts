@@ -4,6 +4,7 @@
  * warm-up) or `load_failed`. Timestamps are absolute epoch milliseconds (`performance.timeOrigin +
  * performance.now()`), comparable across threads.
  */
+import type { ImageInfo, InputGateConfig, InputWarning } from '../data/image/index.ts';
 import type { TaskType } from '../data/types.ts';
 import type { AnswerSpan, AnswerTask, TokenConfidence } from '../server/services.ts';
 
@@ -42,6 +43,10 @@ export interface PreparedImage {
   input: Float32Array;
   imageSha256: string;
   imagePng?: Uint8Array;
+  /** What was decoded (the answer's `image` block). */
+  info: ImageInfo;
+  /** The input gate's warnings (none when the engine runs without a gate). */
+  warnings: InputWarning[];
 }
 
 /** What the inference worker receives: the request with its image already decoded and preprocessed. */
@@ -54,7 +59,10 @@ export type MainToWorker =
   | { type: 'answer'; id: number; request: InferenceRequest }
   | { type: 'cancel'; id: number }
   /** Tests: die as a crash would, between two ORT calls (see Scheduler.atSafePoint). */
-  | { type: 'crash' };
+  | { type: 'crash' }
+  /** Tests: hold every request before its next ORT call until `resume` (Scheduler.pause). */
+  | { type: 'pause' }
+  | { type: 'resume' };
 
 export interface WireError {
   code: string;
@@ -82,7 +90,15 @@ export interface WorkerAnswer {
   timings: { preprocess: number; encode: number; generate: number };
   /** Absolute time of the first generated token. */
   firstTokenAt: number;
+  /** `stop`: the model ended the answer (<eos>); `length`: the token budget cut it off. */
+  finishReason: FinishReason;
+  /** Tokens the decoder was fed before generating: image tokens plus the prompt's text tokens. */
+  promptTokens: number;
+  /** Tokens generated, a final <eos> included. */
+  completionTokens: number;
 }
+
+export type FinishReason = 'stop' | 'length';
 
 export type WorkerToMain =
   | { type: 'ready'; warmupMs: number }
@@ -98,6 +114,8 @@ export type MainToPrep = {
   image: Uint8Array;
   imageSize: number;
   keepPng: boolean;
+  /** Absent: no refusals and no warnings (programmatic engines, tests); `chexpo serve` always sets it. */
+  gate?: InputGateConfig;
 };
 export type PrepToMain =
   | { type: 'ready' }

@@ -79,6 +79,9 @@ export class Scheduler {
   private running = false;
   private readonly safePointActions: (() => void)[] = [];
   private stepsSinceJoin = 0;
+  /** Tests: set by pause(), the loop parks at its safe point until resume(). */
+  private paused: { parked: Promise<void>; resume(): void } | null = null;
+  private parked = false;
 
   constructor(
     private readonly rt: ModelRuntime,
@@ -122,8 +125,26 @@ export class Scheduler {
    * process: its completion callback throws into a torn-down environment.)
    */
   atSafePoint(action: () => void): void {
-    if (!this.running) action();
+    if (!this.running || this.parked) action();
     else this.safePointActions.push(action);
+  }
+
+  /**
+   * Tests: stop before the next ORT call and hold every request (new ones queue) until resume(),
+   * so a test can have a known set of requests in flight regardless of machine speed.
+   */
+  pause(): void {
+    if (this.paused) return;
+    let resume = (): void => {};
+    const parked = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    this.paused = { parked, resume };
+  }
+
+  resume(): void {
+    this.paused?.resume();
+    this.paused = null;
   }
 
   /** Live rows plus waiting requests. */
@@ -137,6 +158,11 @@ export class Scheduler {
       while (this.pending.length > 0 || this.active) {
         await yieldToEvents();
         for (const action of this.safePointActions.splice(0)) action();
+        while (this.paused) {
+          this.parked = true;
+          await this.paused.parked;
+          this.parked = false;
+        }
         try {
           this.dropCancelled();
           await this.admit();
@@ -303,6 +329,9 @@ export class Scheduler {
         ...(prepared.imagePng ? { imagePng: prepared.imagePng } : {}),
         timings: { preprocess: job.preprocessMs, encode: job.encodeMs, generate: now() - job.generateStart },
         firstTokenAt: job.firstTokenAt,
+        finishReason: tokens.at(-1)?.id === this.rt.tokenizer.eosId ? 'stop' : 'length',
+        promptTokens: this.rt.config.imageTokens + prepared.promptIds.length,
+        completionTokens: tokens.length,
       });
     } catch (error) {
       this.events.failed(job.id, error);

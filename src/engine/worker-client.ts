@@ -37,6 +37,8 @@ export class WorkerClient {
   private readonly inFlight = new Map<number, InFlight>();
   private stopping = false;
   private ready = false;
+  /** Rows of the worker's latest decode step. */
+  private decoding = 0;
   private exited = false;
   readonly started: Promise<{ warmupMs: number }>;
 
@@ -73,6 +75,11 @@ export class WorkerClient {
   /** Requests sent and not yet settled. */
   get load(): number {
     return this.inFlight.size;
+  }
+
+  /** Requests in the worker's decode batch: its latest decode step, less those settled since. */
+  get running(): number {
+    return Math.min(this.decoding, this.inFlight.size);
   }
 
   get alive(): boolean {
@@ -122,6 +129,15 @@ export class WorkerClient {
     await exited;
   }
 
+  /** Tests: the worker holds its requests before their next ORT call until resumeForTest(). */
+  pauseForTest(): void {
+    this.send({ type: 'pause' });
+  }
+
+  resumeForTest(): void {
+    if (!this.exited) this.send({ type: 'resume' });
+  }
+
   private send(message: MainToWorker): void {
     try {
       this.worker.postMessage(message);
@@ -131,8 +147,10 @@ export class WorkerClient {
   }
 
   private onMessage(message: WorkerToMain): void {
-    if (message.type === 'batch') this.hooks.onBatch?.(message.stage, message.size);
-    else if (message.type === 'result') this.settle(message.id, message.answer);
+    if (message.type === 'batch') {
+      if (message.stage === 'decode') this.decoding = message.size;
+      this.hooks.onBatch?.(message.stage, message.size);
+    } else if (message.type === 'result') this.settle(message.id, message.answer);
     else if (message.type === 'failed') this.settle(message.id, undefined, fromWire(message.error));
   }
 

@@ -62,6 +62,11 @@ async function main(): Promise<void> {
       scheduler.atSafePoint(() => process.exit(70));
       return;
     }
+    if (message.type === 'pause' || message.type === 'resume') {
+      if (message.type === 'pause') scheduler.pause();
+      else scheduler.resume();
+      return;
+    }
     const { request } = message;
     try {
       if (request.image.input.length !== rt.config.imageSize ** 2)

@@ -6,17 +6,19 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
+import { parseCommandArgs, UsageError } from '../cli-args.ts';
+import { CHEXPO_VERSION_FILES, leasePath, Registry, RoundLease } from '../registry/index.ts';
 import { LanceStore } from '../store/index.ts';
 import { resolveLoopConfig } from './config.ts';
 import { ensureLoopData } from './loop-data.ts';
+import { exitWithParent } from './parent-watch.ts';
 import type { RunTrigger } from './record.ts';
 import { runLoop } from './run.ts';
 
 const HELP = `usage: chexpo loop run --registry ROOT --store URI [--name NAME] [--data DIR] [--run-id ID]
          [--trigger manual|schedule|hard_examples|admin] [--threads N] [--config loop.json] [--work DIR] [--no-publish]
-       chexpo loop export --store URI --data DIR --out DIR [--round N]
+         [--json]   (progress on stderr; stdout: the run record as one JSON object)
+       chexpo loop export --store URI --data DIR --out DIR [--round N] [--json]   ('chexpo loop export --help')
 
 run: mines hard examples with the CURRENT version, expands them by image similarity in the store,
 builds counterfactual preference pairs, trains DPO, refits the risk calibrator, compares candidate and
@@ -31,11 +33,11 @@ export async function loopCommand(argv: string[]): Promise<void> {
   if (sub === 'export') return (await import('./export-command.ts')).loopExport(rest);
   console.log(HELP);
   if (sub !== undefined && sub !== '--help' && sub !== '-h')
-    throw new Error(`unknown loop subcommand '${sub}'`);
+    throw new UsageError(`unknown loop subcommand '${sub}'`);
 }
 
 async function loopRun(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       registry: { type: 'string' },
@@ -48,27 +50,37 @@ async function loopRun(argv: string[]): Promise<void> {
       config: { type: 'string' },
       work: { type: 'string', default: './var/runs' },
       'no-publish': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
   });
-  if (values.help) return console.log(HELP);
-  if (!values.registry || !values.store) throw new Error(`--registry and --store are required\n\n${HELP}`);
+  if (!values.registry || !values.store)
+    throw new UsageError(`--registry and --store are required\n\n${HELP}`);
+  // With --json, progress goes to stderr and stdout carries the run record as one JSON object.
+  const say = values.json ? console.error : console.log;
   const trigger = values.trigger as RunTrigger;
-  if (!TRIGGERS.includes(trigger)) throw new Error(`--trigger must be one of ${TRIGGERS.join(', ')}`);
+  if (!TRIGGERS.includes(trigger)) throw new UsageError(`--trigger must be one of ${TRIGGERS.join(', ')}`);
   const partial = values.config ? JSON.parse(await readFile(values.config, 'utf8')) : {};
   if (values.threads) partial.threads = Number(values.threads);
   const config = resolveLoopConfig(partial);
   const workDir = resolve(values.work);
-  const dataDir = values.data
-    ? resolve(values.data)
-    : await ensureLoopData(join(workDir, 'loop-data'), console.log);
+  const dataDir = values.data ? resolve(values.data) : await ensureLoopData(join(workDir, 'loop-data'), say);
   if (!existsSync(join(dataDir, 'manifest.json')))
     throw new Error(`${dataDir} is not a chexpo data set (no manifest.json)`);
   const runId =
     values['run-id'] ?? `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
   const embeddingDim = await currentEmbeddingDim(resolve(values.registry), values.name);
-  const store = await LanceStore.open({ uri: values.store, embeddingDim });
+  // One writer of versions at a time, across processes and hosts sharing the registry.
+  const lease = values['no-publish']
+    ? null
+    : await RoundLease.acquire(leasePath(resolve(values.registry), values.name), {
+        holder: 'chexpo loop run',
+        runId,
+        onLost: () => console.error('the registry lease was taken over: this round will not publish'),
+      });
+  const unwatch = exitWithParent(() => lease?.releaseSync());
+  let store: LanceStore | null = null;
   try {
+    store = await LanceStore.open({ uri: values.store, embeddingDim });
     const { record, runDir } = await runLoop({
       registryRoot: resolve(values.registry),
       name: values.name,
@@ -79,11 +91,15 @@ async function loopRun(argv: string[]): Promise<void> {
       config,
       workDir,
       publish: !values['no-publish'],
-      log: (line) => console.log(line),
+      log: (line) => say(line),
+      lease: lease ?? undefined,
     });
-    console.log(`run ${runId}: ${record.status} (record in ${join(runDir, 'run.json')})`);
+    if (values.json) console.log(JSON.stringify({ run_dir: runDir, ...record }));
+    else console.log(`run ${runId}: ${record.status} (record in ${join(runDir, 'run.json')})`);
   } finally {
-    await store.close();
+    unwatch();
+    await lease?.release();
+    await store?.close();
   }
 }
 

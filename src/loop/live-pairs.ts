@@ -5,6 +5,7 @@
  */
 import type { TaskType } from '../data/types.ts';
 import type { LiveTrainingCase } from './mining/index.ts';
+import { sentenceCase } from './pairs/casing.ts';
 import type { PairCandidate } from './types.ts';
 
 function taskOf(c: LiveTrainingCase): TaskType {
@@ -13,12 +14,13 @@ function taskOf(c: LiveTrainingCase): TaskType {
 }
 
 export function livePairs(cases: readonly LiveTrainingCase[], seed: number): PairCandidate[] {
+  // One casing on both sides (pairs/casing.ts): a correction that only recases the answer is no pair.
   return cases
-    .filter((c) => c.correctAnswer.trim() !== c.example.answer.trim())
+    .filter((c) => sentenceCase(c.correctAnswer.trim()) !== sentenceCase(c.example.answer.trim()))
     .map((c) => ({
       prompt: c.example.question,
-      chosen: c.correctAnswer,
-      rejected: c.example.answer,
+      chosen: sentenceCase(c.correctAnswer.trim()),
+      rejected: sentenceCase(c.example.answer.trim()),
       kind: 'on_policy',
       weight: 1,
       chosenImage: c.image,
@@ -28,7 +30,7 @@ export function livePairs(cases: readonly LiveTrainingCase[], seed: number): Pai
         case_id: c.example.id,
         task: taskOf(c),
         reason: 'live_feedback',
-        generator: 'live.feedback',
+        generator: c.confident ? 'live.confident_correction' : 'live.feedback',
         seed,
       },
     }));

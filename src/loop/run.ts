@@ -36,6 +36,8 @@ export interface LoopRunOptions {
   /** Publish into the registry and move CURRENT when the gate says so (false: experiments). */
   publish: boolean;
   log: (line: string) => void;
+  /** The registry's single-writer lease (src/registry/lease.ts), held by `chexpo loop run`: a lost lease publishes nothing. */
+  lease?: { readonly lost: boolean };
 }
 
 export interface LoopRunResult {
@@ -198,7 +200,12 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
     for (const line of evaluation.decision.reasons) o.log(`gate: ${line}`);
 
     let status: RunStatus = evaluation.decision.promote ? 'promoted' : 'rejected';
+    if (status === 'promoted' && o.publish) status = await currentStillBase(registry, base, rec, o);
     if (status === 'promoted' && o.publish) {
+      if (o.lease?.lost)
+        throw Object.assign(new Error('the registry lease was taken over during the round'), {
+          code: 'LOOP_LEASE_LOST',
+        });
       const manifest = await registry.publish(candidateDir, {
         parent: base,
         config: (await loadJson(join(candidateDir, 'config.json'))) as Record<string, never>,
@@ -214,12 +221,23 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
         },
         eval: { ...evaluation.candidate.record, split: 'test', seed: c.eval.seed } as never,
       });
-      await registry.setCurrent(manifest.version, {
-        reason: `loop run ${o.runId}: gate passed`,
-        actor: 'chexpo loop',
-      });
       rec.candidate_version = manifest.version;
-      o.log(`published ${o.name} ${manifest.version} and made it CURRENT`);
+      try {
+        // Compare-and-swap against the base: a rollback made during the round wins.
+        await registry.setCurrent(
+          manifest.version,
+          { reason: `loop run ${o.runId}: gate passed`, actor: 'chexpo loop' },
+          { expectFrom: base },
+        );
+        o.log(`published ${o.name} ${manifest.version} and made it CURRENT`);
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'REGISTRY_CURRENT_MOVED') throw error;
+        status = 'rejected';
+        rec.gate?.reasons.push(
+          `${(error as Error).message}; ${manifest.version} is published but not CURRENT`,
+        );
+        o.log(`published ${o.name} ${manifest.version}; CURRENT moved meanwhile, so it stays as it is`);
+      }
     } else if (status === 'promoted') {
       status = 'succeeded';
     }
@@ -241,6 +259,22 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
   } finally {
     registry.close();
   }
+}
+
+/** 'promoted' while CURRENT still names the round's base; else 'rejected' with the reason recorded. */
+async function currentStillBase(
+  registry: Registry,
+  base: string,
+  rec: RunRecordDoc,
+  o: LoopRunOptions,
+): Promise<RunStatus> {
+  const now = await registry.current();
+  if (now === base) return 'promoted';
+  rec.gate?.reasons.push(
+    `CURRENT moved from ${base} to ${now} during the round (a rollback?): nothing published`,
+  );
+  o.log(`CURRENT is ${now}, not the round's base ${base}: not publishing`);
+  return 'rejected';
 }
 
 async function loadJson(path: string): Promise<unknown> {

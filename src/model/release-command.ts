@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from '../cli-args.ts';
 import { evaluate, formatEvalTable, toEvalRecord } from '../eval/index.ts';
 import { controlsRecord, formatControls, runControls } from '../evaluation-run/controls.ts';
 import { fitCalibration, readSplit, runSplit } from '../evaluation-run/index.ts';
@@ -19,10 +19,11 @@ Fits calibrator.json and ood.json on the validation split, evaluates on the test
 intervals, seed S) with the controls of 'chexpo eval' (permuted images, image-blind baselines fitted on
 train, visibility), writes RUN/eval.json and publishes the version into ROOT/NAME with its manifest.
   --eval-limit N         test samples, whole cases in a seeded order (default: all)
-  --calibration-limit N  validation samples the calibrator is fitted on (default: all)`;
+  --calibration-limit N  validation samples the calibrator is fitted on (default: all)
+  --json                 progress on stderr; stdout: one JSON object (name, version, files, current, eval)`;
 
 export async function releaseCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       model: { type: 'string' },
@@ -36,25 +37,26 @@ export async function releaseCommand(argv: string[]): Promise<void> {
       'no-controls': { type: 'boolean', default: false },
       seed: { type: 'string', default: '0' },
       threads: { type: 'string' },
-      help: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
   });
-  if (values.help) return console.log(HELP);
   if (!values.model || !values.data || !values.registry)
-    throw new Error(`--model, --data and --registry are required\n\n${HELP}`);
+    throw new UsageError(`--model, --data and --registry are required\n\n${HELP}`);
+  // With --json, progress goes to stderr and stdout carries one JSON object.
+  const say = values.json ? console.error : console.log;
   const seed = Number(values.seed);
   const threads = values.threads ? Number(values.threads) : undefined;
 
-  console.log('fitting the risk calibrator and OOD reference on the validation split…');
+  say('fitting the risk calibrator and OOD reference on the validation split…');
   const calibrationLimit = values['calibration-limit'] ? Number(values['calibration-limit']) : undefined;
   const calibration = await fitCalibration(values.model, values.data, {
     seed,
     threads,
     limit: calibrationLimit,
   });
-  console.log(`calibration (in-sample): ${JSON.stringify(calibration.quality)}`);
+  say(`calibration (in-sample): ${JSON.stringify(calibration.quality)}`);
 
-  console.log('evaluating on the test split…');
+  say('evaluating on the test split…');
   const limit = values['eval-limit'] ? Number(values['eval-limit']) : undefined;
   const predictions = await runSplit(values.model, values.data, 'test', { seed, threads, limit });
   const test = await readSplit(values.data, 'test');
@@ -64,7 +66,7 @@ export async function releaseCommand(argv: string[]): Promise<void> {
     predictions,
     { cases: test.cases, seed },
   );
-  console.log(formatEvalTable(result));
+  say(formatEvalTable(result));
   let controls: ReturnType<typeof controlsRecord> | undefined;
   if (!values['no-controls']) {
     const report = await runControls({
@@ -77,7 +79,7 @@ export async function releaseCommand(argv: string[]): Promise<void> {
       run: { seed, threads, limit },
       evalOptions: { seed },
     });
-    console.log(`\n${formatControls(report)}`);
+    say(`\n${formatControls(report)}`);
     controls = controlsRecord(report);
   }
   const evalRecord = {
@@ -124,10 +126,21 @@ export async function releaseCommand(argv: string[]): Promise<void> {
       },
       eval: evalRecord,
     });
-    console.log(`published ${values.name} ${manifest.version} (${manifest.files.length} files)`);
+    say(`published ${values.name} ${manifest.version} (${manifest.files.length} files)`);
     if (values['set-current']) {
       await registry.setCurrent(manifest.version, { reason: 'release', actor: 'chexpo release' });
-      console.log(`CURRENT → ${manifest.version}`);
+      say(`CURRENT → ${manifest.version}`);
+    }
+    if (values.json) {
+      console.log(
+        JSON.stringify({
+          name: values.name,
+          version: manifest.version,
+          files: manifest.files.length,
+          current: values['set-current'],
+          eval: evalRecord,
+        }),
+      );
     }
   } finally {
     registry.close();

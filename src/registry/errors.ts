@@ -19,6 +19,8 @@ export const REGISTRY_ERROR_CODES = [
   'REGISTRY_NO_CURRENT',
   /** CURRENT exists but does not hold a valid version id. */
   'REGISTRY_CURRENT_INVALID',
+  /** A compare-and-swap move (`setCurrent` with `expectFrom`) found CURRENT no longer at the expected version. */
+  'REGISTRY_CURRENT_MOVED',
   /** `rollback` found no earlier version to return to (neither in history nor as the current parent). */
   'REGISTRY_NO_PREVIOUS',
   /** Another writer held the registry lock for longer than the lock timeout. */

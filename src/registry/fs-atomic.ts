@@ -148,22 +148,30 @@ export async function withLock<T>(lockPath: string, options: LockOptions, fn: ()
 }
 
 /**
- * Moves a stale lock aside (rename is atomic, so only one breaker wins) and removes it. If what was moved
- * is not the lock judged stale (another breaker replaced it and a new owner took it in between), the
- * fresh lock is put back with link(), which fails rather than overwrite a newer one.
+ * Moves `path` aside when `isStale(content, mtimeMs)` says so (rename is atomic, so only one breaker
+ * wins) and removes it. If what was moved is not what was judged (another breaker replaced it and a
+ * new owner took it in between), the fresh file is put back with link(), which fails rather than
+ * overwrite a newer one. Returns whether the path is free now (moved, or already gone).
  */
-async function breakIfStale(lockPath: string, staleMs: number): Promise<boolean> {
+export async function breakIf(
+  path: string,
+  isStale: (content: string, mtimeMs: number) => boolean,
+): Promise<boolean> {
   try {
-    const judged = await readFile(lockPath, 'utf8');
-    const info = await stat(lockPath);
-    if (Date.now() - info.mtimeMs < staleMs) return false;
-    const aside = tempSibling(lockPath, 'stale-lock');
-    await rename(lockPath, aside);
-    if ((await readFile(aside, 'utf8')) !== judged) await link(aside, lockPath).catch(() => undefined);
+    const judged = await readFile(path, 'utf8');
+    const info = await stat(path);
+    if (!isStale(judged, info.mtimeMs)) return false;
+    const aside = tempSibling(path, 'stale-lock');
+    await rename(path, aside);
+    if ((await readFile(aside, 'utf8')) !== judged) await link(aside, path).catch(() => undefined);
     await rm(aside, { force: true });
     return true;
   } catch (thrown) {
     if (isErrno(thrown, 'ENOENT')) return true;
     throw thrown;
   }
+}
+
+function breakIfStale(lockPath: string, staleMs: number): Promise<boolean> {
+  return breakIf(lockPath, (_content, mtimeMs) => Date.now() - mtimeMs >= staleMs);
 }

@@ -1,6 +1,16 @@
 export { REGISTRY_ERROR_CODES, RegistryError, type RegistryErrorCode } from './errors.ts';
 export type { HistoryEntry, PointerAction } from './history.ts';
 export {
+  DEFAULT_LEASE_TTL_MS,
+  LEASE_FILE,
+  LeaseHeldError,
+  type LeaseRecord,
+  leaseExpired,
+  leasePath,
+  RoundLease,
+  readLease,
+} from './lease.ts';
+export {
   CHEXPO_VERSION_FILES,
   type DataProvenance,
   type JsonValue,

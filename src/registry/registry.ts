@@ -261,16 +261,31 @@ export class Registry {
 
   /**
    * Verifies `version` (REGISTRY_VERIFY_FAILED with `details.problems` if it is not servable, CURRENT
-   * untouched), then replaces CURRENT atomically and appends the move to history.
+   * untouched), then replaces CURRENT atomically and appends the move to history. With `expectFrom`
+   * it is a compare-and-swap: CURRENT moves only if it still names that version, else
+   * REGISTRY_CURRENT_MOVED and nothing changes (a loop round publishing against its base version
+   * loses to a rollback made meanwhile).
    */
-  async setCurrent(version: string, move: PointerMove): Promise<HistoryEntry> {
+  async setCurrent(
+    version: string,
+    move: PointerMove,
+    options: { expectFrom?: string } = {},
+  ): Promise<HistoryEntry> {
     this.assertOpen();
     assertMove(move);
     await this.assertServable(version);
     const entry = await withLock(join(this.dir, '.lock'), this.lock, () =>
-      this.movePointer(version, 'set', move, undefined),
+      this.movePointer(version, 'set', move, options.expectFrom),
     );
-    return entry!;
+    if (entry === null) {
+      const now = await this.current().catch(() => null);
+      throw new RegistryError(
+        'REGISTRY_CURRENT_MOVED',
+        `CURRENT of ${this.name} is ${now ?? 'unset'}, not ${options.expectFrom}: it moved meanwhile (a rollback?)`,
+        { details: { expected: options.expectFrom, current: now } },
+      );
+    }
+    return entry;
   }
 
   /** The version `rollback` would move to (history stack, else the current parent); see history.ts. */

@@ -1,17 +1,26 @@
 /**
  * The AnswerService and FeedbackService the routes call, over the engine and the hard-example
- * logger: the engine answers; an answer whose risk exceeds CHEXPO_RISK_THRESHOLD is queued as a hard
- * example (never awaited, never failing the request); feedback labels the row of a past request.
+ * logger: the engine answers; an answer whose risk exceeds CHEXPO_RISK_THRESHOLD is journaled and
+ * queued as a hard example (never failing the request), every answer leaves a minimal record for the
+ * retention window; feedback labels the row of a past request asked by the same key.
  */
 import { randomUUID } from 'node:crypto';
 import type { Engine, EngineAnswer } from '../engine/index.ts';
-import type { NewHardExample } from '../store/index.ts';
+import {
+  type AnswerRecord,
+  appendLabelEntry,
+  type LabelEntry,
+  MAX_LABEL_ENTRIES,
+  type NewAnswerRecord,
+  type NewHardExample,
+} from '../store/index.ts';
 import { apiError } from './errors.ts';
-import { type HardExampleLogger, hashRequestId } from './hard-example-logger.ts';
+import { type HardExampleLogger, hashKeyId, hashRequestId } from './hard-example-logger.ts';
 import type {
   AnswerRequest,
   AnswerResult,
   AnswerService,
+  FeedbackPrincipal,
   FeedbackRequest,
   FeedbackResponse,
   FeedbackService,
@@ -29,12 +38,52 @@ export interface EngineAnswerServiceOptions {
 /** The hard-example row of a flagged answer: no DICOM tag, no raw request id, no original file. */
 export function hardExampleRow(
   answer: EngineAnswer,
-  requestId: string,
+  requestIdHash: string,
   storeImages: boolean,
 ): NewHardExample {
+  const {
+    key_hash: _k,
+    answer_prob: _p,
+    flagged: _f,
+    input_warnings: _w,
+    ...row
+  } = recordOf(answer, requestIdHash, '', true, storeImages);
+  return { ...row, source: 'live' };
+}
+
+/**
+ * The minimal record of every answer (kept CHEXPO_ANSWER_RETENTION_HOURS for feedback): hashes of the
+ * request id (in the asking key's namespace, as in hard_examples) and of the key, the model's output
+ * and confidences, the embedding (what the loop's similarity expansion needs), the image hash, and
+ * the de-identified PNG only when images are stored.
+ */
+export function answerRecord(
+  answer: EngineAnswer,
+  request: { request_id: string; key_id: string },
+  flagged: boolean,
+  storeImages: boolean,
+): NewAnswerRecord {
+  return recordOf(
+    answer,
+    hashRequestId(request.key_id, request.request_id),
+    hashKeyId(request.key_id),
+    flagged,
+    storeImages,
+  );
+}
+
+function recordOf(
+  answer: EngineAnswer,
+  requestIdHash: string,
+  keyHash: string,
+  flagged: boolean,
+  storeImages: boolean,
+): NewAnswerRecord {
   return {
     id: randomUUID(),
     created_at: Date.now(),
+    request_id_hash: requestIdHash,
+    key_hash: keyHash,
     model_version: answer.model.version,
     task: answer.taskType,
     question: answer.prompt,
@@ -42,13 +91,23 @@ export function hardExampleRow(
     token_probs: answer.tokens.map((t) => t.prob),
     min_prob: answer.confidence.min_prob,
     mean_logprob: answer.confidence.mean_logprob,
+    answer_prob: answer.confidence.answer_prob,
     risk: answer.risk,
+    flagged,
     embedding: answer.embedding,
     image_sha256: answer.imageSha256,
-    source: 'live',
-    request_id_hash: hashRequestId(requestId),
+    input_warnings: answer.inputWarnings.join(','),
     image: storeImages && answer.imagePng ? answer.imagePng : null,
   };
+}
+
+/** A labelled hard example made from an answer record when feedback arrives for an unflagged answer. */
+export function hardExampleFromRecord(
+  record: AnswerRecord & { image: Uint8Array | null },
+  label: string,
+): NewHardExample {
+  const { key_hash: _k, answer_prob: _p, flagged: _f, input_warnings: _w, ...row } = record;
+  return { ...row, id: randomUUID(), created_at: Date.now(), source: 'live', label, status: 'labelled' };
 }
 
 export class EngineAnswerService implements AnswerService {
@@ -84,10 +143,14 @@ export class EngineAnswerService implements AnswerService {
         throw apiError('MODEL_NOT_READY', 'shutting down');
       throw error;
     }
+    const storeImages = this.options.storeImages ?? false;
+    const record = answerRecord(answer, request, false, storeImages);
+    // Journaled durably before the answer returns: a flagged answer survives a crash.
     const flagged =
       answer.risk > riskThreshold &&
       logger !== undefined &&
-      logger.enqueue(hardExampleRow(answer, request.request_id, this.options.storeImages ?? false));
+      (await logger.record(hardExampleRow(answer, record.request_id_hash, storeImages)));
+    logger?.recordAnswer({ ...record, flagged });
     return {
       answer: answer.answer,
       answer_span: answer.answerSpan,
@@ -97,6 +160,14 @@ export class EngineAnswerService implements AnswerService {
       flagged,
       model: answer.model,
       timings_ms: answer.timings_ms,
+      image: answer.image,
+      input_warnings: answer.inputWarnings,
+      finish_reason: answer.finishReason,
+      usage: {
+        prompt_tokens: answer.promptTokens,
+        completion_tokens: answer.completionTokens,
+        total_tokens: answer.promptTokens + answer.completionTokens,
+      },
     };
   }
 }
@@ -104,21 +175,52 @@ export class EngineAnswerService implements AnswerService {
 export class StoreFeedbackService implements FeedbackService {
   constructor(private readonly logger: HardExampleLogger) {}
 
-  async record(feedback: FeedbackRequest, principal: { keyId: string }): Promise<FeedbackResponse> {
-    const label = JSON.stringify({
+  /**
+   * Appends the verdict to the label history of this request's hard example, in the namespace of
+   * the key that asked (the caller's own, or the key an admin names). For an answer that was not
+   * flagged, its answer record (kept for the retention window, asked by the same key) becomes a
+   * labelled hard example. A correction of such a confident answer is marked `on_policy_pair` in the
+   * entry: the loop's live mining turns it into an on-policy preference pair (chosen = the
+   * correction, rejected = the model's answer) when its image is stored.
+   */
+  async record(feedback: FeedbackRequest, principal: FeedbackPrincipal): Promise<FeedbackResponse> {
+    const { owner } = principal;
+    const entry: LabelEntry = {
       verdict: feedback.verdict,
       ...(feedback.correct_answer ? { correct_answer: feedback.correct_answer } : {}),
       ...(feedback.comment ? { comment: feedback.comment } : {}),
       by: principal.keyId,
+      as: owner === principal.keyId ? 'owner' : 'admin',
       at: new Date().toISOString(),
-    });
-    let updated: number;
+    };
+    const requestIdHash = hashRequestId(owner, feedback.request_id);
+    let result: { updated: number; full: number };
     try {
-      updated = await this.logger.setLabel(feedback.request_id, label);
+      result = await this.logger.labelAnswer(requestIdHash, hashKeyId(owner), entry, (record) => {
+        const correction = feedback.verdict === 'incorrect' && feedback.correct_answer !== undefined;
+        const label = appendLabelEntry(null, {
+          ...entry,
+          origin: 'answer_record',
+          confident: !record.flagged,
+          on_policy_pair: correction && !record.flagged,
+        });
+        return hardExampleFromRecord(record, label ?? '');
+      });
     } catch (cause) {
       throw apiError('FEEDBACK_UNAVAILABLE', 'the hard-example store is unreachable', { cause });
     }
-    if (updated === 0) throw apiError('NOT_FOUND', 'no flagged answer with this request_id');
+    if (result.updated === 0 && result.full > 0) {
+      throw apiError('FEEDBACK_LIMIT_REACHED', `${MAX_LABEL_ENTRIES} labels`);
+    }
+    if (result.updated === 0) {
+      const hours = this.logger.answerRetentionMs / 3_600_000;
+      throw apiError(
+        'NOT_FOUND',
+        hours > 0
+          ? `no answer with this request_id for this key in the last ${hours} h (CHEXPO_ANSWER_RETENTION_HOURS)`
+          : 'no flagged answer with this request_id for this key (answer records are off: CHEXPO_ANSWER_RETENTION_HOURS=0)',
+      );
+    }
     return { request_id: feedback.request_id, status: 'recorded' };
   }
 }

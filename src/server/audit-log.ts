@@ -44,6 +44,53 @@ export interface AuditLogOptions {
   now?: () => Date;
   /** Entries waiting for the disk beyond this are dropped (counted as failures). Default 10 000. */
   maxPending?: number;
+  /** Window over which repeated refusals are folded into one summary line. Default 60 s. */
+  refusalWindowMs?: number;
+}
+
+/** Shapes an audit field may take: ids, versions, hashes, enum words. Anything else is replaced. */
+const TOKEN = /^[A-Za-z0-9._:-]{1,128}$/;
+const ACTION = /^[a-z][a-z_]*(\.[a-z_]+)*$/;
+const DETAIL_KEY = /^[a-z][a-z0-9_]{0,39}$/;
+const MAX_DETAILS = 16;
+/** Distinct refusal kinds tracked per window; further kinds share one `other` summary. */
+const MAX_REFUSAL_KINDS = 256;
+
+/**
+ * The entry with every field in a known shape: text that is not an id-like token (an attacker's
+ * rollback target, a forged header value) becomes `"[invalid]"`, unknown detail keys and values
+ * that are neither numbers, booleans, null nor tokens are left out.
+ */
+export function shapeEntry(entry: AuditEntry): AuditEntry {
+  const token = (value: string | null | undefined): string | null | undefined =>
+    value === undefined || value === null ? value : TOKEN.test(value) ? value : '[invalid]';
+  const details: Record<string, AuditDetail> = {};
+  for (const [key, value] of Object.entries(entry.details ?? {}).slice(0, MAX_DETAILS)) {
+    if (!DETAIL_KEY.test(key)) continue;
+    if (value === null || typeof value === 'boolean') details[key] = value;
+    else if (typeof value === 'number' && Number.isFinite(value)) details[key] = value;
+    else if (typeof value === 'string') details[key] = token(value) ?? null;
+  }
+  const shaped: AuditEntry = {
+    action: ACTION.test(entry.action) && entry.action.length <= 64 ? entry.action : 'unknown',
+    actor: token(entry.actor) ?? 'unknown',
+    outcome: entry.outcome === 'ok' || entry.outcome === 'refused' ? entry.outcome : 'failed',
+  };
+  if (entry.target !== undefined) shaped.target = token(entry.target);
+  if (Number.isInteger(entry.status)) shaped.status = entry.status;
+  if (entry.http_request !== undefined) shaped.http_request = token(entry.http_request) ?? undefined;
+  if (entry.details !== undefined) shaped.details = details;
+  return shaped;
+}
+
+/**
+ * Refusals that a flood produces (unauthenticated, over the rate limit): the first of each kind
+ * (action, actor, status) in a window is written in full, the rest are counted and written as one
+ * summary line when the window closes, so a flood costs a bounded number of lines per window and
+ * never crowds real entries out of the queue.
+ */
+export function isFloodRefusal(entry: AuditEntry): boolean {
+  return entry.outcome === 'refused' && (entry.actor === 'anonymous' || entry.status === 429);
 }
 
 type Handle = Awaited<ReturnType<typeof open>>;
@@ -54,6 +101,10 @@ export class AuditLog {
   private pending: { line: string; done: () => void }[] = [];
   private writing: Promise<void> | null = null;
   private closed = false;
+  /** Refusal kinds seen in the current window, with how many were folded (not written). */
+  private refusals = new Map<string, { entry: AuditEntry; folded: number }>();
+  private refusalTimer: NodeJS.Timeout | null = null;
+  private windowStart = 0;
 
   constructor(options: AuditLogOptions) {
     this.options = options;
@@ -64,7 +115,56 @@ export class AuditLog {
   }
 
   /** Appends one entry; resolves once it is on disk or has failed (never rejects). */
-  record(entry: AuditEntry): Promise<void> {
+  record(raw: AuditEntry): Promise<void> {
+    const entry = shapeEntry(raw);
+    if (!this.closed && isFloodRefusal(entry) && this.fold(entry)) {
+      this.options.metrics?.auditEvents.inc({ action: entry.action, outcome: entry.outcome });
+      return Promise.resolve();
+    }
+    return this.append(entry);
+  }
+
+  /** Counts a repeated refusal instead of writing it; false for the first of its kind in the window. */
+  private fold(entry: AuditEntry): boolean {
+    if (this.refusalTimer === null) {
+      this.windowStart = Date.now();
+      this.refusalTimer = setTimeout(() => this.closeWindow(), this.options.refusalWindowMs ?? 60_000);
+      this.refusalTimer.unref();
+    }
+    let kind = `${entry.action}|${entry.actor}|${entry.status}`;
+    if (!this.refusals.has(kind) && this.refusals.size >= MAX_REFUSAL_KINDS) kind = 'other';
+    const seen = this.refusals.get(kind);
+    if (seen) {
+      seen.folded += 1;
+      return true;
+    }
+    const summary: AuditEntry =
+      kind === 'other' ? { action: 'refusals', actor: 'various', outcome: 'refused' } : { ...entry };
+    this.refusals.set(kind, { entry: summary, folded: kind === 'other' ? 1 : 0 });
+    return kind === 'other';
+  }
+
+  /** Writes one summary line per refusal kind that was folded in the window that ends now. */
+  private closeWindow(): Promise<void> {
+    if (this.refusalTimer) clearTimeout(this.refusalTimer);
+    this.refusalTimer = null;
+    const windowMs = Date.now() - this.windowStart;
+    const summaries = [...this.refusals.values()].filter((r) => r.folded > 0);
+    this.refusals = new Map();
+    return Promise.all(
+      summaries.map(({ entry, folded }) =>
+        this.append({
+          action: entry.action,
+          actor: entry.actor,
+          outcome: 'refused',
+          ...(entry.status !== undefined ? { status: entry.status } : {}),
+          details: { repeated: folded, window_ms: windowMs },
+        }),
+      ),
+    ).then(() => undefined);
+  }
+
+  private append(entry: AuditEntry): Promise<void> {
     const { metrics } = this.options;
     if (this.closed || this.pending.length >= (this.options.maxPending ?? 10_000)) {
       this.fail(new Error(this.closed ? 'the audit log is closed' : 'too many entries waiting'), 1);
@@ -80,6 +180,7 @@ export class AuditLog {
 
   /** Waits for queued entries, then closes the file. Idempotent. */
   async close(): Promise<void> {
+    if (!this.closed) await this.closeWindow();
     while (this.writing) await this.writing;
     this.closed = true;
     const handle = this.handle;

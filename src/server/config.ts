@@ -8,6 +8,7 @@
  * (NODE_ENV=production) that combination is a configuration error.
  */
 import { Ajv } from 'ajv';
+import { DEFAULT_INPUT_GATE, type InputGateConfig } from '../data/image/index.ts';
 import { type ApiKey, parseApiKeys } from './auth.ts';
 import { loadSchema } from './schemas.ts';
 
@@ -28,8 +29,14 @@ export interface ServerConfig {
     uri: string;
     /** Keep the de-identified PNG (decoded pixels, never the original file) with each hard example. */
     images: boolean;
+    /** The hard-example crash journal's directory; empty = off. */
+    journalDir: string;
+    /** How long every answer's minimal record is kept for feedback; 0 = only flagged answers take feedback. */
+    answerRetentionHours: number;
   };
   riskThreshold: number;
+  /** The input gate (src/data/image/gate.ts); the statistics floors keep their defaults. */
+  gate: InputGateConfig;
   /** Append-only JSON-lines audit log (CHEXPO_AUDIT_LOG). */
   auditLogPath: string;
   /** The trainer supervisor (src/server/trainer). */
@@ -50,12 +57,16 @@ export interface ServerConfig {
     requestTimeoutMs: number;
     bodyLimitBytes: number;
     maxImageBytes: number;
-    /** 0 = rate limiting off. */
+    /** Per key; 0 = off. */
     rateLimitMax: number;
+    /** Per client address, before authentication; 0 = off. */
+    rateLimitAddressMax: number;
     rateLimitWindowMs: number;
     /** 0 = under-pressure check off. */
     maxEventLoopDelayMs: number;
     retryAfterSeconds: number;
+    /** Open connections per process; 0 = no cap. */
+    maxConnections: number;
   };
 }
 
@@ -98,6 +109,16 @@ function pickVariables(env: NodeJS.ProcessEnv): Record<string, unknown> {
     else picked[name] = value;
   }
   return picked;
+}
+
+/** Variables that hold secrets: read once by loadConfig, then removed from the environment. */
+export const SECRET_VARIABLES = ['CHEXPO_API_KEYS'] as const;
+
+/** Deletes the secret variables from `env` (process.env after start-up); returns the names removed. */
+export function scrubSecrets(env: NodeJS.ProcessEnv): string[] {
+  const removed = SECRET_VARIABLES.filter((name) => env[name] !== undefined);
+  for (const name of removed) delete env[name];
+  return removed;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
@@ -157,8 +178,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         executionProvider: v.CHEXPO_EXECUTION_PROVIDER,
         workers: v.CHEXPO_WORKERS,
       },
-      store: { uri: v.CHEXPO_STORE_URI, images: v.CHEXPO_STORE_IMAGES },
+      store: {
+        uri: v.CHEXPO_STORE_URI,
+        images: v.CHEXPO_STORE_IMAGES,
+        journalDir: v.CHEXPO_JOURNAL_DIR,
+        answerRetentionHours: v.CHEXPO_ANSWER_RETENTION_HOURS,
+      },
       riskThreshold: v.CHEXPO_RISK_THRESHOLD,
+      gate: {
+        ...DEFAULT_INPUT_GATE,
+        modalities: (v.CHEXPO_GATE_MODALITIES as string)
+          .split(',')
+          .map((m) => m.trim().toUpperCase())
+          .filter((m) => m.length > 0),
+        minSide: v.CHEXPO_GATE_MIN_SIDE_PX,
+        maxChroma: v.CHEXPO_GATE_MAX_CHROMA,
+      },
       auditLogPath: v.CHEXPO_AUDIT_LOG,
       loop: {
         enabled: v.CHEXPO_LOOP_ENABLED,
@@ -175,9 +210,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         bodyLimitBytes: v.CHEXPO_BODY_LIMIT_BYTES,
         maxImageBytes: v.CHEXPO_MAX_IMAGE_BYTES,
         rateLimitMax: v.CHEXPO_RATE_LIMIT_MAX,
+        rateLimitAddressMax: v.CHEXPO_RATE_LIMIT_ADDRESS_MAX,
         rateLimitWindowMs: v.CHEXPO_RATE_LIMIT_WINDOW_MS,
         maxEventLoopDelayMs: v.CHEXPO_MAX_EVENT_LOOP_DELAY_MS,
         retryAfterSeconds: v.CHEXPO_RETRY_AFTER_SECONDS,
+        maxConnections: v.CHEXPO_MAX_CONNECTIONS,
       },
     },
   };

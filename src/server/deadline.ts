@@ -12,16 +12,15 @@ export interface RequestDeadline {
   dispose(): void;
 }
 
-export function requestDeadline(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  timeoutMs: number,
-): RequestDeadline {
+/**
+ * The work's signal: aborts with the whole-request deadline (`request.deadline`, counted from the
+ * request's arrival, so time spent receiving the body counts) or when the client hangs up.
+ */
+export function requestDeadline(request: FastifyRequest, reply: FastifyReply): RequestDeadline {
   const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(apiError('DEADLINE_EXCEEDED', `${timeoutMs} ms`)),
-    timeoutMs,
-  );
+  const onDeadline = (): void => controller.abort(request.deadline.reason);
+  if (request.deadline.aborted) onDeadline();
+  else request.deadline.addEventListener('abort', onDeadline, { once: true });
   // 'close' on the response before it finished writing means the client hung up.
   const onClose = (): void => {
     if (!reply.raw.writableFinished) controller.abort(apiError('REQUEST_CANCELLED'));
@@ -31,7 +30,7 @@ export function requestDeadline(
   return {
     signal: controller.signal,
     dispose() {
-      clearTimeout(timer);
+      request.deadline.removeEventListener('abort', onDeadline);
       reply.raw.off('close', onClose);
       request.raw.off('aborted', onClose);
     },

@@ -22,6 +22,8 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail?: string }> = {
   FST_PROTO_VIOLATION: { code: 'INVALID_REQUEST', detail: 'prototype property names are not allowed' },
   FST_INVALID_JSON_FIELD_ERROR: { code: 'INVALID_REQUEST', detail: 'a multipart field is not valid JSON' },
   FST_ERR_NOT_FOUND: { code: 'NOT_FOUND' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'URI_TOO_LONG' },
+  FST_ERR_BAD_URL: { code: 'INVALID_REQUEST', detail: 'a path component is not valid URL encoding' },
   FST_UNDER_PRESSURE: { code: 'OVERLOADED' },
 };
 

@@ -39,6 +39,21 @@ export const ERROR_CATALOGUE = {
     message: 'the DICOM file holds no image',
     when: 'A DICOM object without pixel data (a report, a structured document, …).',
   },
+  NOT_A_RADIOGRAPH: {
+    status: 422,
+    message: 'the image is not a projection radiograph',
+    when: 'A DICOM file whose Modality is not in CHEXPO_GATE_MODALITIES (default CR, DX): CT, MR, US, NM, SEG, secondary capture, ….',
+  },
+  NOT_A_CHEST_IMAGE: {
+    status: 422,
+    message: 'the image is not of the chest',
+    when: 'A DICOM file whose BodyPartExamined is present and not the chest (e.g. HAND, EXTREMITY, SKULL); a missing tag is accepted.',
+  },
+  IMAGE_TOO_SMALL: {
+    status: 422,
+    message: 'the image is too small to read',
+    when: 'The decoded image’s shortest side is under CHEXPO_GATE_MIN_SIDE_PX (default 256): a thumbnail, not a film.',
+  },
   UNSUPPORTED_IMAGE_FORMAT: {
     status: 415,
     message: 'the image format is not supported',
@@ -54,6 +69,21 @@ export const ERROR_CATALOGUE = {
     message: 'the request body is too large',
     when: 'The body exceeds CHEXPO_BODY_LIMIT_BYTES, or a multipart request has too many parts.',
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'the request body did not arrive within the deadline',
+    when: 'The body was still arriving CHEXPO_REQUEST_TIMEOUT_MS after the request started (slow or stalled upload); the connection is closed.',
+  },
+  URI_TOO_LONG: {
+    status: 414,
+    message: 'the request URL is too long',
+    when: 'A path parameter (e.g. a run id) is longer than the 128 characters any id can have.',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'the request headers are too large',
+    when: 'The request line and headers exceed the HTTP parser limit (16 KiB); the connection is closed.',
+  },
   INVALID_REQUEST: {
     status: 400,
     message: 'the request is invalid',
@@ -63,6 +93,21 @@ export const ERROR_CATALOGUE = {
     status: 400,
     message: 'a question is required when task is "vqa"',
     when: 'task is `vqa` (the default) and `question` is absent or blank.',
+  },
+  IMAGE_REQUIRED: {
+    status: 400,
+    message: 'exactly one image is required',
+    when: 'POST /v1/chat/completions whose user message has no `image_url` content part, or more than one.',
+  },
+  IMAGE_URL_UNSUPPORTED: {
+    status: 400,
+    message: 'only base64 data: URLs are accepted as image_url (the server fetches nothing)',
+    when: 'POST /v1/chat/completions with an `image_url` that is an http(s) or other non-data URL: send `data:<media type>;base64,<bytes>`.',
+  },
+  UNSUPPORTED_PARAMETER: {
+    status: 400,
+    message: 'a parameter has a value chexpo does not support',
+    when: 'POST /v1/chat/completions with `n` > 1, stop sequences, a non-zero presence/frequency penalty, or an assistant turn (chexpo answers one question per image); `details` names the field.',
   },
   UNKNOWN_FIELD: {
     status: 400,
@@ -77,17 +122,17 @@ export const ERROR_CATALOGUE = {
   FORBIDDEN: {
     status: 403,
     message: 'this API key lacks the scope this endpoint needs',
-    when: 'A known key without the route’s scope (answer, feedback or admin).',
+    when: "A known key without the route’s scope (answer, feedback or admin), or feedback naming another key's answer (`key_id`) without the admin scope.",
   },
   NOT_FOUND: {
     status: 404,
     message: 'not found',
-    when: 'An unknown route or model name, feedback for an unknown request_id, or an unknown run id (admin).',
+    when: 'An unknown route or model name, feedback for a request_id this key never asked (or an answer that was not flagged), or an unknown run id (admin).',
   },
   RATE_LIMITED: {
     status: 429,
-    message: 'too many requests for this API key',
-    when: 'The key (or client address, when auth is disabled) exceeded CHEXPO_RATE_LIMIT_MAX per window.',
+    message: 'too many requests',
+    when: 'The client address exceeded CHEXPO_RATE_LIMIT_ADDRESS_MAX per window (counted before authentication), or the key (the address, when auth is disabled) exceeded CHEXPO_RATE_LIMIT_MAX.',
     retryAfter: true,
   },
   QUEUE_FULL: {
@@ -123,6 +168,11 @@ export const ERROR_CATALOGUE = {
     message: 'feedback cannot be recorded right now',
     when: 'No hard-example store is attached.',
     retryAfter: true,
+  },
+  FEEDBACK_LIMIT_REACHED: {
+    status: 409,
+    message: 'this answer holds as many labels as it can',
+    when: 'POST /v1/feedback on an answer whose label history already holds 32 entries (labels are appended, never overwritten).',
   },
   TRAINER_BUSY: {
     status: 409,

@@ -3,12 +3,21 @@
  * prom-client Registry per app so tests can build many apps. Labels stay low-cardinality: route
  * templates, status codes, error codes, task, model name/version — never request ids or text.
  */
+import { readFileSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const RATIO_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
 
+const TOKEN_INTERVAL_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 export const METRIC_CATALOGUE = {
+  buildInfo: {
+    kind: 'gauge',
+    name: 'chexpo_build_info',
+    help: 'Always 1; labels: the chexpo package version and the Node.js version running it.',
+    labels: ['version', 'node_version'],
+  },
   httpRequests: {
     kind: 'counter',
     name: 'chexpo_http_requests_total',
@@ -53,6 +62,25 @@ export const METRIC_CATALOGUE = {
     help: 'Time from admission to the first generated token, by task.',
     labels: ['task'],
     buckets: LATENCY_BUCKETS_S,
+  },
+  timePerOutputToken: {
+    kind: 'histogram',
+    name: 'chexpo_engine_time_per_output_token_seconds',
+    help: 'Mean time between two generated tokens of an answer (first token to last, over the tokens after the first), by task.',
+    labels: ['task'],
+    buckets: TOKEN_INTERVAL_BUCKETS_S,
+  },
+  requestsRunning: {
+    kind: 'gauge',
+    name: 'chexpo_engine_running_requests',
+    help: "Requests in a worker's decode batch (as of its latest decode step).",
+    labels: [],
+  },
+  requestsWaiting: {
+    kind: 'gauge',
+    name: 'chexpo_engine_waiting_requests',
+    help: 'Admitted requests not decoding yet: preprocessing, or queued for a batch.',
+    labels: [],
   },
   tokenProbability: {
     kind: 'histogram',
@@ -138,7 +166,7 @@ export const METRIC_CATALOGUE = {
   },
   loopRunActive: {
     kind: 'gauge',
-    name: 'chexpo_loop_run_active_ratio',
+    name: 'chexpo_loop_run_active',
     help: '1 while a loop run started by this server is in progress, else 0.',
     labels: [],
   },
@@ -151,25 +179,25 @@ export const METRIC_CATALOGUE = {
   loopDpoLoss: {
     kind: 'gauge',
     name: 'chexpo_loop_dpo_final_loss_nats',
-    help: 'DPO loss at the last step of the latest run that trained.',
+    help: 'DPO loss at the last step of the latest run that trained (absent until one has).',
     labels: [],
   },
   loopDpoMargin: {
     kind: 'gauge',
     name: 'chexpo_loop_dpo_final_margin_nats',
-    help: 'DPO reward margin (chosen − rejected) at the last step of the latest run that trained.',
+    help: 'DPO reward margin (chosen − rejected) at the last step of the latest run that trained (absent until one has).',
     labels: [],
   },
   loopDpoAccuracy: {
     kind: 'gauge',
     name: 'chexpo_loop_dpo_final_accuracy_ratio',
-    help: 'Share of pairs whose chosen reward beats the rejected one, at the last step of the latest run that trained.',
+    help: 'Share of pairs whose chosen reward beats the rejected one, at the last step of the latest run that trained (absent until one has).',
     labels: [],
   },
   loopEvalScore: {
     kind: 'gauge',
     name: 'chexpo_loop_eval_score',
-    help: "Held-out primary score of each model version in the registry (from its manifest's eval).",
+    help: "Held-out primary score (from its manifest's eval) of the versions served now: CURRENT and the one this process serves.",
     labels: ['version'],
   },
   loopRollbacks: {
@@ -208,6 +236,24 @@ type MetricOf<K extends keyof Catalogue> = Catalogue[K]['kind'] extends 'counter
 
 export type Metrics = { readonly registry: Registry } & { readonly [K in keyof Catalogue]: MetricOf<K> };
 
+/** Gauges that hold a value only once one is known: no sample (rather than 0) before the first set(). */
+const UNSET_UNTIL_OBSERVED: ReadonlySet<string> = new Set([
+  'chexpo_loop_dpo_final_loss_nats',
+  'chexpo_loop_dpo_final_margin_nats',
+  'chexpo_loop_dpo_final_accuracy_ratio',
+]);
+
+/** A label-free gauge whose sample appears at the first set() (prom-client starts those at 0). */
+class UnsetGauge extends Gauge<string> {
+  override reset(): void {
+    (this as unknown as { hashMap: Record<string, unknown> }).hashMap = {};
+  }
+}
+
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 /** A fresh registry holding every catalogue metric plus Node's default process metrics. */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
@@ -219,10 +265,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       spec.kind === 'counter'
         ? new Counter(common)
         : spec.kind === 'gauge'
-          ? new Gauge(common)
+          ? new (UNSET_UNTIL_OBSERVED.has(spec.name) ? UnsetGauge : Gauge)(common)
           : new Histogram({ ...common, buckets: [...spec.buckets] });
   }
-  return metrics as Metrics;
+  const built = metrics as Metrics;
+  built.buildInfo.set({ version: PACKAGE_VERSION, node_version: process.version }, 1);
+  return built;
 }
 
 /** Answer-level numbers, recorded by the answer route; token-level ones are the engine's to record. */

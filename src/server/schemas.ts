@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { ERROR_CATALOGUE } from './errors.ts';
 
 export type JsonSchema = Record<string, unknown> & { $id?: string; properties?: Record<string, unknown> };
 
@@ -20,10 +21,25 @@ export const API_SCHEMA_FILES = [
   'feedback-request.json',
   'feedback-response.json',
   'error.json',
+  'chat-completion-request.json',
+  'chat-completion.json',
+  'chat-completion-chunk.json',
+  'model-list.json',
+  'inference-error.json',
 ] as const;
 
 export function registerSchemas(app: FastifyInstance): void {
-  for (const file of API_SCHEMA_FILES) app.addSchema(loadSchema(file));
+  for (const file of API_SCHEMA_FILES)
+    app.addSchema(file === 'error.json' ? errorSchema() : loadSchema(file));
+}
+
+/** error.json with the catalogue's codes as the enum of `code` (the catalogue is their one source). */
+export function errorSchema(): JsonSchema {
+  const schema = loadSchema('error.json');
+  const error = (schema.properties as { error: { properties: Record<string, Record<string, unknown>> } })
+    .error;
+  error.properties.code = { ...error.properties.code, enum: Object.keys(ERROR_CATALOGUE) };
+  return schema;
 }
 
 /**

@@ -10,13 +10,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../cli-args.ts';
 import { Engine } from '../engine/index.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../registry/index.ts';
 import { EngineAnswerService, StoreFeedbackService } from './answer-service.ts';
 import { buildApp } from './app.ts';
 import { AuditLog } from './audit-log.ts';
-import { loadConfig, type ServerConfig } from './config.ts';
+import { loadConfig, type ServerConfig, scrubSecrets } from './config.ts';
 import { HardExampleLogger } from './hard-example-logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import {
@@ -87,27 +87,32 @@ async function currentEmbeddingDim(registry: Registry): Promise<number | undefin
   }
 }
 
-async function refreshScores(registry: Registry, metrics: Metrics, log: Log): Promise<void> {
+async function refreshScores(
+  registry: Registry,
+  metrics: Metrics,
+  log: Log,
+  serving: () => string | null | undefined,
+): Promise<void> {
   try {
-    observeVersionScores(metrics, await registry.list());
+    const [entries, current] = await Promise.all([registry.list(), registry.current()]);
+    observeVersionScores(metrics, entries, [current, serving()]);
   } catch (error) {
     log('warn', 'could not read version scores from the registry', { error: String(error) });
   }
 }
 
 export async function serveCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
-    options: { host: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { host: { type: 'string' }, port: { type: 'string' } },
   });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
   const env = { ...process.env };
   if (values.host !== undefined) env.CHEXPO_HOST = values.host;
   if (values.port !== undefined) env.CHEXPO_PORT = values.port;
   const { config, warnings } = loadConfig(env);
+  // The keys now live only as digests in `config`: drop them from the environment, so no child
+  // process, crash dump of the environment or dependency reading process.env sees them.
+  scrubSecrets(process.env);
   const metrics = createMetrics();
   // The logger is created before the app so engine and store messages go through fastify's pino;
   // messages before that (registry seeding) are kept and replayed.
@@ -117,6 +122,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const storeUri = absoluteStoreUri(config.store.uri);
   const registry = await Registry.open(registryRoot, config.model.name);
   const declaredDim = await currentEmbeddingDim(registry);
+  const servingVersion = (): string | null => engine.status().model?.version ?? null;
   const engine = Engine.create({
     registryRoot,
     modelName: config.model.name,
@@ -124,8 +130,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     executionProvider: config.model.executionProvider,
     maxQueue: config.limits.maxQueue,
     keepImagePng: config.store.images,
+    inputGate: config.gate,
     metrics,
     onSwap: (swap) => {
+      void refreshScores(registry, metrics, log, () => swap.version);
       metrics.swapDuration.observe({ phase: 'load' }, swap.loadMs / 1000);
       metrics.swapDuration.observe({ phase: 'drain' }, swap.drainMs / 1000);
     },
@@ -135,7 +143,14 @@ export async function serveCommand(argv: string[]): Promise<void> {
     uri: storeUri,
     embeddingDim: () => engine.embeddingDim ?? declaredDim,
     metrics,
+    answerRetentionMs: config.store.answerRetentionHours * 3_600_000,
     log: (event, details) => log('warn', `hard-example store: ${event}`, details),
+    journal: config.store.journalDir
+      ? {
+          dir: resolve(config.store.journalDir),
+          log: (event, details) => log('warn', `hard-example journal: ${event}`, details),
+        }
+      : undefined,
   });
   const audit = new AuditLog({
     path: resolve(config.auditLogPath),
@@ -162,14 +177,14 @@ export async function serveCommand(argv: string[]): Promise<void> {
     metrics,
     audit,
     baseVersion: () => registry.current(),
-    onRunFinished: () => refreshScores(registry, metrics, log),
+    onRunFinished: () => refreshScores(registry, metrics, log, servingVersion),
     log: (level, message, details) => log(level, `trainer: ${message}`, details),
   });
   // Replicas that do not train still export the loop's metrics, from the shared runs table.
   const observer = new RunObserver({
     store: openStore,
     metrics,
-    onRunFinished: () => refreshScores(registry, metrics, log),
+    onRunFinished: () => refreshScores(registry, metrics, log, servingVersion),
     log: (message, details) => log('warn', message, details),
   });
   const app = await buildApp({
@@ -214,13 +229,23 @@ export async function serveCommand(argv: string[]): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
 
   app.log.info({ registryRoot, model: config.model.name }, 'loading the model');
-  await refreshScores(registry, metrics, log);
+  await refreshScores(registry, metrics, log, servingVersion);
   await trainer.start();
   if (!trainer.enabled) observer.start();
   if (trainer.enabled) {
     app.log.info(
       { intervalHours: config.loop.intervalHours, minHardExamples: config.loop.minHardExamples },
       'trainer on: one `chexpo loop run` child at a time (CHEXPO_LOOP_ENABLED=0 turns it off)',
+    );
+  }
+  // Before any answer: rows an earlier process journaled but did not write (a crash) go in now.
+  try {
+    const replay = await logger.replayJournal();
+    if (replay.journaled > 0) app.log.info(replay, 'hard-example journal replayed');
+  } catch (error) {
+    app.log.warn(
+      { error: String(error) },
+      'hard-example journal not replayed; it is kept for the next start',
     );
   }
   engine.start().then(

@@ -20,7 +20,11 @@ export interface AnswerRequest {
   return_tokens: boolean;
   /** The client's id, or one the server generated. */
   request_id: string;
+  /** The asking key's id: request ids live in its namespace (feedback from other keys cannot find them). */
+  key_id: string;
 }
+
+import type { ImageInfo, InputWarning } from '../data/image/index.ts';
 
 export interface AnswerSpan {
   kind: 'yes_no' | 'option' | 'value' | 'finding';
@@ -44,6 +48,9 @@ export interface ModelInfo {
   version: string;
 }
 
+/** What was decoded (schemas/answer-response.json `image`), and the input gate's warning codes. */
+export type { ImageInfo as AnswerImage, InputWarning as InputWarningCode } from '../data/image/index.ts';
+
 /** What the engine returns; the route adds `request_id` and `disclaimer`. */
 export interface AnswerResult {
   answer: string;
@@ -55,6 +62,19 @@ export interface AnswerResult {
   flagged: boolean;
   model: ModelInfo;
   timings_ms: { queue: number; preprocess: number; encode: number; generate: number; total: number };
+  image: ImageInfo;
+  /** Input-gate warnings; each raised `risk`. */
+  input_warnings: InputWarning[];
+  /** `stop`: the model ended the answer; `length`: max_tokens (or the model's room) cut it off. */
+  finish_reason: 'stop' | 'length';
+  usage: Usage;
+}
+
+/** Token counts as OpenAI reports them: prompt = image tokens + text tokens; completion = generated. */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
 }
 
 export interface AnswerResponse extends AnswerResult {
@@ -81,6 +101,16 @@ export interface FeedbackRequest {
   /** Required when verdict is 'incorrect'. */
   correct_answer?: string;
   comment?: string;
+  /** Admin keys only: the id of the key that asked (its request ids are in that key's namespace). */
+  key_id?: string;
+}
+
+/** Who gives the feedback, and whose answer it labels (resolved by the route). */
+export interface FeedbackPrincipal {
+  /** The caller's key id. */
+  keyId: string;
+  /** The key that asked: the caller's own, or one an admin names with `key_id`. */
+  owner: string;
 }
 
 export interface FeedbackResponse {
@@ -90,7 +120,7 @@ export interface FeedbackResponse {
 
 export interface FeedbackService {
   /** Stores the label; throws apiError('NOT_FOUND') for an unknown request_id. */
-  record(feedback: FeedbackRequest, principal: { keyId: string }): Promise<FeedbackResponse>;
+  record(feedback: FeedbackRequest, principal: FeedbackPrincipal): Promise<FeedbackResponse>;
 }
 
 /** Readiness as the engine reports it (KServe v2: ready only after load and warm-up). */

@@ -8,8 +8,9 @@
  * (`label`, `provenance`, `record`) are strings the caller encodes and decodes.
  */
 import type { FindingKey, Split, TaskType } from '../data/types.ts';
+import type { LabelEntry } from './labels.ts';
 
-export const TABLE_NAMES = ['hard_examples', 'pool', 'pairs', 'runs'] as const;
+export const TABLE_NAMES = ['hard_examples', 'pool', 'pairs', 'runs', 'answers'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
 /** Tables with an `embedding` column, searchable by `nearest`. */
@@ -37,6 +38,11 @@ export const PAIR_KINDS = [
   'image_counterfactual',
 ] as const;
 export type PairKind = (typeof PAIR_KINDS)[number];
+
+export interface AppendLabelResult {
+  updated: number;
+  full: number;
+}
 
 export const RUN_STATUSES = ['running', 'succeeded', 'promoted', 'rejected', 'failed'] as const;
 /** `succeeded`: trained and evaluated, gate not yet decided; `promoted`/`rejected`: the gate's decision. */
@@ -115,12 +121,35 @@ export interface RunRecord {
   record: string;
 }
 
+/**
+ * The minimal record of one answer, kept for a retention window so that feedback works for every
+ * answer, flagged or not (the server's `CHEXPO_ANSWER_RETENTION_HOURS`). Hashes, never raw ids or
+ * keys; coded values and model outputs only; the de-identified image only where images are stored.
+ */
+export interface AnswerRecord extends Omit<HardExample, 'source' | 'label' | 'status' | 'request_id_hash'> {
+  /** sha256("chexpo-request:" + key id + ":" + request_id), as in hard_examples (the asking key's namespace). */
+  request_id_hash: string;
+  /** sha256("chexpo-key:" + key id) of the API key that asked. */
+  key_hash: string;
+  answer_prob: number;
+  /** True when the answer was also logged as a hard example. */
+  flagged: boolean;
+  /** Input-gate warning codes, comma-separated ('' for none). */
+  input_warnings: string;
+}
+
+/** An answer record to write: with the de-identified PNG when image logging is on. */
+export interface NewAnswerRecord extends AnswerRecord {
+  image?: Uint8Array | null;
+}
+
 /** Row type of each table, as read back. */
 export interface TableRows {
   hard_examples: HardExample;
   pool: PoolSample;
   pairs: PreferencePair;
   runs: RunRecord;
+  answers: AnswerRecord;
 }
 
 export interface Neighbour<Row> {
@@ -185,6 +214,8 @@ export interface ChexpoStore extends HardExampleSink {
   listHardExamples(options?: ListHardExamplesOptions): Promise<HardExample[]>;
   listPool(options?: ListOptions): Promise<PoolSample[]>;
   listPairs(options?: ListOptions): Promise<PreferencePair[]>;
+  /** Which of these hard-example ids the table holds (journal replay skips them). */
+  hardExampleIds(ids: readonly string[]): Promise<Set<string>>;
   /** Image bytes of the hard examples that have one, by id. */
   getImages(ids: readonly string[]): Promise<Map<string, Uint8Array>>;
   /**
@@ -193,6 +224,23 @@ export interface ChexpoStore extends HardExampleSink {
    * flagged, or it is still in the write queue: flush the queue first).
    */
   setLabel(requestIdHash: string, label: string): Promise<number>;
+  /**
+   * Feedback: append one entry to the label history of the hard example(s) logged for this request
+   * (never overwriting an earlier one) and mark them `labelled`. `full` counts rows whose history
+   * already holds MAX_LABEL_ENTRIES (left unchanged).
+   */
+  appendLabel(requestIdHash: string, entry: LabelEntry): Promise<AppendLabelResult>;
+  addAnswers(rows: readonly NewAnswerRecord[]): Promise<void>;
+  /**
+   * The newest answer record of this request created at or after `since` (epoch ms), with its image
+   * when one was stored; null when none (never written, expired, or still in the write queue).
+   */
+  findAnswer(
+    requestIdHash: string,
+    since: number,
+  ): Promise<(AnswerRecord & { image: Uint8Array | null }) | null>;
+  /** Deletes answer records created before `before` (epoch ms); returns how many. */
+  deleteAnswersBefore(before: number): Promise<number>;
   /** Move hard examples along their lifecycle; returns the number of rows updated. */
   setStatus(ids: readonly string[], status: HardExampleStatus): Promise<number>;
   /** Exact k nearest rows by cosine distance, nearest first. */

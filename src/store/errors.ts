@@ -11,6 +11,8 @@ export const STORE_ERROR_CODES = [
   'STORE_SCHEMA_MISMATCH',
   /** The store was closed; open a new one. */
   'STORE_CLOSED',
+  /** A read-only open found no store (or not every table) at the URI: nothing was created. */
+  'STORE_NOT_FOUND',
   /** LanceDB failed (I/O, object storage, bad SQL filter, commit conflict); `cause` holds its error. */
   'STORE_BACKEND_FAILED',
 ] as const;

@@ -8,9 +8,12 @@
  * forgets to normalise (or fp16 rounding leaves ‖a‖ ≠ 1). No ANN index is created, so the search is
  * exhaustive and exact (fine up to ~10⁵ rows; add an IVF index with distance `cosine` beyond that).
  */
+import { existsSync } from 'node:fs';
 import { type Connection, connect, type Table } from '@lancedb/lancedb';
 import type { Table as ArrowTable } from 'apache-arrow';
 import {
+  type AnswerRecord,
+  type AppendLabelResult,
   type ChexpoStore,
   type CompactionReport,
   type HardExample,
@@ -19,6 +22,7 @@ import {
   type ListOptions,
   type NearestOptions,
   type Neighbour,
+  type NewAnswerRecord,
   type NewHardExample,
   type PoolSample,
   type PreferencePair,
@@ -31,12 +35,15 @@ import {
   type VectorTableName,
 } from './contract.ts';
 import { backendCall, StoreError } from './errors.ts';
+import { appendLabelEntry, type LabelEntry } from './labels.ts';
 import {
   checkVector,
+  decodeAnswer,
   decodeHardExample,
   decodePair,
   decodePoolSample,
   decodeRun,
+  encodeAnswers,
   encodeHardExamples,
   encodePairs,
   encodePool,
@@ -65,6 +72,11 @@ export interface LanceStoreOptions {
    * process writes to the store at the same time (a single replica). Default false.
    */
   cleanupUnverifiedFiles?: boolean;
+  /**
+   * Open an existing store only (readers such as `chexpo loop export`): a missing local directory or
+   * table is STORE_NOT_FOUND and nothing is created. Default false (create what is missing).
+   */
+  readOnly?: boolean;
 }
 
 const DEFAULT_KEEP_VERSIONS_MS = 10 * 60 * 1000;
@@ -93,6 +105,9 @@ export class LanceStore implements ChexpoStore {
     if (!Number.isInteger(dim) || dim < 1) {
       throw new StoreError('STORE_INVALID_VECTOR', `embeddingDim must be a positive integer, got ${dim}`);
     }
+    if (options.readOnly && !options.uri.includes('://') && !existsSync(options.uri)) {
+      throw new StoreError('STORE_NOT_FOUND', `no store at ${options.uri}`);
+    }
     const connection = await backendCall(`connecting to ${options.uri}`, () =>
       connect(options.uri, {
         storageOptions: options.storageOptions,
@@ -102,6 +117,10 @@ export class LanceStore implements ChexpoStore {
     const tables = new Map<TableName, Table>();
     try {
       const existing = new Set(await backendCall('listing tables', () => connection.tableNames()));
+      const absent = TABLE_NAMES.filter((name) => !existing.has(name));
+      if (options.readOnly && absent.length > 0) {
+        throw new StoreError('STORE_NOT_FOUND', `${options.uri} has no table ${absent.join(', ')}`);
+      }
       for (const name of TABLE_NAMES) {
         const schema = tableSchema(name, dim);
         // existOk makes creation race-safe when several replicas start against a shared store.
@@ -141,6 +160,29 @@ export class LanceStore implements ChexpoStore {
 
   addHardExamples(rows: readonly NewHardExample[]): Promise<void> {
     return this.append('hard_examples', rows.length, () => encodeHardExamples(rows, this.embeddingDim));
+  }
+
+  addAnswers(rows: readonly NewAnswerRecord[]): Promise<void> {
+    return this.append('answers', rows.length, () => encodeAnswers(rows, this.embeddingDim));
+  }
+
+  async findAnswer(
+    requestIdHash: string,
+    since: number,
+  ): Promise<(AnswerRecord & { image: Uint8Array | null }) | null> {
+    const where = `request_id_hash = ${sqlString(requestIdHash)} AND created_at >= ${sqlEpochMs(since)}`;
+    const rows = (await this.select('answers', where)).map(decodeAnswer);
+    rows.sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
+    return rows[0] ?? null;
+  }
+
+  async deleteAnswersBefore(before: number): Promise<number> {
+    const table = this.table('answers');
+    const where = `created_at < ${sqlEpochMs(before)}`;
+    const expired = await backendCall('counting expired answers', () => table.countRows(where));
+    if (expired === 0) return 0;
+    await backendCall('deleting expired answers', () => table.delete(where));
+    return expired;
   }
 
   addPool(rows: readonly PoolSample[]): Promise<void> {
@@ -209,6 +251,17 @@ export class LanceStore implements ChexpoStore {
     return (await this.select('pairs', options.where, { limit: options.limit })).map(decodePair);
   }
 
+  async hardExampleIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let at = 0; at < ids.length; at += 500) {
+      const chunk = ids.slice(at, at + 500);
+      for (const row of await this.select('hard_examples', sqlIn('id', chunk), { columns: ['id'] })) {
+        found.add(row.id as string);
+      }
+    }
+    return found;
+  }
+
   async getImages(ids: readonly string[]): Promise<Map<string, Uint8Array>> {
     const images = new Map<string, Uint8Array>();
     if (ids.length === 0) return images;
@@ -228,6 +281,43 @@ export class LanceStore implements ChexpoStore {
       }),
     );
     return result.rowsUpdated;
+  }
+
+  async appendLabel(requestIdHash: string, entry: LabelEntry): Promise<AppendLabelResult> {
+    const table = this.table('hard_examples');
+    const result: AppendLabelResult = { updated: 0, full: 0 };
+    const readLabels = async (where: string) =>
+      (await this.select('hard_examples', where, { columns: ['id', 'label'] })).map((row) => ({
+        id: row.id as string,
+        label: (row.label as string | null) ?? null,
+      }));
+    for (let { id, label } of await readLabels(`request_id_hash = ${sqlString(requestIdHash)}`)) {
+      // Compare-and-swap on the label read: a concurrent append makes the update miss, then retry.
+      for (let attempt = 0; ; attempt++) {
+        const next = appendLabelEntry(label, entry);
+        if (next === null) {
+          result.full += 1;
+          break;
+        }
+        const unchanged = label === null ? 'label IS NULL' : `label = ${sqlString(label)}`;
+        const { rowsUpdated } = await backendCall('labelling a hard example', () =>
+          table.update({
+            where: `id = ${sqlString(id)} AND ${unchanged}`,
+            valuesSql: { label: sqlString(next), status: sqlString('labelled') },
+          }),
+        );
+        if (rowsUpdated > 0) {
+          result.updated += 1;
+          break;
+        }
+        const [current] = await readLabels(`id = ${sqlString(id)}`);
+        if (!current || attempt >= 8) {
+          throw new StoreError('STORE_BACKEND_FAILED', 'labelling a hard example kept conflicting');
+        }
+        ({ id, label } = current);
+      }
+    }
+    return result;
   }
 
   async setStatus(ids: readonly string[], status: HardExampleStatus): Promise<number> {

@@ -8,12 +8,14 @@ import type { Table as ArrowTable } from 'apache-arrow';
 import type { FindingKey, Split, TaskType } from '../data/types.ts';
 import { recordsToArrow } from './arrow-encode.ts';
 import {
+  type AnswerRecord,
   HARD_EXAMPLE_SOURCES,
   HARD_EXAMPLE_STATUSES,
   type HardExample,
   type HardExampleSource,
   type HardExampleStatus,
   type HardExampleTask,
+  type NewAnswerRecord,
   type NewHardExample,
   PAIR_KINDS,
   type PairKind,
@@ -125,6 +127,46 @@ export function encodeHardExamples(rows: readonly NewHardExample[], dim: number)
     };
   });
   return recordsToArrow(tableSchema('hard_examples', dim), records);
+}
+
+/** Throws STORE_INVALID_ROW / STORE_INVALID_VECTOR unless `row` fits the answers table of width `dim`. */
+export function validateNewAnswerRecord(row: NewAnswerRecord, dim: number): void {
+  const t: TableName = 'answers';
+  const r = row as unknown as Record_;
+  checkId(t, r);
+  for (const f of ['request_id_hash', 'key_hash', 'model_version', 'task', 'question', 'answer'])
+    checkText(t, r, f);
+  for (const f of ['image_sha256', 'input_warnings']) checkText(t, r, f);
+  for (const f of ['created_at', 'min_prob', 'mean_logprob', 'answer_prob', 'risk']) checkNumber(t, r, f);
+  if (typeof row.flagged !== 'boolean') throw invalid(t, row.id, 'flagged must be a boolean');
+  if (!Array.isArray(row.token_probs) || !row.token_probs.every(Number.isFinite)) {
+    throw invalid(t, row.id, 'token_probs must be an array of finite numbers');
+  }
+  if (row.image != null && !(row.image instanceof Uint8Array))
+    throw invalid(t, row.id, 'image must be bytes');
+  checkVector(row.embedding, dim, `answers row ${row.id} embedding`);
+}
+
+export function encodeAnswers(rows: readonly NewAnswerRecord[], dim: number): ArrowTable {
+  const records = rows.map((row) => {
+    validateNewAnswerRecord(row, dim);
+    return { ...row, image: row.image ?? null };
+  });
+  return recordsToArrow(tableSchema('answers', dim), records);
+}
+
+export function decodeAnswer(r: Record_): AnswerRecord & { image: Uint8Array | null } {
+  // The columns the two tables share decode alike; the hard-example-only ones are dropped.
+  const { source: _s, label: _l, status: _t, request_id_hash: _h, ...shared } = decodeHardExample(r);
+  return {
+    ...shared,
+    request_id_hash: str(r.request_id_hash),
+    key_hash: str(r.key_hash),
+    answer_prob: num(r.answer_prob),
+    flagged: Boolean(r.flagged),
+    input_warnings: str(r.input_warnings),
+    image: r.image == null ? null : Uint8Array.from(r.image as Uint8Array),
+  };
 }
 
 export function encodePool(rows: readonly PoolSample[], dim: number): ArrowTable {

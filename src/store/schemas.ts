@@ -18,10 +18,9 @@ export function vectorType(dim: number): FixedSizeList<Float32> {
   return new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true));
 }
 
-function hardExamplesSchema(dim: number): Schema {
-  return new arrow.Schema([
-    text('id'),
-    epochMs('created_at'),
+/** The model's output and its confidences: the same columns in hard_examples and answers. */
+function answerFields(): Field[] {
+  return [
     text('model_version'),
     text('task'),
     text('question'),
@@ -29,6 +28,14 @@ function hardExamplesSchema(dim: number): Schema {
     new arrow.Field('token_probs', new arrow.List(new arrow.Field('item', new arrow.Float32(), true)), false),
     f64('min_prob'),
     f64('mean_logprob'),
+  ];
+}
+
+function hardExamplesSchema(dim: number): Schema {
+  return new arrow.Schema([
+    text('id'),
+    epochMs('created_at'),
+    ...answerFields(),
     f64('risk'),
     new arrow.Field('embedding', vectorType(dim), false),
     text('image_sha256'),
@@ -68,6 +75,23 @@ function pairsSchema(): Schema {
   ]);
 }
 
+function answersSchema(dim: number): Schema {
+  return new arrow.Schema([
+    text('id'),
+    epochMs('created_at'),
+    text('request_id_hash'),
+    text('key_hash'),
+    ...answerFields(),
+    f64('answer_prob'),
+    f64('risk'),
+    new arrow.Field('flagged', new arrow.Bool(), false),
+    new arrow.Field('embedding', vectorType(dim), false),
+    text('image_sha256'),
+    new arrow.Field('image', new arrow.Binary(), true),
+    text('input_warnings'),
+  ]);
+}
+
 function runsSchema(): Schema {
   return new arrow.Schema([
     text('id'),
@@ -88,6 +112,8 @@ export function tableSchema(table: TableName, embeddingDim: number): Schema {
       return pairsSchema();
     case 'runs':
       return runsSchema();
+    case 'answers':
+      return answersSchema(embeddingDim);
   }
 }
 

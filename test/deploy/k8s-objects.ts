@@ -1,6 +1,12 @@
-/** Loads deploy/k8s: every YAML document, by file, plus the kubernetes-models class for each kind. */
-import { readdir, readFile } from 'node:fs/promises';
+/**
+ * deploy/k8s as files (every YAML document, by file) and as what a real kustomize builds from each
+ * overlay, plus the kubernetes-models class for each kind.
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { CronJob } from 'kubernetes-models/batch/v1';
@@ -18,10 +24,23 @@ import { parseAllDocuments } from 'yaml';
 
 export const K8S_DIR = join(import.meta.dirname, '..', '..', 'deploy', 'k8s');
 
+/** Every directory a user may `kubectl apply -k` (the base alone is not deployable: no keys). */
+export const OVERLAYS = ['overlays/secret-file', 'overlays/external-secret', 'overlays/prometheus-operator'];
+
+/** The keys the builds put in overlays/secret-file/api-keys.env (the file users create). */
+export const TEST_KEYS = 'k8s-test-key-0123456789:answer,feedback;k8s-test-admin-0123456:admin';
+
+const run = promisify(execFile);
+
 export interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   // biome-ignore lint/suspicious/noExplicitAny: manifests are checked field by field in the tests
   spec?: any;
   data?: Record<string, string>;
@@ -83,4 +102,48 @@ export function selects(
 ): boolean {
   const pairs = Object.entries(selector ?? {});
   return pairs.length > 0 && pairs.every(([k, v]) => labels[k] === v);
+}
+
+/** `kubectl kustomize`, or a standalone `kustomize build`, whichever is installed. */
+async function kustomize(dir: string): Promise<string> {
+  const attempts: [string, string[]][] = [
+    ['kubectl', ['kustomize', dir]],
+    ['kustomize', ['build', dir]],
+  ];
+  const missing: string[] = [];
+  for (const [command, args] of attempts) {
+    try {
+      return (await run(command, args, { maxBuffer: 16 << 20 })).stdout;
+    } catch (thrown) {
+      const error = thrown as NodeJS.ErrnoException & { stderr?: string };
+      if (error.code !== 'ENOENT') throw new Error(`${command} ${args.join(' ')} failed:\n${error.stderr}`);
+      missing.push(command);
+    }
+  }
+  throw new Error(
+    `neither ${missing.join(' nor ')} is installed: apt-get install -y kubectl (.ci/run does this in CI)`,
+  );
+}
+
+/**
+ * What kustomize builds from each of `dirs` (relative to deploy/k8s), on a copy of deploy/k8s whose
+ * secret-file overlay has an api-keys.env holding TEST_KEYS (users write theirs; it is never committed).
+ */
+export async function buildOverlays(dirs: readonly string[]): Promise<Map<string, K8sObject[]>> {
+  const copy = await mkdtemp(join(tmpdir(), 'chexpo-k8s-'));
+  try {
+    await cp(K8S_DIR, copy, { recursive: true });
+    await writeFile(join(copy, 'overlays/secret-file/api-keys.env'), `CHEXPO_API_KEYS=${TEST_KEYS}\n`);
+    const built = new Map<string, K8sObject[]>();
+    for (const dir of dirs) {
+      const objects = parseAllDocuments(await kustomize(join(copy, dir))).map((d) => d.toJS() as K8sObject);
+      built.set(
+        dir,
+        objects.filter((o) => o !== null),
+      );
+    }
+    return built;
+  } finally {
+    await rm(copy, { recursive: true, force: true });
+  }
 }

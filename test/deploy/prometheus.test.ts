@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { createMetrics } from '../../src/server/metrics.ts';
 import { knownMetricNames, metricNamesIn } from './promql-names.ts';
 
 const run = promisify(execFile);
@@ -22,6 +23,7 @@ interface Rule {
   record?: string;
   alert?: string;
   expr: string;
+  annotations?: Record<string, string>;
 }
 interface RuleFile {
   groups: { name: string; rules: Rule[] }[];
@@ -135,4 +137,64 @@ test('promtool check config accepts the scrape config and its rule files', async
   await writeFile(copy, JSON.stringify(config));
   const output = await promtool('check', 'config', copy);
   assert.match(output, /SUCCESS/);
+});
+
+/** GitHub's anchor of a markdown heading: lower case, punctuation dropped, spaces as hyphens. */
+const anchorOf = (heading: string): string =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
+
+test('every alert has a runbook_url pointing at its own section of docs/runbooks.md', async () => {
+  const runbooks = await readFile(join(PROM_DIR, '..', '..', 'docs', 'runbooks.md'), 'utf8');
+  const anchors = new Set([...runbooks.matchAll(/^#{2,3} (.+)$/gm)].map((m) => anchorOf(m[1])));
+  const alerts = [...(await ruleFiles()).values()].flatMap((f) =>
+    f.groups.flatMap((g) => g.rules.filter((r) => r.alert)),
+  );
+  assert.ok(alerts.length >= 13);
+  for (const rule of alerts) {
+    const url = rule.annotations?.runbook_url;
+    assert.equal(url, `docs/runbooks.md#${rule.alert!.toLowerCase()}`, rule.alert);
+    assert.ok(anchors.has(url!.split('#')[1]), `docs/runbooks.md has no section for ${rule.alert}`);
+  }
+});
+
+test('promtool check metrics accepts the exposition of every catalogue metric', async (t) => {
+  const metrics = createMetrics();
+  // One sample for every metric (a label-free gauge without a value shows no sample: set them all).
+  for (const metric of metrics.registry.getMetricsAsArray()) {
+    const m = metric as unknown as {
+      labelNames: string[];
+      set?: (labels: object, v: number) => void;
+      inc?: (labels: object, v: number) => void;
+      observe?: (labels: object, v: number) => void;
+    };
+    const labels = Object.fromEntries(m.labelNames.map((l) => [l, 'x']));
+    if (m.observe) m.observe(labels, 0.5);
+    else if (m.set) m.set(labels, 1);
+    else m.inc?.(labels, 1);
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'chexpo-metrics-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const exposition = await metrics.registry.metrics();
+  for (const name of [
+    'chexpo_build_info',
+    'chexpo_engine_time_per_output_token_seconds_bucket',
+    'chexpo_engine_running_requests',
+    'chexpo_engine_waiting_requests',
+    'chexpo_loop_run_active',
+  ]) {
+    assert.match(exposition, new RegExp(`^${name}[{ ]`, 'm'), name);
+  }
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = execFile('promtool', ['check', 'metrics'], (error, stdout, stderr) =>
+      // promtool exits non-zero when it finds problems; its findings are the output either way.
+      error && !stdout && !stderr ? reject(error) : resolve(stdout + stderr),
+    );
+    child.stdin?.end(exposition);
+  });
+  const chexpoProblems = output.split('\n').filter((line) => line.startsWith('chexpo_'));
+  assert.deepEqual(chexpoProblems, []);
 });

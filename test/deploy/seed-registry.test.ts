@@ -1,5 +1,5 @@
 /**
- * deploy/k8s/seed-registry.ts (the serving pods' init container): seeds an empty shared registry from
+ * deploy/k8s/base/seed-registry.ts (the serving pods' init container): seeds an empty shared registry from
  * the bundled one, leaves a registry with a CURRENT alone, and the Deployment runs it from the
  * ConfigMap kustomize generates.
  */
@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { seedRegistry } from '../../deploy/k8s/seed-registry.ts';
+import { seedRegistry } from '../../deploy/k8s/base/seed-registry.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../../src/registry/index.ts';
 import { fields, makeStaging, tempRoot, who } from '../registry/helpers.ts';
 import { K8S_DIR } from './k8s-objects.ts';
@@ -69,11 +69,11 @@ test('refuses to seed from a bundled registry without CURRENT', async (t) => {
 });
 
 test('the init container runs the script from the generated ConfigMap', async () => {
-  const kustomization = parse(await readFile(join(K8S_DIR, 'kustomization.yaml'), 'utf8'));
+  const kustomization = parse(await readFile(join(K8S_DIR, 'base', 'kustomization.yaml'), 'utf8'));
   const generator = kustomization.configMapGenerator.find((g: { files: string[] }) =>
     g.files.includes('seed-registry.ts'),
   );
-  const deployment = parse(await readFile(join(K8S_DIR, 'deployment.yaml'), 'utf8'));
+  const deployment = parse(await readFile(join(K8S_DIR, 'base', 'deployment.yaml'), 'utf8'));
   const pod = deployment.spec.template.spec;
   const volume = pod.volumes.find(
     (v: { configMap?: { name: string } }) => v.configMap?.name === generator.name,

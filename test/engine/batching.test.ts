@@ -3,6 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import { Engine } from '../../src/engine/index.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
+import { until } from '../support/until.ts';
 import { histogramCounts, MODEL_NAME, type TempRegistry, tempRegistry, testPng } from './helpers.ts';
 
 let reg: TempRegistry;
@@ -36,9 +37,16 @@ test('a request answers the same alone and when it joins a running batch (iterat
   // Reports start first; the question arrives while they decode and joins between two steps.
   const running = [1, 2, 3].map(report);
   // Wait until all three reports are encoded (1 + 3 rows) and decoding, then send the question.
-  const wait = () => new Promise((r) => setTimeout(r, 1));
-  while ((await histogramCounts(metrics.batchSize, { stage: 'encode' })).sum < 4) await wait();
-  while ((await histogramCounts(metrics.batchSize, { stage: 'decode' })).count < 2) await wait();
+  await until(
+    async () => (await histogramCounts(metrics.batchSize, { stage: 'encode' })).sum >= 4,
+    'the three reports to be encoded',
+    { everyMs: 1 },
+  );
+  await until(
+    async () => (await histogramCounts(metrics.batchSize, { stage: 'decode' })).count >= 2,
+    'two decode steps of the reports',
+    { everyMs: 1 },
+  );
   const encodesBefore = (await histogramCounts(metrics.batchSize, { stage: 'encode' })).count;
   const joined = await question(42);
   await Promise.all(running);

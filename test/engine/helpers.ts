@@ -6,6 +6,7 @@ import { encodePng16 } from '../../src/data/image/index.ts';
 import { TEMPLATES } from '../../src/data/instructions/templates.ts';
 import { Rng } from '../../src/data/random.ts';
 import { Tokenizer } from '../../src/data/tokenizer/index.ts';
+import { Engine, type EngineOptions } from '../../src/engine/index.ts';
 import { initWeights, TEST_TINY, type VlmConfig, writeVersion } from '../../src/model/vlm/index.ts';
 import { Registry } from '../../src/registry/index.ts';
 import { REAL_CR_DICOM } from '../fixtures/paths.ts';
@@ -91,4 +92,17 @@ export async function histogramCounts(
       )
       .reduce((s, v) => s + v.value, 0);
   return { count: pick('_count'), atMostOne: pick('_bucket', '1'), sum: pick('_sum') };
+}
+
+/** A started one-worker CPU engine on the registry's CURRENT (no watch), with `options` on top. */
+export function startTestEngine(reg: TempRegistry, options: Partial<EngineOptions> = {}): Promise<Engine> {
+  return Engine.start({
+    registryRoot: reg.registry.root,
+    modelName: MODEL_NAME,
+    workers: 1,
+    executionProvider: 'cpu',
+    maxQueue: 8,
+    watch: false,
+    ...options,
+  });
 }

@@ -17,6 +17,7 @@ import { parse } from 'yaml';
 import { BUNDLED_MODELS_ROOT } from '../../src/registry/index.ts';
 import { LanceStore } from '../../src/store/index.ts';
 import { testPng } from '../engine/helpers.ts';
+import { until } from '../support/until.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const IN_FLIGHT = 6;
@@ -61,7 +62,7 @@ function listening(child: ChildProcess, output: string[]): Promise<string> {
 
 /** The grace period the Deployment gives a pod between SIGTERM and SIGKILL. */
 function gracePeriodMs(): number {
-  const docs = readFileSync(join(REPO, 'deploy/k8s/deployment.yaml'), 'utf8');
+  const docs = readFileSync(join(REPO, 'deploy/k8s/base/deployment.yaml'), 'utf8');
   const deployment = parse(docs) as {
     spec: { template: { spec: { terminationGracePeriodSeconds: number } } };
   };
@@ -78,6 +79,7 @@ test('SIGTERM under load: in-flight answers finish, new ones get 503 or refused,
       NODE_ENV: 'test',
       CHEXPO_AUTH_DISABLED: '1',
       CHEXPO_STORE_URI: join(dir, 'store'),
+      CHEXPO_JOURNAL_DIR: join(dir, 'journal'),
       CHEXPO_RISK_THRESHOLD: '0',
       CHEXPO_WORKERS: '1',
       CHEXPO_LOG_LEVEL: 'info',
@@ -91,12 +93,15 @@ test('SIGTERM under load: in-flight answers finish, new ones get 503 or refused,
   );
   try {
     const base = await listening(child, output);
-    while (((await post(base, '/v2/health/ready')) as { status?: number }).status !== 200) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(
+      async () => ((await post(base, '/v2/health/ready')) as { status?: number }).status === 200,
+      'the server to report ready',
+      { everyMs: 50, state: () => output.join('') },
+    );
     const ask = (seed: number) =>
       post(base, '/v1/answer', {
-        image: Buffer.from(testPng(seed)).toString('base64'),
+        // 256²: the input gate's default minimum side (CHEXPO_GATE_MIN_SIDE_PX).
+        image: Buffer.from(testPng(seed, 256)).toString('base64'),
         task: 'report',
         request_id: `sigterm-${seed}`,
       });
@@ -108,12 +113,15 @@ test('SIGTERM under load: in-flight answers finish, new ones get 503 or refused,
     // (A request that finishes before the rest are admitted lowers the bar, so the wait always ends.)
     let settled = 0;
     const inFlight = Array.from({ length: IN_FLIGHT }, (_, i) => ask(1 + i).finally(() => (settled += 1)));
-    for (;;) {
-      const metrics = await post(base, '/metrics');
-      const queued = /chexpo_engine_queue_requests (\d+)/.exec((metrics as { body: string }).body);
-      if (Number(queued?.[1]) >= IN_FLIGHT - settled) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await until(
+      async () => {
+        const metrics = await post(base, '/metrics');
+        const queued = /chexpo_engine_queue_requests (\d+)/.exec((metrics as { body: string }).body);
+        return Number(queued?.[1]) >= IN_FLIGHT - settled;
+      },
+      'the in-flight requests to be queued in the engine',
+      { state: () => `${settled} settled` },
+    );
     const signalledAt = Date.now();
     child.kill('SIGTERM');
 
@@ -121,7 +129,9 @@ test('SIGTERM under load: in-flight answers finish, new ones get 503 or refused,
     const late: Outcome[] = [];
     let gone = false;
     void exited.then(() => (gone = true));
+    const lateDeadline = Date.now() + 60_000;
     for (let i = 0; !gone; i++) {
+      assert.ok(Date.now() < lateDeadline, 'the server did not exit within 60 s of SIGTERM');
       late.push(await ask(100 + i));
       await new Promise((r) => setTimeout(r, 20));
     }

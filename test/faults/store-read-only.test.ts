@@ -15,7 +15,8 @@ import { buildApp } from '../../src/server/app.ts';
 import { HardExampleLogger, hashRequestId } from '../../src/server/hard-example-logger.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { testPng } from '../engine/helpers.ts';
-import { ANSWER_KEY, bearer, FEEDBACK_KEY, testConfig } from '../server/helpers.ts';
+import { bearer, CLINIC_KEY, keyIdOf, testConfig } from '../server/helpers.ts';
+import { until } from '../support/until.ts';
 import { chmodTree, MODEL_NAME, type ReleaseRegistry, releaseRegistry } from './release-registry.ts';
 import { rerunUnprivileged } from './unprivileged.ts';
 
@@ -62,7 +63,7 @@ if (!rerunUnprivileged(import.meta.url)) {
       const reply = await app.inject({
         method: 'POST',
         url: '/v1/answer',
-        headers: bearer(ANSWER_KEY),
+        headers: bearer(CLINIC_KEY),
         payload: {
           image: Buffer.from(testPng(seed)).toString('base64'),
           question: 'Is there a pleural effusion?',
@@ -90,9 +91,11 @@ if (!rerunUnprivileged(import.meta.url)) {
 
       const flagged: boolean[] = [];
       for (let i = 0; i < QUEUE_CAPACITY + 4; i++) flagged.push((await ask(`during-${i}`, 10 + i)).flagged);
-      while ((await metric('chexpo_store_write_failures_total')) === 0) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await until(
+        async () => (await metric('chexpo_store_write_failures_total')) > 0,
+        'a counted store write failure',
+        { everyMs: 20 },
+      );
       // The queue holds what it has room for; the rest is dropped, counted, and not reported as flagged.
       assert.deepEqual(flagged, [...Array(QUEUE_CAPACITY).fill(true), ...Array(4).fill(false)]);
       assert.equal(await metric('chexpo_store_writes_dropped_total'), 4);
@@ -108,7 +111,7 @@ if (!rerunUnprivileged(import.meta.url)) {
       const feedback = await app.inject({
         method: 'POST',
         url: '/v1/feedback',
-        headers: bearer(FEEDBACK_KEY),
+        headers: bearer(CLINIC_KEY),
         payload: { request_id: 'healthy-0', verdict: 'correct' },
       });
       assert.equal(feedback.statusCode, 503, feedback.body);
@@ -123,7 +126,10 @@ if (!rerunUnprivileged(import.meta.url)) {
         'healthy-1',
         ...Array.from({ length: QUEUE_CAPACITY }, (_, i) => `during-${i}`),
       ];
-      assert.deepEqual(rows.map((r) => r.request_id_hash).sort(), expected.map(hashRequestId).sort());
+      assert.deepEqual(
+        rows.map((r) => r.request_id_hash).sort(),
+        expected.map((id) => hashRequestId(keyIdOf(CLINIC_KEY), id)).sort(),
+      );
       assert.equal(new Set(rows.map((r) => r.id)).size, rows.length, 'no row written twice');
 
       // And the store keeps working: a new answer is stored, feedback labels it.
@@ -133,7 +139,7 @@ if (!rerunUnprivileged(import.meta.url)) {
       const labelled = await app.inject({
         method: 'POST',
         url: '/v1/feedback',
-        headers: bearer(FEEDBACK_KEY),
+        headers: bearer(CLINIC_KEY),
         payload: { request_id: 'during-0', verdict: 'incorrect', correct_answer: 'no' },
       });
       assert.equal(labelled.statusCode, 200, labelled.body);

@@ -15,6 +15,7 @@ import { buildApp } from '../../src/server/app.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { testPng } from '../engine/helpers.ts';
 import { ANSWER_KEY, bearer, testConfig } from '../server/helpers.ts';
+import { until } from '../support/until.ts';
 import { BUNDLED_VERSION, MODEL_NAME, type ReleaseRegistry, releaseRegistry } from './release-registry.ts';
 
 let reg: ReleaseRegistry;
@@ -89,7 +90,9 @@ test('tampered, incomplete and un-warmable versions are never served; the releas
 
     // CURRENT moved to a version that verifies (setCurrent checks hashes) but cannot warm up.
     await reg.registry.setCurrent(unwarmable, { reason: 'fault test', actor: 'test' });
-    while ((await refusals()).load !== 1) await new Promise((r) => setTimeout(r, 20));
+    await until(async () => (await refusals()).load === 1, 'the engine to refuse the unwarmable version', {
+      everyMs: 20,
+    });
     assert.equal(await reg.registry.current(), unwarmable);
 
     assert.equal(engine.model?.version, BUNDLED_VERSION);

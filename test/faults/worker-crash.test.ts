@@ -14,6 +14,7 @@ import { ERROR_CATALOGUE } from '../../src/server/errors.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { testPng } from '../engine/helpers.ts';
 import { ANSWER_KEY, bearer, testConfig } from '../server/helpers.ts';
+import { until } from '../support/until.ts';
 import { MODEL_NAME, type ReleaseRegistry, releaseRegistry } from './release-registry.ts';
 
 let reg: ReleaseRegistry;
@@ -48,10 +49,16 @@ test('a worker crash mid-inference: its requests get 500 WORKER_FAILED, the othe
     });
   try {
     const pool = engine.servingPool!;
+    // Both workers hold their requests before any ORT call, so all four are in flight at the crash.
+    for (const worker of pool.workers) worker.pauseForTest();
     const replies = [0, 1, 2, 3].map(ask);
-    while (pool.workers.reduce((sum, w) => sum + w.load, 0) < 4) await new Promise((r) => setTimeout(r, 5));
+    await until(() => pool.load === 4, 'four requests in flight on the paused workers', {
+      everyMs: 5,
+      state: () => `loads ${pool.workers.map((w) => w.load).join(', ')}`,
+    });
     const onCrashed = pool.workers[0].load;
     await pool.workers[0].crashForTest();
+    pool.workers[1].resumeForTest();
     const answered = await Promise.all(replies);
 
     const statuses = answered.map((r) => r.statusCode).sort();
@@ -61,13 +68,16 @@ test('a worker crash mid-inference: its requests get 500 WORKER_FAILED, the othe
         error: { code: 'WORKER_FAILED', message: ERROR_CATALOGUE.WORKER_FAILED.message },
       });
     }
-    while (pool.healthy < 2) await new Promise((r) => setTimeout(r, 10));
+    await until(() => pool.healthy === 2, 'the crashed worker to be replaced', {
+      state: () => `${pool.healthy}`,
+    });
     const text = (await app.inject({ url: '/metrics' })).body;
     assert.match(text, new RegExp(`chexpo_http_errors_total\\{code="WORKER_FAILED"\\} ${onCrashed}\\n`));
     assert.match(text, /chexpo_engine_worker_restarts_total 1\n/);
     assert.match(text, /chexpo_engine_workers_healthy 2\n/);
     for (const seed of [8, 9]) assert.equal((await ask(seed)).statusCode, 200);
   } finally {
+    for (const worker of engine.servingPool?.workers ?? []) worker.resumeForTest();
     await app.close();
     await engine.close();
   }

@@ -31,7 +31,11 @@ let app: FastifyInstance;
 before(async () => {
   app = await buildApp({
     // Rate limiting off: hundreds of requests from one key are the point here.
-    config: testConfig({ CHEXPO_RATE_LIMIT_MAX: '0', CHEXPO_MAX_IMAGE_BYTES: '65536' }),
+    config: testConfig({
+      CHEXPO_RATE_LIMIT_MAX: '0',
+      CHEXPO_RATE_LIMIT_ADDRESS_MAX: '0',
+      CHEXPO_MAX_IMAGE_BYTES: '65536',
+    }),
     metrics: createMetrics({ defaultMetrics: false }),
     answerService: new DecodingService(),
   });

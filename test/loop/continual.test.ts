@@ -26,7 +26,10 @@ import { LanceStore } from '../../src/store/index.ts';
 const root = await mkdtemp(join(tmpdir(), 'chexpo-continual-'));
 after(() => rm(root, { recursive: true, force: true }));
 
-test('served traffic → hard examples → loop in a child process → hot swap under load, nothing dropped', async () => {
+// A whole round in a child process plus a hot swap: longer than the suite's 120 s per-test default.
+test('served traffic → hard examples → loop in a child process → hot swap under load, nothing dropped', {
+  timeout: 15 * 60_000,
+}, async () => {
   const registryRoot = join(root, 'registry');
   const storeUri = join(root, 'store');
   const dataDir = join(root, 'pool');

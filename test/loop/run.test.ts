@@ -79,61 +79,68 @@ function run(id: string, partial: object) {
   });
 }
 
-test('a round mines, pairs, trains, evaluates and publishes a promoted candidate as CURRENT', async () => {
-  const { record, runDir, candidateDir } = await run('run-a', { ...small, gate: lenientGate });
-  assert.equal(record.status, 'promoted', JSON.stringify(record.error));
-  assert.ok(record.candidate_version);
-  assert.deepEqual(await current(), { current: record.candidate_version, versions: 2 });
+/** A real round (DPO, evaluation) takes minutes on a loaded 2-core machine. */
+const ROUND = { timeout: 10 * 60_000 };
 
-  const c = record.counts;
-  assert.ok(c.scored > 0 && c.scored <= 80);
-  assert.ok(c.hard > 0 && c.hard <= c.scored);
-  assert.ok(c.selected > 0 && c.pairs > 0);
-  assert.equal(
-    Object.values(c.pairs_by_kind).reduce((a, b) => a + (b ?? 0), 0),
-    c.pairs,
-  );
-  assert.equal(await store.count('pairs'), c.pairs);
-  assert.ok(
-    (await store.count('pool')) > c.scored,
-    'the whole train split is indexed, not only the mined subset',
-  );
-  assert.ok(record.dpo && record.dpo.steps > 0 && Number.isFinite(record.dpo.final_loss));
-  assert.ok(record.eval && Number.isFinite(record.eval.candidate) && Number.isFinite(record.eval.current));
-  assert.equal(record.gate?.promote, true);
-  assert.ok(
-    candidateDir &&
-      existsSync(join(candidateDir, 'calibrator.json')) &&
-      existsSync(join(candidateDir, 'ood.json')),
-  );
-  for (const stage of ['mining', 'pool', 'expansion', 'pairs', 'dpo', 'calibration', 'evaluation'])
-    assert.ok(record.durations[stage] >= 0, `duration of ${stage}`);
+test(
+  'a round mines, pairs, trains, evaluates and publishes a promoted candidate as CURRENT',
+  ROUND,
+  async () => {
+    const { record, runDir, candidateDir } = await run('run-a', { ...small, gate: lenientGate });
+    assert.equal(record.status, 'promoted', JSON.stringify(record.error));
+    assert.ok(record.candidate_version);
+    assert.deepEqual(await current(), { current: record.candidate_version, versions: 2 });
 
-  const stored = await store.getRun('run-a');
-  assert.equal(stored?.status, 'promoted');
-  const doc = JSON.parse(stored!.record) as RunRecordDoc;
-  assert.equal(doc.candidate_version, record.candidate_version);
-  const onDisk = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as RunRecordDoc;
-  assert.equal(onDisk.status, 'promoted');
-  assert.ok(existsSync(join(runDir, 'confidence-curve.png')));
-  assert.ok(existsSync(join(runDir, 'gate.json')));
-  assert.match(await readFile(join(runDir, 'comparison.txt'), 'utf8'), /primary/);
+    const c = record.counts;
+    assert.ok(c.scored > 0 && c.scored <= 80);
+    assert.ok(c.hard > 0 && c.hard <= c.scored);
+    assert.ok(c.selected > 0 && c.pairs > 0);
+    assert.equal(
+      Object.values(c.pairs_by_kind).reduce((a, b) => a + (b ?? 0), 0),
+      c.pairs,
+    );
+    assert.equal(await store.count('pairs'), c.pairs);
+    assert.ok(
+      (await store.count('pool')) > c.scored,
+      'the whole train split is indexed, not only the mined subset',
+    );
+    assert.ok(record.dpo && record.dpo.steps > 0 && Number.isFinite(record.dpo.final_loss));
+    assert.ok(record.eval && Number.isFinite(record.eval.candidate) && Number.isFinite(record.eval.current));
+    assert.equal(record.gate?.promote, true);
+    assert.ok(
+      candidateDir &&
+        existsSync(join(candidateDir, 'calibrator.json')) &&
+        existsSync(join(candidateDir, 'ood.json')),
+    );
+    for (const stage of ['mining', 'pool', 'expansion', 'pairs', 'dpo', 'calibration', 'evaluation'])
+      assert.ok(record.durations[stage] >= 0, `duration of ${stage}`);
 
-  // The round's pairs export as a TRL preference dataset, one row per stored pair, images on disk.
-  const out = join(root, 'trl');
-  await quietly(() => loopExport(['--store', join(root, 'store'), '--data', dataDir, '--out', out]));
-  const rows = (await readFile(join(out, 'train.jsonl'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-  assert.equal(rows.length, c.pairs);
-  for (const r of rows) {
-    assert.ok(r.prompt && r.chosen && r.rejected && r.images.length === 1, JSON.stringify(r).slice(0, 200));
-    assert.ok(existsSync(join(out, r.images[0])));
-  }
-});
+    const stored = await store.getRun('run-a');
+    assert.equal(stored?.status, 'promoted');
+    const doc = JSON.parse(stored!.record) as RunRecordDoc;
+    assert.equal(doc.candidate_version, record.candidate_version);
+    const onDisk = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as RunRecordDoc;
+    assert.equal(onDisk.status, 'promoted');
+    assert.ok(existsSync(join(runDir, 'confidence-curve.png')));
+    assert.ok(existsSync(join(runDir, 'gate.json')));
+    assert.match(await readFile(join(runDir, 'comparison.txt'), 'utf8'), /primary/);
 
-test('a candidate the gate refuses is recorded as rejected and never published', async () => {
+    // The round's pairs export as a TRL preference dataset, one row per stored pair, images on disk.
+    const out = join(root, 'trl');
+    await quietly(() => loopExport(['--store', join(root, 'store'), '--data', dataDir, '--out', out]));
+    const rows = (await readFile(join(out, 'train.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(rows.length, c.pairs);
+    for (const r of rows) {
+      assert.ok(r.prompt && r.chosen && r.rejected && r.images.length === 1, JSON.stringify(r).slice(0, 200));
+      assert.ok(existsSync(join(out, r.images[0])));
+    }
+  },
+);
+
+test('a candidate the gate refuses is recorded as rejected and never published', ROUND, async () => {
   const before = await current();
   const { record } = await run('run-b', { ...small, gate: { minPrimaryGain: 1 } });
   assert.equal(record.status, 'rejected');
@@ -143,13 +150,17 @@ test('a candidate the gate refuses is recorded as rejected and never published',
   assert.equal((await store.getRun('run-b'))?.status, 'rejected');
 });
 
-test('a run that fails mid-way is recorded as failed with its error, and publishes nothing', async () => {
-  const before = await current();
-  await assert.rejects(run('run-c', { ...small, pairs: { kinds: [] } }), /no preference pairs/);
-  const stored = await store.getRun('run-c');
-  assert.equal(stored?.status, 'failed');
-  const doc = JSON.parse(stored!.record) as RunRecordDoc;
-  assert.equal(doc.error?.code, 'LOOP_NO_PAIRS');
-  assert.ok(doc.finished_at !== null);
-  assert.deepEqual(await current(), before);
-});
+test(
+  'a run that fails mid-way is recorded as failed with its error, and publishes nothing',
+  ROUND,
+  async () => {
+    const before = await current();
+    await assert.rejects(run('run-c', { ...small, pairs: { kinds: [] } }), /no preference pairs/);
+    const stored = await store.getRun('run-c');
+    assert.equal(stored?.status, 'failed');
+    const doc = JSON.parse(stored!.record) as RunRecordDoc;
+    assert.equal(doc.error?.code, 'LOOP_NO_PAIRS');
+    assert.ok(doc.finished_at !== null);
+    assert.deepEqual(await current(), before);
+  },
+);

@@ -7,13 +7,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { type CurrentChange, type Manifest, Registry } from '../../src/registry/index.ts';
 import { CurrentWatcher } from '../../src/registry/watch.ts';
+import { until } from '../support/until.ts';
 import { fields, makeStaging, tempRoot, who } from './helpers.ts';
 
 const run = promisify(execFile);
 
 /** Resolves when `changes` has `n` entries (polling a list the watcher appends to). */
 async function waitFor(changes: CurrentChange[], n: number): Promise<void> {
-  while (changes.length < n) await sleep(5);
+  await until(() => changes.length >= n, `${n} CURRENT change(s)`, {
+    everyMs: 5,
+    state: () => JSON.stringify(changes),
+  });
 }
 
 test('watch fires when a second instance (another process, as far as this one knows) moves CURRENT', async (t) => {
@@ -100,7 +104,7 @@ test('a garbled CURRENT goes to onError and does not fire; the watcher recovers'
     onError: (e) => errors.push(e),
   });
   await writeFile(join(registry.dir, 'CURRENT'), '../../etc/passwd\n');
-  while (errors.length === 0) await sleep(5);
+  await until(() => errors.length > 0, 'the watcher to report the invalid CURRENT', { everyMs: 5 });
   assert.equal(changes.length, 0);
   assert.equal((errors[0] as { code?: string }).code, 'REGISTRY_CURRENT_INVALID');
   await writeFile(join(registry.dir, 'CURRENT'), 'v0002\n');
@@ -136,7 +140,7 @@ test('a poll whose read straddles a local move is discarded (no flip back to the
   };
   const changes: CurrentChange[] = [];
   const watcher = new CurrentWatcher(readCurrent, (c) => void changes.push(c), { pollMs: 1, since: 'v0001' });
-  while (reads === 0) await sleep(1);
+  await until(() => reads > 0, 'the first poll to start reading', { everyMs: 1 });
   watcher.notifyLocal('v0002');
   release('v0001'); // what CURRENT held when the poll started reading
   await sleep(20);

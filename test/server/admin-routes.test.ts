@@ -52,6 +52,9 @@ test('GET /v1/admin/versions lists manifests, CURRENT and the served version, an
     ],
   );
   assert.equal(await metricValue(h.metrics, 'chexpo_loop_eval_score', { version: 'v0002' }), 0.51);
+  // Only served versions (CURRENT, the one this replica serves) have a score series.
+  const versions = (await h.metrics.loopEvalScore.get()).values.map((v) => v.labels.version);
+  assert.deepEqual(versions, ['v0002']);
 });
 
 test('POST /v1/admin/rollback moves CURRENT back, then to a named version; refusals are coded', async () => {

@@ -157,7 +157,7 @@ test('schema violations are INVALID_REQUEST listing every offending field', asyn
     image: 'AAAA',
     question: 'q',
     task: 'segment',
-    top_logprobs: 9,
+    top_logprobs: 21,
     options: ['only one'],
   });
   const body = assertError(res, 400, 'INVALID_REQUEST');

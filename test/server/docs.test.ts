@@ -44,6 +44,9 @@ test('image decoder codes: client-input codes are 4xx catalogue entries, the res
     'UNSUPPORTED_TRANSFER_SYNTAX',
     'UNSUPPORTED_IMAGE_FORMAT',
     'DICOM_NOT_IMAGE',
+    'NOT_A_RADIOGRAPH',
+    'NOT_A_CHEST_IMAGE',
+    'IMAGE_TOO_SMALL',
   ];
   for (const code of clientCodes) assert.ok((IMAGE_ERROR_CODES as readonly string[]).includes(code), code);
   for (const code of IMAGE_ERROR_CODES) {
@@ -75,4 +78,9 @@ test('docs/configuration.md lists exactly the variables of schemas/config.json, 
     const documented = defaultCell === '(empty)' ? '' : unquote(defaultCell);
     assert.equal(documented, String(spec.default), name);
   }
+});
+
+test('schemas/error.json enumerates exactly the catalogue codes, in order', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../schemas/error.json', import.meta.url), 'utf8'));
+  assert.deepEqual(schema.properties.error.properties.code.enum, Object.keys(ERROR_CATALOGUE));
 });

@@ -10,7 +10,7 @@ import { buildApp } from '../../src/server/app.ts';
 import { HardExampleLogger, hashRequestId } from '../../src/server/hard-example-logger.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { CR_FIXTURE, MODEL_NAME, type TempRegistry, tempRegistry, testPng } from '../engine/helpers.ts';
-import { ANSWER_KEY, bearer, FEEDBACK_KEY, multipartBody, testConfig } from './helpers.ts';
+import { bearer, CLINIC_KEY, keyIdOf, multipartBody, testConfig } from './helpers.ts';
 
 let reg: TempRegistry;
 let storeDir: string;
@@ -59,7 +59,7 @@ test('answers through inject(): readiness after warm-up, both tasks, flagged row
     const early = await app.inject({
       method: 'POST',
       url: '/v1/answer',
-      headers: bearer(ANSWER_KEY),
+      headers: bearer(CLINIC_KEY),
       payload: { image: Buffer.from(testPng(1)).toString('base64'), task: 'report' },
     });
     assert.equal(early.json().error.code, 'MODEL_NOT_READY');
@@ -69,7 +69,7 @@ test('answers through inject(): readiness after warm-up, both tasks, flagged row
     const vqa = await app.inject({
       method: 'POST',
       url: '/v1/answer',
-      headers: bearer(ANSWER_KEY),
+      headers: bearer(CLINIC_KEY),
       payload: {
         image: Buffer.from(testPng(2)).toString('base64'),
         task: 'vqa',
@@ -106,7 +106,7 @@ test('answers through inject(): readiness after warm-up, both tasks, flagged row
     const rep = await app.inject({
       method: 'POST',
       url: '/v1/answer',
-      headers: { ...headers, ...bearer(ANSWER_KEY) },
+      headers: { ...headers, ...bearer(CLINIC_KEY) },
       payload,
     });
     assert.equal(rep.statusCode, 200, rep.body);
@@ -118,7 +118,7 @@ test('answers through inject(): readiness after warm-up, both tasks, flagged row
     const rows = await store.listHardExamples();
     assert.equal(rows.length, 2);
     const reportRow = rows.find((r) => r.task === 'report')!;
-    assert.equal(reportRow.request_id_hash, hashRequestId('client-req-report'));
+    assert.equal(reportRow.request_id_hash, hashRequestId(keyIdOf(CLINIC_KEY), 'client-req-report'));
     assert.equal(reportRow.model_version, rep.json().model.version);
     assert.equal(reportRow.source, 'live');
     assert.equal(reportRow.embedding.length, 16);
@@ -137,16 +137,23 @@ test('answers through inject(): readiness after warm-up, both tasks, flagged row
     const feedback = await app.inject({
       method: 'POST',
       url: '/v1/feedback',
-      headers: bearer(FEEDBACK_KEY),
+      headers: bearer(CLINIC_KEY),
       payload: { request_id: 'client-req-vqa', verdict: 'incorrect', correct_answer: 'right' },
     });
     assert.equal(feedback.statusCode, 200, feedback.body);
     const labelled = (await store.listHardExamples({ status: 'labelled' }))[0];
-    assert.equal(JSON.parse(labelled.label!).correct_answer, 'right');
+    assert.deepEqual(
+      JSON.parse(labelled.label!).labels.map((l: { correct_answer: string; by: string; as: string }) => [
+        l.correct_answer,
+        l.by,
+        l.as,
+      ]),
+      [['right', keyIdOf(CLINIC_KEY), 'owner']],
+    );
     const unknown = await app.inject({
       method: 'POST',
       url: '/v1/feedback',
-      headers: bearer(FEEDBACK_KEY),
+      headers: bearer(CLINIC_KEY),
       payload: { request_id: 'never-seen', verdict: 'correct' },
     });
     assert.equal(unknown.statusCode, 404);

@@ -5,22 +5,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { HardExampleLogger } from '../../src/server/hard-example-logger.ts';
 import { LanceStore, type NewHardExample } from '../../src/store/index.ts';
+import { liveRow } from './fixtures/live-row.ts';
 
 const row = (id: string, embedding: number[]): NewHardExample => ({
-  id,
+  ...liveRow(id, { embedding }),
   created_at: Date.now(),
-  model_version: 'v0001',
-  task: 'closed',
-  question: 'Is there a pneumothorax?',
-  answer: 'no.',
-  token_probs: [0.4, 0.9],
-  min_prob: 0.4,
-  mean_logprob: -0.5,
-  risk: 0.8,
-  embedding: Float32Array.from(embedding),
-  image_sha256: 'a'.repeat(64),
-  source: 'live',
-  request_id_hash: `hash-${id}`,
 });
 
 test('a row of another embedding width (a swapped model) is refused alone; the batch around it is stored', async () => {

@@ -1,4 +1,5 @@
 /** Shared fixtures of the server tests: a config from env strings, API keys, a fake engine. */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.ts';
 import { loadConfig, type ServerConfig } from '../../src/server/config.ts';
@@ -13,10 +14,15 @@ import type {
 export const ANSWER_KEY = 'answer-key-0123456789';
 export const FEEDBACK_KEY = 'feedback-key-0123456789';
 export const ADMIN_KEY = 'admin-key-0123456789ab';
+/** A calling system that asks and gives feedback on its own answers (request ids are per key). */
+export const CLINIC_KEY = 'clinic-key-0123456789ab';
+
+/** The id the server gives a key (first 12 hex digits of its SHA-256), as logs and labels show it. */
+export const keyIdOf = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 12);
 
 export function testConfig(env: Record<string, string> = {}): ServerConfig {
   return loadConfig({
-    CHEXPO_API_KEYS: `${ANSWER_KEY}:answer;${FEEDBACK_KEY}:feedback;${ADMIN_KEY}:admin`,
+    CHEXPO_API_KEYS: `${ANSWER_KEY}:answer;${FEEDBACK_KEY}:feedback;${ADMIN_KEY}:admin;${CLINIC_KEY}:answer,feedback`,
     CHEXPO_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env,
   }).config;
@@ -43,6 +49,22 @@ export function cannedResult(request: AnswerRequest): AnswerResult {
     flagged: true,
     model: { name: 'chexpo-tiny', version: 'v-test' },
     timings_ms: { queue: 0, preprocess: 1, encode: 2, generate: 3, total: 6 },
+    image: {
+      format: 'png',
+      width: 512,
+      height: 512,
+      bits_stored: 8,
+      photometric: 'GRAY',
+      modality: null,
+      view: null,
+      body_part: null,
+      transfer_syntax: null,
+      frame: 1,
+      frames: 1,
+    },
+    input_warnings: [],
+    finish_reason: 'stop',
+    usage: { prompt_tokens: 20, completion_tokens: 2, total_tokens: 22 },
   };
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildApp } from '../../src/server/app.ts';
+import { ERROR_CATALOGUE } from '../../src/server/errors.ts';
 import { bearer, FEEDBACK_KEY, testApp, testConfig } from './helpers.ts';
 
 test('GET /docs/openapi.json documents the API routes, both upload forms and the shared schemas', async () => {
@@ -68,4 +69,19 @@ test('feedback without a store is FEEDBACK_UNAVAILABLE', async () => {
   assert.equal(res.statusCode, 503);
   assert.equal(res.json().error.code, 'FEEDBACK_UNAVAILABLE');
   await app.close();
+});
+
+test('the OpenAPI document lists every error code, and the input gate refusals under /v1/answer 422', async () => {
+  const { app } = await testApp();
+  const doc = (await app.inject({ url: '/docs/openapi.json' })).json();
+  const text = JSON.stringify(doc);
+  const refusal = JSON.stringify(doc.paths['/v1/answer'].post.responses['422']);
+  for (const code of ['NOT_A_RADIOGRAPH', 'NOT_A_CHEST_IMAGE', 'IMAGE_TOO_SMALL']) {
+    assert.ok(refusal.includes(code), code);
+  }
+  for (const code of Object.keys(ERROR_CATALOGUE)) assert.ok(text.includes(`"${code}"`), code);
+  const answer = JSON.stringify(doc.components.schemas);
+  for (const field of ['input_warnings', 'LATERAL_VIEW', 'INVERTED_LOOKING', 'transfer_syntax', 'frames']) {
+    assert.ok(answer.includes(field), field);
+  }
 });

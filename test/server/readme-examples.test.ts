@@ -3,6 +3,8 @@
  * the fenced `sh` block is parsed into its `npm start` line and its curl commands, `chexpo serve`
  * is started as a child process with that line's environment (on port 0, a random TEST_TINY version
  * in a temp registry, a temp store), and every curl command is replayed with the real curl binary.
+ * The `js` block under "OpenAI client" then runs as written (node, the repo's `openai` package)
+ * against the same server.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -13,6 +15,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MODEL_NAME, type TempRegistry, tempRegistry } from '../engine/helpers.ts';
+import { until } from '../support/until.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const DOCUMENTED_BASE = 'http://127.0.0.1:8080';
@@ -64,6 +67,15 @@ function documentedCommands(markdown: string): string[][] {
     .map(shellWords);
 }
 
+/** The ```js block under "## OpenAI client". */
+function openAiExample(markdown: string): string {
+  const section = markdown.split(/^## OpenAI client$/m)[1];
+  assert.ok(section, 'README.md has no "## OpenAI client" heading');
+  const block = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block, 'no ```js block under "## OpenAI client"');
+  return block;
+}
+
 interface Server {
   child: ChildProcess;
   base: string;
@@ -101,16 +113,18 @@ async function startServer(startLine: string[], env: Record<string, string>): Pr
     child.once('exit', (code) => reject(new Error(`chexpo serve exited (${code}):\n${output}`)));
   });
   // Readiness flips after the version is loaded and warmed up; the child's exit fails the test above.
-  for (let polls = 0; ; polls++) {
-    assert.ok(polls < 3000, `not ready after ${polls} polls:\n${output}`);
-    const ready = await fetch(`${base}/v2/health/ready`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (ready === 200) break;
-    assert.equal(child.exitCode, null, output);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await until(
+    async () => {
+      assert.equal(child.exitCode, null, output);
+      const ready = await fetch(`${base}/v2/health/ready`).then(
+        (r) => r.status,
+        () => 0,
+      );
+      return ready === 200;
+    },
+    'chexpo serve to report ready',
+    { everyMs: 100, timeoutMs: 100_000, state: () => output },
+  );
   return { child, base, output: () => output };
 }
 
@@ -157,6 +171,29 @@ function assertAnswer(body: Record<string, unknown>, command: string): void {
     assert.equal(typeof (body.timings_ms as Record<string, unknown>)[key], 'number', command);
   assert.equal(typeof body.request_id, 'string', command);
   assert.match(String(body.disclaimer), /research/i, command);
+  // What was decoded: the CR film's own tags, or the PNG's size.
+  const image = body.image as Record<string, unknown>;
+  assert.deepEqual(body.input_warnings, [], command);
+  if (command.includes('CR-MONO1-10-chest.dcm')) {
+    assert.deepEqual(
+      [
+        image.format,
+        image.width,
+        image.height,
+        image.bits_stored,
+        image.photometric,
+        image.modality,
+        image.view,
+      ],
+      ['dicom', 440, 440, 10, 'MONOCHROME1', 'CR', 'PA'],
+      command,
+    );
+  } else {
+    assert.deepEqual(
+      [image.format, image.width, image.height, image.frame, image.frames],
+      ['png', 512, 512, 1, 1],
+    );
+  }
 }
 
 /** The value of a `-F name=value` form field of a curl command (the last one, if repeated). */
@@ -213,6 +250,7 @@ const curlMissing = await run('curl', ['--version']).then(
 
 test('every curl example answers 200 with the documented fields against a real server', {
   skip: curlMissing && 'curl is not installed',
+  timeout: 5 * 60_000,
 }, async () => {
   const commands = documentedCommands(await readFile(join(REPO, 'README.md'), 'utf8'));
   const server = await startServer(commands[0], {
@@ -222,9 +260,11 @@ test('every curl example answers 200 with the documented fields against a real s
     CHEXPO_STORE_IMAGES: '1',
     CHEXPO_WORKERS: '1',
     CHEXPO_AUDIT_LOG: join(storeDir, 'audit.jsonl'),
+    CHEXPO_JOURNAL_DIR: join(storeDir, 'journal'),
     CHEXPO_LOOP_ENABLED: '0',
   });
   const answers = new Map<string, Record<string, unknown>>();
+  const readme = await readFile(join(REPO, 'README.md'), 'utf8');
   try {
     for (const words of commands.slice(1)) {
       const command = words.join(' ');
@@ -234,7 +274,7 @@ test('every curl example answers 200 with the documented fields against a real s
       if (url.endsWith('/v1/feedback')) {
         const sent = JSON.parse(words[words.indexOf('-d') + 1]) as { request_id: string };
         assert.deepEqual(fields, { request_id: sent.request_id, status: 'recorded' });
-        assert.equal(answers.get(sent.request_id)?.flagged, true, 'feedback refers to a flagged answer');
+        assert.ok(answers.has(sent.request_id), 'feedback refers to an answer of this block');
         continue;
       }
       assertAnswer(fields, command);
@@ -245,6 +285,7 @@ test('every curl example answers 200 with the documented fields against a real s
         assert.equal(t.top_logprobs?.length ?? 0, Number(topLogprobs ?? 0), command);
       answers.set(String(fields.request_id), fields);
     }
+    await replayOpenAiExample(openAiExample(readme), server.base, commands);
   } finally {
     await stopServer(server);
   }
@@ -262,6 +303,52 @@ test('every curl example answers 200 with the documented fields against a real s
   assert.ok(stored.includes('\x89PNG\r\n\x1a\n'), 'a de-identified PNG is stored with the hard examples');
   assert.ok(!stored.includes('FUJI PHOTO FILM'), 'no DICOM tag reaches the store');
 });
+
+/**
+ * Runs the README's `openai` example as an ES module from the repo's root (so `openai` resolves
+ * to the devDependency) against `base`, and checks what it printed against /v1/answer asked the
+ * same question about the same image with the same key.
+ */
+async function replayOpenAiExample(code: string, base: string, commands: string[][]): Promise<void> {
+  assert.ok(code.includes(DOCUMENTED_BASE), 'the example uses the documented base URL');
+  const { stdout } = await run(
+    process.execPath,
+    ['--input-type=module', '-e', code.replaceAll(DOCUMENTED_BASE, base)],
+    { cwd: REPO, timeout: 120_000 },
+  );
+  const key = /apiKey: '([^']+)'/.exec(code)?.[1];
+  const image = /readFileSync\('([^']+)'\)/.exec(code)?.[1];
+  const question = /type: 'text', text: '([^']+)'/.exec(code)?.[1];
+  assert.ok(key && image && question, 'the example names its key, image and question');
+  assert.ok(
+    commands[0].some((w) => w.includes(`${key}:answer`)),
+    'the example uses the key the server was started with',
+  );
+  const form = new FormData();
+  form.append('image', new Blob([await readFile(join(REPO, image))]), 'image.png');
+  form.append('question', question);
+  const direct = await fetch(`${base}/v1/answer`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+    body: form,
+  });
+  assert.equal(direct.status, 200);
+  const expected = (await direct.json()) as { answer: string; finish_reason: string; tokens: unknown[] };
+  const lines = stdout.trimEnd().split('\n');
+  const [first, ...rest] = lines;
+  const head = `${expected.answer} ${expected.finish_reason} `;
+  assert.ok(first.startsWith(head), `first line "${first}" vs ${expected.answer}`);
+  const risk = Number(first.slice(head.length));
+  assert.ok(risk >= 0 && risk <= 1, `risk ${first.slice(head.length)}`);
+  const tokenLines = rest.slice(0, -1);
+  assert.equal(tokenLines.length, expected.tokens.length, stdout);
+  assert.equal(tokenLines.map((l) => l.split('\t')[0]).join(''), expected.answer, 'tokens spell the answer');
+  for (const line of tokenLines) {
+    const p = Number(line.split('\t')[1]);
+    assert.ok(p >= 0 && p <= 1, line);
+  }
+  assert.equal(rest.at(-1), expected.answer, 'the streamed text is the answer');
+}
 
 /** Every file under a directory, concatenated as latin1. */
 async function storeBytes(dir: string): Promise<string> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RunRecordDoc } from '../../src/loop/record.ts';
 import type { NewHardExample } from '../../src/store/index.ts';
+import { until } from '../support/until.ts';
 import { DIM, makeHarness, metricValue } from './fixtures/trainer-harness.ts';
 import { ADMIN_KEY, bearer } from './helpers.ts';
 
@@ -31,7 +32,7 @@ test('POST /v1/admin/train: 202, then 409 while the run is going; the finished r
   assert.equal(first.statusCode, 202, first.body);
   const runId = first.json().run_id as string;
   assert.match(runId, /^run-\d{8}-\d{6}-[0-9a-f]{6}$/);
-  assert.equal(await metricValue(h.metrics, 'chexpo_loop_run_active_ratio'), 1);
+  assert.equal(await metricValue(h.metrics, 'chexpo_loop_run_active'), 1);
 
   const second = await h.app.inject({ method: 'POST', url: '/v1/admin/train', headers: admin });
   assert.equal(second.statusCode, 409, second.body);
@@ -51,7 +52,7 @@ test('POST /v1/admin/train: 202, then 409 while the run is going; the finished r
     await metricValue(h.metrics, 'chexpo_loop_run_duration_seconds_count', { outcome: 'promoted' }),
     1,
   );
-  assert.equal(await metricValue(h.metrics, 'chexpo_loop_run_active_ratio'), 0);
+  assert.equal(await metricValue(h.metrics, 'chexpo_loop_run_active'), 0);
 
   const args = JSON.parse(await readFile(join(h.dir, 'runs', `${runId}.args.json`), 'utf8'));
   const flag = (name: string) => args.argv[args.argv.indexOf(name) + 1];
@@ -169,7 +170,13 @@ test('close() stops a running child and records the run as stopped', async (t) =
   t.after(() => h.close());
   const run = h.trainer.trigger('admin', 'test');
   // Wait until the child has written its `running` record, then shut down.
-  while (!(await h.store.getRun(run.runId))) await new Promise((r) => setTimeout(r, 50));
+  await until(
+    async () => (await h.store.getRun(run.runId)) !== null,
+    'the child to write its running record',
+    {
+      everyMs: 50,
+    },
+  );
   await h.trainer.close();
   const doc = await storedDoc(h, run.runId);
   assert.equal(doc.status, 'failed');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Rng } from '../../src/data/random.ts';
 import type { NewHardExample, PoolSample } from '../../src/store/contract.ts';
 import { LanceStore, type LanceStoreOptions } from '../../src/store/lance-store.ts';
+import { until } from '../support/until.ts';
 
 export const DIM = 16;
 
@@ -79,11 +80,6 @@ export function poolSample(i: number, rng: Rng, overrides: Partial<PoolSample> =
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `condition` every 5 ms; fails (instead of hanging) after `maxPolls` polls. */
-export async function waitFor(condition: () => boolean, what: string, maxPolls = 2000): Promise<void> {
-  for (let i = 0; i < maxPolls; i++) {
-    if (condition()) return;
-    await delay(5);
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+/** Polls `condition` every 5 ms; fails (instead of hanging) with what it waited for. */
+export const waitFor = (condition: () => boolean, what: string): Promise<void> =>
+  until(condition, what, { everyMs: 5 });

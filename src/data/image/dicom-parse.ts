@@ -75,14 +75,16 @@ export function parseDicomBytes(bytes: Uint8Array, layout: DicomLayout, limits: 
 }
 
 function inflateBounded(byteArray: Uint8Array, position: number, limits: DecodeLimits): Uint8Array {
-  // Room for the largest accepted image at 16-bit RGB plus a generous header.
-  const maxOutputLength = limits.maxPixels * 6 + 16 * 1024 * 1024;
+  const maxOutputLength = limits.maxInflatedBytes;
   let inflated: Buffer;
   try {
     inflated = inflateRawSync(byteArray.subarray(position), { maxOutputLength });
   } catch (thrown) {
     if (thrown instanceof RangeError) {
-      throw new ImageError('IMAGE_TOO_LARGE', 'deflated DICOM data set inflates beyond the size limit');
+      throw new ImageError(
+        'IMAGE_TOO_LARGE',
+        `deflated DICOM data set inflates beyond ${maxOutputLength} bytes; send it uncompressed or downsampled`,
+      );
     }
     throw new ImageError(
       'IMAGE_UNDECODABLE',

@@ -10,6 +10,10 @@ export const IMAGE_ERROR_CODES = [
   'UNSUPPORTED_TRANSFER_SYNTAX',
   'UNSUPPORTED_IMAGE_FORMAT',
   'DICOM_NOT_IMAGE',
+  /** Input gate (gate.ts): decodable, but not something the model may answer about. */
+  'NOT_A_RADIOGRAPH',
+  'NOT_A_CHEST_IMAGE',
+  'IMAGE_TOO_SMALL',
   /** An in-memory GrayImage given to an encoder is inconsistent (programming error, not client input). */
   'INVALID_GRAY_IMAGE',
 ] as const;

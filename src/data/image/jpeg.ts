@@ -1,5 +1,5 @@
 import jpeg from 'jpeg-js';
-import { type DecodedImage, luminance } from './decoded-image.ts';
+import { type DecodedImage, luminance, meanChroma } from './decoded-image.ts';
 import { ImageError, undecodableOnThrow } from './errors.ts';
 import { checkDimensions, type DecodeLimits } from './limits.ts';
 
@@ -103,16 +103,40 @@ export function decodeJpegSamples(bytes: Uint8Array, limits: DecodeLimits, sourc
 
 export function decodeJpeg(bytes: Uint8Array, limits: DecodeLimits): DecodedImage {
   const { width, height, rgba, components } = decodeJpegSamples(bytes, limits);
-  const pixels = new Float32Array(width * height);
-  const scale = 1 / 255;
-  for (let i = 0, p = 0; i < pixels.length; i++, p += 4) {
-    pixels[i] = luminance(rgba[p] * scale, rgba[p + 1] * scale, rgba[p + 2] * scale);
+  return jpegImage(width, height, rgba, 4, components === 1);
+}
+
+/**
+ * 8-bit JPEG samples (1 channel, or `stride` interleaved with R, G, B first) as a DecodedImage:
+ * grey is v / 255, colour Rec. 601 luma with its chroma measured.
+ */
+export function jpegImage(
+  width: number,
+  height: number,
+  samples: Uint8Array,
+  stride: number,
+  gray: boolean,
+  meta: Partial<DecodedImage['meta']> = {},
+): DecodedImage {
+  const n = width * height;
+  const pixels = new Float32Array(n);
+  const s = 1 / 255;
+  if (stride === 1) {
+    for (let i = 0; i < n; i++) pixels[i] = samples[i] * s;
+  } else {
+    for (let i = 0, p = 0; i < n; i++, p += stride)
+      pixels[i] = luminance(samples[p] * s, samples[p + 1] * s, samples[p + 2] * s);
   }
   return {
     width,
     height,
     pixels,
     format: 'jpeg',
-    meta: { photometric: components === 1 ? 'GRAY' : 'COLOR', bitsStored: 8 },
+    meta: {
+      photometric: gray ? 'GRAY' : 'COLOR',
+      bitsStored: 8,
+      chroma: stride === 1 ? 0 : meanChroma(samples, n, stride, s),
+      ...meta,
+    },
   };
 }

@@ -1,5 +1,12 @@
 import { ImageError } from './errors.ts';
 
+/**
+ * The most a compressed data set may inflate to (deflated DICOM), in bytes: the one place this
+ * figure lives (docs/security.md cites it). A 300 KB deflated file can otherwise expand to
+ * hundreds of MiB on the shared preprocessing thread.
+ */
+export const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+
 /** Bounds checked from headers before any pixel buffer is allocated. */
 export interface DecodeLimits {
   /** Largest accepted encoded file, in bytes. */
@@ -8,12 +15,15 @@ export interface DecodeLimits {
   maxPixels: number;
   /** Largest accepted width or height. */
   maxSide: number;
+  /** Largest inflated deflated-DICOM data set, in bytes (decompression bombs). */
+  maxInflatedBytes: number;
 }
 
 export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxBytes: 64 * 1024 * 1024,
   maxPixels: 50_000_000,
   maxSide: 16_384,
+  maxInflatedBytes: MAX_INFLATED_BYTES,
 });
 
 export function resolveLimits(limits: Partial<DecodeLimits> | undefined): DecodeLimits {

@@ -1,6 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
-import { type DecodedImage, luminance } from './decoded-image.ts';
+import { type DecodedImage, luminance, meanChroma } from './decoded-image.ts';
 import { ImageError, undecodableOnThrow } from './errors.ts';
 import { checkDimensions, type DecodeLimits } from './limits.ts';
 import { hasPngSignature, readPngHeader } from './png-chunks.ts';
@@ -42,7 +42,11 @@ export function decodePng(bytes: Uint8Array, limits: DecodeLimits): DecodedImage
     height,
     pixels,
     format: 'png',
-    meta: { photometric: gray ? 'GRAY' : 'COLOR', bitsStored: depth - shift },
+    meta: {
+      photometric: gray ? 'GRAY' : 'COLOR',
+      bitsStored: depth - shift,
+      chroma: gray ? 0 : meanChroma(data, pixels.length, 4, scale),
+    },
   };
 }
 

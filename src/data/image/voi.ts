@@ -19,7 +19,8 @@ export function applyWindow(values: Float32Array, window: Window): void {
   for (let i = 0; i < values.length; i++) values[i] = windowValue(values[i], c, w, fn);
 }
 
-function windowValue(x: number, c: number, w: number, fn: VoiFunction): number {
+/** Display intensity of one modality value under a window (PS3.3 C.11.2.1.2). */
+export function windowValue(x: number, c: number, w: number, fn: VoiFunction): number {
   if (fn === 'SIGMOID') return 1 / (1 + Math.exp((-4 * (x - c)) / w));
   if (fn === 'LINEAR_EXACT') {
     if (x <= c - w / 2) return 0;

@@ -3,6 +3,7 @@ export {
   type BuildOptions,
   type Encoded,
   type EncodeOptions,
+  type LegacyTokenizerJSON,
   pretokenize,
   SPECIAL_TOKENS,
   type SpecialToken,
@@ -10,4 +11,6 @@ export {
   TOKENIZER_FORMAT_VERSION,
   Tokenizer,
   type TokenizerJSON,
+  tokenPiece,
+  tokenPieces,
 } from './tokenizer.ts';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from '../../cli-args.ts';
 import { loadCaseImage, readJsonl } from '../../model/train/dataset.ts';
 import { loadVersion } from '../../model/vlm/version.ts';
 import type { ImageRef, PairCandidate } from '../types.ts';
@@ -85,7 +85,7 @@ export async function readPairsFile(path: string): Promise<PairCandidate[]> {
 const onlyCaseImages = (p: PairCandidate) => p.chosenImage.kind === 'case' && p.rejectedImage.kind === 'case';
 
 export async function dpoCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       model: { type: 'string' },
@@ -103,15 +103,10 @@ export async function dpoCommand(argv: string[]): Promise<void> {
       threads: { type: 'string' },
       'max-steps': { type: 'string' },
       seed: { type: 'string' },
-      help: { type: 'boolean', default: false },
     },
   });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
   if (!values.model || !values.pairs || !values.data || !values.out)
-    throw new Error(`--model, --pairs, --data and --out are required\n\n${HELP}`);
+    throw new UsageError(`--model, --pairs, --data and --out are required\n\n${HELP}`);
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   const given: Partial<DpoTrainOptions> = {
     beta: num(values.beta),

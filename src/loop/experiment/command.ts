@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from '../../cli-args.ts';
 import { resolveLoopConfig } from '../config.ts';
 import { ARM_NAMES, type ArmName } from './arms.ts';
 import { resultsDoc, resultsTable } from './results-doc.ts';
@@ -13,10 +13,11 @@ const HELP = `usage: chexpo experiment --model VERSION_DIR --data DIR [--work DI
          [--lr X] [--beta B] [--sft-weight W]   (DPO settings; the continued-SFT baseline uses the same lr)
 
 Runs the ablation arms (${ARM_NAMES.join(', ')}) from one seed and writes the table.
-Arm outputs are kept in --work and reused, so an interrupted run resumes.`;
+Arm outputs are kept in --work and reused, so an interrupted run resumes.
+  --json   progress on stderr; stdout: the result (results.json) as one JSON object`;
 
 export async function experimentCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {
       model: { type: 'string' },
@@ -33,14 +34,15 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       beta: { type: 'string' },
       'sft-weight': { type: 'string' },
       arms: { type: 'string', default: ARM_NAMES.join(',') },
-      help: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
   });
-  if (values.help) return console.log(HELP);
-  if (!values.model || !values.data) throw new Error(`--model and --data are required\n\n${HELP}`);
+  if (!values.model || !values.data) throw new UsageError(`--model and --data are required\n\n${HELP}`);
+  // With --json, progress goes to stderr and stdout carries the result as one JSON object.
+  const say = values.json ? console.error : console.log;
   const arms = values.arms.split(',').map((a) => a.trim()) as ArmName[];
   const unknown = arms.filter((a) => !ARM_NAMES.includes(a));
-  if (unknown.length > 0) throw new Error(`unknown arms: ${unknown.join(', ')}`);
+  if (unknown.length > 0) throw new UsageError(`unknown arms: ${unknown.join(', ')}`);
   const seed = Number(values.seed);
   const config = resolveLoopConfig({
     seed,
@@ -64,12 +66,13 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     workDir: resolve(values.work),
     config,
     arms,
-    log: (line) => console.log(line),
+    log: (line) => say(line),
   });
-  console.log(`\n${resultsTable(result)}\n`);
+  say(`\n${resultsTable(result)}\n`);
   const command = `chexpo experiment ${argv.join(' ')}`;
   await mkdir(dirname(resolve(values.out)), { recursive: true });
   await writeFile(resolve(values.out), resultsDoc(result, command, machine));
   await writeFile(join(resolve(values.work), 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`wrote ${values.out} (${result.minutes.toFixed(1)} min)`);
+  say(`wrote ${values.out} (${result.minutes.toFixed(1)} min)`);
+  if (values.json) console.log(JSON.stringify(result));
 }

@@ -12,17 +12,26 @@
  * a ready preference pair (chosen = the correction, rejected = the model's own answer), but only
  * when the server stored its de-identified image (image logging is off by default): without the
  * image there is nothing to condition the pair on. They come back separately, as `direct`, with
- * an image reference the pair builder resolves through `store.getImages`.
+ * an image reference the pair builder resolves through `store.getImages`. Feedback on an answer
+ * that was not flagged arrives as a labelled row too (made from the server's answer record); a
+ * correction of such a confident answer carries `on_policy_pair: true` and comes back with
+ * `confident` set, its pair generated as `live.confident_correction`.
  */
 import type { FindingKey } from '../../data/types.ts';
 import { normalizeAnswer, readFindings } from '../../eval/index.ts';
 import type { ChexpoStore, HardExample, HardExampleStatus, HardExampleTask } from '../../store/contract.ts';
+import { latestPermittedEntry } from '../../store/labels.ts';
 import type { ImageRef } from '../types.ts';
 
 export interface LiveLabel {
   verdict?: 'correct' | 'incorrect';
   correctAnswer?: string;
   comment?: string;
+  /**
+   * The server marked this correction as an on-policy pair: feedback corrected an answer that was
+   * NOT flagged (the model was confident, `on_policy_pair` in the label JSON), the costliest error.
+   */
+  onPolicyPair?: boolean;
 }
 
 export interface LiveSeed {
@@ -42,6 +51,8 @@ export interface LiveTrainingCase {
   example: HardExample;
   correctAnswer: string;
   image: Extract<ImageRef, { kind: 'hard_example' }>;
+  /** A correction of a confident (unflagged) answer (LiveLabel.onPolicyPair). */
+  confident: boolean;
 }
 
 export interface LiveMining {
@@ -49,22 +60,30 @@ export interface LiveMining {
   direct: LiveTrainingCase[];
   /** Corrected rows left out of `direct` because no image was stored. */
   correctedWithoutImage: number;
+  /** Corrections of confident (unflagged) answers among the corrected rows, with or without image. */
+  confidentCorrections: number;
 }
 
 /**
- * A hard example's label: the feedback JSON (`{verdict, correct_answer?, comment?, …}`), or a
- * plain reference answer written from the pool (then the verdict compares it with the answer).
+ * A hard example's label: the feedback history (`{labels: [{verdict, correct_answer?, comment?,
+ * by, as, at}, …]}`, the latest entry by a permitted author counts), a single feedback object
+ * (stored before histories), or a plain reference answer written from the pool (then the verdict
+ * compares it with the answer).
  */
 export function parseLiveLabel(label: string | null, answer: string): LiveLabel | null {
   if (label === null || label.trim() === '') return null;
   try {
-    const doc = JSON.parse(label) as Record<string, unknown>;
-    if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
+    const parsed = JSON.parse(label) as unknown;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      // A label history: the latest entry by the answer's owner or an admin (none: no label yet).
+      const doc = latestPermittedEntry(label);
+      if (doc === undefined) return null;
       const out: LiveLabel = {};
       if (doc.verdict === 'correct' || doc.verdict === 'incorrect') out.verdict = doc.verdict;
       if (typeof doc.correct_answer === 'string' && doc.correct_answer.trim() !== '')
         out.correctAnswer = doc.correct_answer;
       if (typeof doc.comment === 'string') out.comment = doc.comment;
+      if (doc.on_policy_pair === true) out.onPolicyPair = true;
       return out;
     }
   } catch {
@@ -125,6 +144,12 @@ export async function readLiveHardExamples(
       example: byId.get(s.id)!,
       correctAnswer: s.label!.correctAnswer!,
       image: { kind: 'hard_example' as const, id: s.id },
+      confident: s.label!.onPolicyPair === true,
     }));
-  return { seeds, direct, correctedWithoutImage: corrected.length - direct.length };
+  return {
+    seeds,
+    direct,
+    correctedWithoutImage: corrected.length - direct.length,
+    confidentCorrections: corrected.filter((s) => s.label?.onPolicyPair === true).length,
+  };
 }

@@ -9,6 +9,7 @@ import { defaultPhantomConfig, type PhantomConfig } from '../../data/phantom/ind
 import { Rng } from '../../data/random.ts';
 import { PAIR_KINDS, type PairKind } from '../../store/contract.ts';
 import type { ImageRef, PairCandidate, SelectedSample } from '../types.ts';
+import { sentenceCase } from './casing.ts';
 import { PairsError } from './errors.ts';
 import { encodeImageRef } from './image-ref.ts';
 import { confusableDraft } from './kinds/confusable.ts';
@@ -112,10 +113,11 @@ function pick(drafts: Draft[], selected: SelectedSample, options: PairsOptions):
 export function pairsFor(selected: SelectedSample, options: PairsOptions): PairCandidate[] {
   const { sample } = selected.scored;
   const image = sampleImage(selected);
+  // One casing on both sides (casing.ts): only the content may tell chosen from rejected.
   return pick(draftsFor(selected, options), selected, options).map((d) => ({
     prompt: sample.question,
-    chosen: sample.target_text,
-    rejected: d.rejected,
+    chosen: sentenceCase(sample.target_text),
+    rejected: sentenceCase(d.rejected),
     kind: d.kind,
     weight: weightOf(d.kind, options),
     chosenImage: image,

@@ -1,5 +1,6 @@
 /** Counterfactual preference pairs for the CheXPO loop: generation, images, store rows, TRL export, summary. */
 export { answerFor } from './answer-writer.ts';
+export { sentenceCase } from './casing.ts';
 export { PairsError, type PairsErrorCode } from './errors.ts';
 export {
   DEFAULT_MAX_PER_SAMPLE,

@@ -11,6 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PairKind } from '../../store/contract.ts';
 import type { ImageRef, PairCandidate, PairProvenance } from '../types.ts';
+import { sentenceCase } from './casing.ts';
 import { encodeImageRef, imageRefSlug } from './image-ref.ts';
 import type { ImageResolver } from './images.ts';
 import { TRL_README } from './trl-readme.ts';
@@ -45,14 +46,17 @@ function assistant(text: string): [{ role: 'assistant'; content: [TextPart] }] {
 }
 
 export function toTrlRow(c: PairCandidate, imagePath: (ref: ImageRef) => string): TrlRow {
+  // One casing on both sides (casing.ts), also for pairs stored before pairs were generated so.
+  const chosen = sentenceCase(c.chosen);
+  const rejected = sentenceCase(c.rejected);
   const row: TrlRow = {
     prompt: [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: c.prompt }] }],
-    chosen: assistant(c.chosen),
-    rejected: assistant(c.rejected),
+    chosen: assistant(chosen),
+    rejected: assistant(rejected),
     images: [imagePath(c.chosenImage)],
     question: c.prompt,
-    chosen_text: c.chosen,
-    rejected_text: c.rejected,
+    chosen_text: chosen,
+    rejected_text: rejected,
     kind: c.kind,
     weight: c.weight,
     provenance: c.provenance,

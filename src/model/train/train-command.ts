@@ -1,8 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { parseCommandArgs, UsageError } from '../../cli-args.ts';
 import { Tokenizer } from '../../data/tokenizer/index.ts';
 import { CHEXPO_TINY, CHEXPO_TINY_128, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
 import { loadVersionWeights, writeVersion } from '../vlm/version.ts';
@@ -38,10 +38,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (kind !== 'sft') {
     console.log(HELP);
     if (kind && kind !== '--help')
-      throw new Error(`unknown training kind '${kind}' (DPO runs through 'chexpo loop')`);
+      throw new UsageError(`unknown training kind '${kind}' (DPO runs through 'chexpo loop')`);
     return;
   }
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs(HELP, {
     args: rest,
     options: {
       data: { type: 'string' },
@@ -63,7 +63,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       'answer-weight': { type: 'string', default: '1' },
     },
   });
-  if (!values.data || !values.out) throw new Error(`--data and --out are required\n\n${HELP}`);
+  if (!values.data || !values.out) throw new UsageError(`--data and --out are required\n\n${HELP}`);
   const started = performance.now();
   // A model's vocabulary travels with it: continuing one tokenises new data with the model's own map.
   const tokenizer = Tokenizer.fromJSON(

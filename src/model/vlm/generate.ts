@@ -76,7 +76,7 @@ export const suppressTokens =
     for (const id of ids) logits[id] = Number.NEGATIVE_INFINITY;
   };
 
-export const MAX_TOP_LOGPROBS = 5;
+export const MAX_TOP_LOGPROBS = 20;
 
 /**
  * The greedy choice of one logits row and its confidences, from a numerically stable softmax:

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type AuditDescriber, type AuditLog, auditHook, bodyFields, textLength } from '../audit-log.ts';
 import { apiError } from '../errors.ts';
+import { MAX_PARAM_LENGTH } from '../request-bounds.ts';
 import { loadSchema } from '../schemas.ts';
 
 export const ADMIN_SCHEMA_FILES = [
@@ -115,6 +116,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       ...audited(() => ({ action: 'admin.versions' })),
       schema: {
         ...common,
+        operationId: 'listVersions',
         summary:
           'Model versions in the registry: manifest summary, CURRENT and the version this replica serves.',
         response: { 200: { $ref: 'AdminVersionsResponse#' }, ...errors },
@@ -136,6 +138,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       }),
       schema: {
         ...common,
+        operationId: 'rollback',
         summary: 'Move CURRENT back one step, or to a named version; serving replicas swap to it.',
         body: { $ref: 'AdminRollbackRequest#' },
         response: { 200: { $ref: 'AdminRollbackResponse#' }, ...errors },
@@ -153,6 +156,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       })),
       schema: {
         ...common,
+        operationId: 'startTraining',
         summary: 'Start a CheXPO loop run in a child process (202); 409 TRAINER_BUSY while one runs.',
         body: { $ref: 'AdminTrainRequest#' },
         response: { 202: { $ref: 'AdminTrainResponse#' }, ...errors },
@@ -174,6 +178,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       ...audited(() => ({ action: 'admin.runs' })),
       schema: {
         ...common,
+        operationId: 'listRuns',
         summary: 'Recent loop runs, most recently started first.',
         querystring: {
           type: 'object',
@@ -198,11 +203,13 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       })),
       schema: {
         ...common,
+        operationId: 'getRun',
         summary: 'One loop run with its full record (counts, DPO statistics, eval, gate decision).',
         params: {
           type: 'object',
           required: ['id'],
-          properties: { id: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } },
+          // As long as the router lets a path parameter be, so every id the schema allows can be fetched.
+          properties: { id: { type: 'string', pattern: `^[A-Za-z0-9._:-]{1,${MAX_PARAM_LENGTH}}$` } },
         },
         response: { 200: { $ref: 'AdminRunResponse#' }, ...errors },
       },

@@ -3,7 +3,7 @@
  * validates what the schema cannot express, calls the AnswerService under a deadline, and replies.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { raceSignal, requestDeadline } from '../deadline.ts';
 import { apiError } from '../errors.ts';
 import { type Metrics, observeAnswer } from '../metrics.ts';
@@ -12,6 +12,7 @@ import { multipartAnswerSchema } from '../schemas.ts';
 import {
   type AnswerRequest,
   type AnswerResponse,
+  type AnswerResult,
   type AnswerService,
   type AnswerTask,
   DISCLAIMER,
@@ -20,8 +21,9 @@ import {
 export interface AnswerDeps {
   answerService?: AnswerService;
   metrics: Metrics;
-  requestTimeoutMs: number;
   maxImageBytes: number;
+  /** Bounds a multipart body as a whole (JSON bodies are bounded by fastify's bodyLimit). */
+  bodyLimitBytes: number;
 }
 
 /** The validated body: JSON sends `image` as base64 text, multipart as the file's bytes. */
@@ -67,6 +69,7 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
     {
       config: { scope: 'answer' },
       schema: {
+        operationId: 'createAnswer',
         tags: ['answers'],
         summary:
           'Answer a question about a chest radiograph, or write a report, with token confidences and risk.',
@@ -77,27 +80,34 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
             'multipart/form-data': { schema: multipartAnswerSchema() },
           },
         },
-        response: { 200: { $ref: 'AnswerResponse#' }, '4xx': errorResponse, '5xx': errorResponse },
+        response: {
+          200: { $ref: 'AnswerResponse#' },
+          422: {
+            description:
+              'The image cannot be answered about: the input gate refused it (NOT_A_RADIOGRAPH, NOT_A_CHEST_IMAGE, ' +
+              'IMAGE_TOO_SMALL) or the DICOM object holds no image (DICOM_NOT_IMAGE); see docs/errors.md.',
+            ...errorResponse,
+          },
+          '4xx': errorResponse,
+          '5xx': errorResponse,
+        },
       },
-      // Admission before the body is read: a full queue or a missing model costs no upload.
-      preParsing: async () => {
-        if (!deps.answerService) throw apiError('MODEL_NOT_READY');
-        if (deps.answerService.canAdmit && !deps.answerService.canAdmit()) throw apiError('QUEUE_FULL');
-      },
+      preParsing: admission(deps),
       preValidation: async (request) => {
         if (!request.mediaType || !ACCEPTED_MEDIA_TYPES.has(request.mediaType)) {
           throw apiError('UNSUPPORTED_MEDIA_TYPE');
         }
         if (request.mediaType === 'multipart/form-data') {
-          const { body, imageMediaType } = await collectMultipart(request, deps.maxImageBytes);
+          const { body, imageMediaType } = await collectMultipart(request, {
+            maxImageBytes: deps.maxImageBytes,
+            bodyLimitBytes: deps.bodyLimitBytes,
+          });
           request.body = body as unknown as AnswerBody;
           if (imageMediaType) imageMediaTypes.set(request.raw, imageMediaType);
         }
       },
     },
     async (request, reply): Promise<AnswerResponse> => {
-      const service = deps.answerService;
-      if (!service) throw apiError('MODEL_NOT_READY');
       const body = request.body;
       if (body.task === 'vqa' && !body.question?.trim()) throw apiError('QUESTION_REQUIRED');
       const answerRequest: AnswerRequest = {
@@ -110,21 +120,47 @@ export function answerRoute(app: FastifyInstance, deps: AnswerDeps): void {
         top_logprobs: body.top_logprobs,
         return_tokens: body.return_tokens,
         request_id: body.request_id ?? randomUUID(),
+        key_id: request.principal?.keyId ?? 'anonymous',
       };
-      const deadline = requestDeadline(request, reply, deps.requestTimeoutMs);
-      try {
-        const result = await raceSignal(service.answer(answerRequest, deadline.signal), deadline.signal);
-        observeAnswer(deps.metrics, result, body.task);
-        const { tokens, ...rest } = result;
-        return {
-          ...rest,
-          ...(body.return_tokens && tokens ? { tokens } : {}),
-          request_id: answerRequest.request_id,
-          disclaimer: DISCLAIMER,
-        };
-      } finally {
-        deadline.dispose();
-      }
+      const result = await answerUnderDeadline(deps, request, reply, answerRequest);
+      const { tokens, ...rest } = result;
+      return {
+        ...rest,
+        ...(body.return_tokens && tokens ? { tokens } : {}),
+        request_id: answerRequest.request_id,
+        disclaimer: DISCLAIMER,
+      };
     },
   );
+}
+
+/** Admission before the body is read: a full queue or a missing model costs no upload. */
+export function admission(deps: Pick<AnswerDeps, 'answerService'>): () => Promise<void> {
+  return async () => {
+    if (!deps.answerService) throw apiError('MODEL_NOT_READY');
+    if (deps.answerService.canAdmit && !deps.answerService.canAdmit()) throw apiError('QUEUE_FULL');
+  };
+}
+
+/**
+ * One answer from the AnswerService under the request's deadline (cancelled when the client hangs
+ * up), recorded in the answer metrics: what every answering route (/v1/answer, /v1/chat/completions)
+ * runs once it has validated its body.
+ */
+export async function answerUnderDeadline(
+  deps: AnswerDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  answerRequest: AnswerRequest,
+): Promise<AnswerResult> {
+  const service = deps.answerService;
+  if (!service) throw apiError('MODEL_NOT_READY');
+  const deadline = requestDeadline(request, reply);
+  try {
+    const result = await raceSignal(service.answer(answerRequest, deadline.signal), deadline.signal);
+    observeAnswer(deps.metrics, result, answerRequest.task);
+    return result;
+  } finally {
+    deadline.dispose();
+  }
 }

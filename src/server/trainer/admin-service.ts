@@ -80,8 +80,8 @@ export class RegistryAdminService implements AdminService {
     } catch (error) {
       throw registryFailure(error);
     }
-    if (this.options.metrics) observeVersionScores(this.options.metrics, entries);
     const serving = this.options.serving?.() ?? null;
+    if (this.options.metrics) observeVersionScores(this.options.metrics, entries, [current, serving]);
     return {
       model: registry.name,
       current,

@@ -26,7 +26,7 @@ export interface LoopChildSpec {
   runId: string;
   trigger: LoopTrigger;
   threads: number;
-  /** Extra environment for the child (on top of the server's). */
+  /** Extra environment for the child (on top of the allow-listed part of the server's: childEnvironment). */
   env?: Record<string, string>;
   /** Working directory of the child (the app root, so its own loaders resolve); default the server's. */
   cwd?: string;
@@ -72,15 +72,63 @@ export function loopRunArgs(spec: LoopChildSpec): string[] {
   ];
 }
 
+/**
+ * Variables a `chexpo loop run` child may inherit from the server, by exact name. Everything else
+ * (CHEXPO_API_KEYS above all, any other secret a deployment puts in the server's environment) stays
+ * with the server.
+ */
+export const CHILD_ENV_NAMES: readonly string[] = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TMPDIR',
+  'NODE_ENV',
+  'NODE_OPTIONS',
+  'NODE_EXTRA_CA_CERTS',
+  'MALLOC_TRIM_THRESHOLD_',
+  'MALLOC_ARENA_MAX',
+  'LD_PRELOAD',
+  'LD_LIBRARY_PATH',
+  'CUDA_VISIBLE_DEVICES',
+  'NVIDIA_VISIBLE_DEVICES',
+  'CHEXPO_ID_SALT',
+];
+
+/**
+ * Prefixes a child may inherit: locale settings, and the object-storage credentials LanceDB reads
+ * when the store is an `s3://`, `gs://` or `az://` URI (the child opens the same store).
+ */
+export const CHILD_ENV_PREFIXES: readonly string[] = ['LC_', 'AWS_', 'GOOGLE_', 'AZURE_'];
+
+/** The child's environment: the allow-listed part of `parent`, then the spec's own variables. */
+export function childEnvironment(
+  parent: NodeJS.ProcessEnv,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parent)) {
+    if (value === undefined) continue;
+    if (CHILD_ENV_NAMES.includes(name) || CHILD_ENV_PREFIXES.some((p) => name.startsWith(p)))
+      env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
 export function spawnLoopRun(spec: LoopChildSpec): LoopChild {
   mkdirSync(spec.workDir, { recursive: true });
   const logPath = join(spec.workDir, `${spec.runId}.log`);
   const log = createWriteStream(logPath, { flags: 'a' });
   const child: ChildProcess = spawn(process.execPath, loopRunArgs(spec), {
-    env: { ...process.env, OMP_NUM_THREADS: String(spec.threads), ...spec.env },
+    env: childEnvironment(process.env, { OMP_NUM_THREADS: String(spec.threads), ...spec.env }),
     cwd: spec.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel is the child's lifeline: when this process dies, however abruptly, it closes
+    // and the child stops (src/loop/parent-watch.ts). It carries no messages.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  child.channel?.unref();
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   if (child.pid !== undefined) {

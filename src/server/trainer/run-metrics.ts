@@ -55,9 +55,20 @@ export function primaryScore(evalDoc: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-export function observeVersionScores(metrics: Metrics, entries: readonly VersionEntry[]): void {
+/**
+ * The eval-score gauge holds the served versions only (`served`: CURRENT and the version this
+ * process serves), so its series stay bounded however many versions the registry accumulates;
+ * the alert joins it with chexpo_model_version_info, which names exactly those.
+ */
+export function observeVersionScores(
+  metrics: Metrics,
+  entries: readonly VersionEntry[],
+  served: Iterable<string | null | undefined>,
+): void {
+  const wanted = new Set(served);
+  metrics.loopEvalScore.reset();
   for (const entry of entries) {
-    const score = primaryScore(entry.manifest?.eval);
+    const score = wanted.has(entry.version) ? primaryScore(entry.manifest?.eval) : null;
     if (score !== null) metrics.loopEvalScore.set({ version: entry.version }, score);
   }
 }

@@ -4,7 +4,7 @@
  * CURRENT, and an image's copy is read-only. So when CHEXPO_MODEL_DIR is unset, `chexpo serve` seeds
  * `./var/models` from the bundled registry and serves from there.
  *
- * The Kubernetes init container (deploy/k8s/seed-registry.ts) runs this same function. A target that
+ * The Kubernetes init container (deploy/k8s/base/seed-registry.ts) runs this same function. A target that
  * already names a CURRENT is kept, so promoted versions and rollbacks survive restarts; otherwise every
  * bundled version missing from the target is imported (verified, copied, verified again) and CURRENT
  * is set to the bundled CURRENT. Two seeders at once are safe: the registry refuses the second import

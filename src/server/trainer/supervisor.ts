@@ -9,8 +9,10 @@
  * Timers are unref'd and stopped by close(); close() also SIGTERMs a running child and waits briefly.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emptyRunRecord, type RunRecordDoc } from '../../loop/record.ts';
+import { type LeaseRecord, leaseExpired, leasePath } from '../../registry/index.ts';
 import { type ChexpoStore, sqlEpochMs } from '../../store/index.ts';
 import type { AuditLog } from '../audit-log.ts';
 import { apiError } from '../errors.ts';
@@ -109,12 +111,14 @@ export class TrainerSupervisor {
     return run ? { runId: run.runId, trigger: run.trigger, startedAt: run.startedAt } : null;
   }
 
-  /** Resumes the schedule from the last stored run (best effort) and starts polling. */
+  /** Resumes the schedule from the last stored run (best effort), reconciles dead runs, starts polling. */
   async start(): Promise<void> {
     if (!this.options.enabled || this.timer) return;
     try {
-      const [last] = await (await this.options.store()).listRuns({ limit: 1 });
+      const store = await this.options.store();
+      const [last] = await store.listRuns({ limit: 1 });
       if (last) this.anchor = last.started_at;
+      await this.reconcile(store);
     } catch {
       // The store opens once the model is loaded; the schedule counts from now until then.
     }
@@ -126,6 +130,13 @@ export class TrainerSupervisor {
   trigger(trigger: LoopTrigger, actor: string): ActiveRun {
     if (!this.options.enabled || this.stopping) throw apiError('TRAINER_DISABLED');
     if (this.running) throw apiError('TRAINER_BUSY', `run ${this.running.runId}`);
+    // A round of another process (an orphan of a crashed server, another replica, the CronJob).
+    const held = this.liveLease();
+    if (held)
+      throw apiError(
+        'TRAINER_BUSY',
+        `run ${held.run_id} holds the registry lease (pid ${held.pid} on ${held.host})`,
+      );
     const startedAt = this.now();
     const runId = newRunId(startedAt);
     const child = spawnLoopRun({ ...this.options.child, runId, trigger });
@@ -181,6 +192,7 @@ export class TrainerSupervisor {
         await store.count('hard_examples', PENDING_HARD_EXAMPLES),
       );
       if (this.running) return;
+      await this.reconcile(store);
       const { intervalMs, minHardExamples } = this.options;
       if (intervalMs > 0 && this.now() - this.anchor >= intervalMs) {
         this.trigger('schedule', 'scheduler');
@@ -273,6 +285,52 @@ export class TrainerSupervisor {
       this.options.log?.('warn', 'after-run hook failed', { error: String(error) });
     }
     return finished;
+  }
+
+  /** The registry lease when a live holder has it (read synchronously: trigger() answers at once). */
+  private liveLease(): LeaseRecord | null {
+    const { registryRoot, modelName } = this.options.child;
+    try {
+      const lease = JSON.parse(readFileSync(leasePath(registryRoot, modelName), 'utf8')) as LeaseRecord;
+      return leaseExpired(lease, this.now()) ? null : lease;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Runs stored as `running` whose process is gone (no live lease names them, and this supervisor
+   * does not run them): a crashed server's orphan, a killed CronJob pod. Recorded `failed` with
+   * TRAINER_ORPHANED, so no run looks alive forever.
+   */
+  private async reconcile(store: RunsStore): Promise<void> {
+    const lease = this.liveLease();
+    for (const stale of await store.listRuns({ status: 'running' })) {
+      if (stale.id === this.running?.runId || stale.id === lease?.run_id) continue;
+      const doc =
+        parseRecord(stale) ??
+        (await this.emptyRecord({ runId: stale.id, trigger: 'manual', startedAt: stale.started_at }));
+      const finishedAt = this.now();
+      const failed: RunRecordDoc = {
+        ...doc,
+        status: 'failed',
+        finished_at: finishedAt,
+        error: {
+          code: 'TRAINER_ORPHANED',
+          message: 'the run was still marked running but no process holds its lease (its server or pod died)',
+        },
+      };
+      await store.putRun({
+        id: stale.id,
+        started_at: stale.started_at,
+        finished_at: finishedAt,
+        status: 'failed',
+        record: JSON.stringify(failed),
+      });
+      this.options.log?.('warn', 'a run left running by a dead process is recorded failed', {
+        runId: stale.id,
+      });
+    }
   }
 
   /** The child left `running` (or nothing): record the failure so the run does not look alive. */

@@ -34,7 +34,11 @@ test('real headless MONOCHROME1 CR decodes: 440×440, window 550/1024 then inver
     bitsStored: 10,
     transferSyntax: TS.implicitLittle,
     view: 'PA',
+    viewPosition: 'PA',
+    bodyPart: 'CHEST',
     frames: 1,
+    frame: 1,
+    chroma: 0,
   });
   // Against the raw stored values: display = 1 − linearWindow(raw; c = 550, w = 1024).
   const raw = new DataView(bytes.buffer, bytes.byteOffset + PIXEL_DATA_OFFSET);
@@ -135,7 +139,7 @@ test('RLE decodes 8-bit and 16-bit with long runs and literals exactly', () => {
   );
 });
 
-test('JPEG baseline DICOM decodes through jpeg-js within JPEG error', () => {
+test('JPEG baseline DICOM decodes through libjpeg-turbo within JPEG error', () => {
   const g = testGray(32, 32, 8);
   const window8 = [ds(0x00281050, '128'), ds(0x00281051, '256')];
   const img = decodeImage(
@@ -152,7 +156,7 @@ test('JPEG baseline DICOM decodes through jpeg-js within JPEG error', () => {
   assert.ok(maxAbsDiff(img.pixels, grayToDecoded(g).pixels) < 6 / 255);
 });
 
-test('MONOCHROME1 is inverted, MONOCHROME2 is not unless its Presentation LUT Shape is INVERSE', () => {
+test('MONOCHROME1 is inverted (once, with or without INVERSE), MONOCHROME2 only with Presentation LUT Shape INVERSE', () => {
   const samples = [0, 1023, 512, 100];
   const window = [ds(0x00281050, '512'), ds(0x00281051, '1024')];
   const mono2 = decodeImage(craftDicom({ rows: 2, columns: 2, samples, bitsStored: 10, extra: window }));
@@ -166,6 +170,11 @@ test('MONOCHROME1 is inverted, MONOCHROME2 is not unless its Presentation LUT Sh
     craftDicom({ rows: 2, columns: 2, samples, bitsStored: 10, extra: inverse }),
   );
   assert.deepEqual(mono2Inverse.pixels, mono1.pixels);
+  // MONOCHROME1 with INVERSE (what the DX IOD requires) is inverted once, not back to a negative.
+  const mono1Inverse = decodeImage(
+    craftDicom({ rows: 2, columns: 2, samples, bitsStored: 10, photometric: 'MONOCHROME1', extra: inverse }),
+  );
+  assert.deepEqual(mono1Inverse.pixels, mono1.pixels);
 });
 
 test('signed pixels with rescale intercept and slope go through the window in modality units', () => {

@@ -12,6 +12,7 @@ import {
   ImageError,
   type ImageErrorCode,
 } from '../../../src/data/image/index.ts';
+import { DEFAULT_DECODE_LIMITS } from '../../../src/data/image/limits.ts';
 import { TS } from '../../../src/data/image/transfer-syntax.ts';
 import { Rng } from '../../../src/data/random.ts';
 import { REAL_CR_DICOM } from '../../fixtures/paths.ts';
@@ -86,7 +87,7 @@ test('IMAGE_TOO_LARGE from headers: PNG 100000×100000, DICOM 65535×65535, JPEG
 });
 
 test('IMAGE_TOO_LARGE for a deflated DICOM that inflates beyond the bound', () => {
-  // 20 MB of zeros deflates to ~20 KB; with maxPixels 1000 the bound is 16 MB + 6 kB.
+  // 20 MB of zeros deflates to ~20 KB.
   const bomb = craftDicom({
     rows: 2,
     columns: 2,
@@ -95,7 +96,31 @@ test('IMAGE_TOO_LARGE for a deflated DICOM that inflates beyond the bound', () =
     extra: [{ tag: 0x00091010, vr: 'OB', value: new Uint8Array(20 * 1024 * 1024) }],
   });
   assert.ok(bomb.length < 100_000);
-  assertCode(() => decodeImage(bomb, { maxPixels: 1000 }), 'IMAGE_TOO_LARGE', /inflates/);
+  assertCode(() => decodeImage(bomb, { maxInflatedBytes: 1024 * 1024 }), 'IMAGE_TOO_LARGE', /inflates/);
+});
+
+test('the default inflation bound is the documented 64 MiB, whatever the pixel limits (issue 13, defect 4)', () => {
+  // A 2×2 image carrying 65 MiB of zeros deflates to ~65 KB: the old bound (maxPixels × 6 + 16 MiB,
+  // 316 MB by default) let it inflate in full; the bound is now 64 MiB, cited in docs/security.md.
+  assert.equal(DEFAULT_DECODE_LIMITS.maxInflatedBytes, 64 * 1024 * 1024);
+  const bomb = craftDicom({
+    rows: 2,
+    columns: 2,
+    samples: [0, 0, 0, 0],
+    transferSyntax: TS.deflatedExplicitLittle,
+    extra: [{ tag: 0x00091010, vr: 'OB', value: new Uint8Array(65 * 1024 * 1024) }],
+  });
+  assert.ok(bomb.length < 200_000);
+  assertCode(() => decodeImage(bomb), 'IMAGE_TOO_LARGE', /inflates beyond 67108864 bytes/);
+  // Just under the bound still decodes (the bound is on the data set, not a guess at the pixels).
+  const fits = craftDicom({
+    rows: 2,
+    columns: 2,
+    samples: [0, 0, 0, 0],
+    transferSyntax: TS.deflatedExplicitLittle,
+    extra: [{ tag: 0x00091010, vr: 'OB', value: new Uint8Array(63 * 1024 * 1024) }],
+  });
+  assert.equal(decodeImage(fits).width, 2);
 });
 
 test('IMAGE_UNDECODABLE: truncated PNG, truncated DICOM pixel data, corrupt bodies behind valid signatures', () => {
@@ -124,27 +149,49 @@ test('DICOM_NOT_IMAGE for an object without pixel data (e.g. a structured report
   assertCode(() => decodeImage(sr), 'DICOM_NOT_IMAGE', /1\.2\.840\.10008\.5\.1\.4\.1\.1\.88\.11/);
 });
 
-test('UNSUPPORTED_TRANSFER_SYNTAX names the syntax', () => {
-  const j2k = craftDicom({
+test('UNSUPPORTED_TRANSFER_SYNTAX names the syntax and lists what is supported', () => {
+  const jxl = craftDicom({
     rows: 2,
     columns: 2,
     samples: [],
-    transferSyntax: '1.2.840.10008.1.2.4.90',
+    transferSyntax: '1.2.840.10008.1.2.4.110',
     fragments: [randomBytes(5, 64)],
   });
   assertCode(
-    () => decodeImage(j2k),
+    () => decodeImage(jxl),
     'UNSUPPORTED_TRANSFER_SYNTAX',
-    /JPEG 2000.*1\.2\.840\.10008\.1\.2\.4\.90|1\.2\.840\.10008\.1\.2\.4\.90.*JPEG 2000/,
+    /1\.2\.840\.10008\.1\.2\.4\.110 \(JPEG XL Lossless\).*supported: .*JPEG Lossless \(\.57, \.70\), JPEG-LS \(\.80, \.81\), JPEG 2000 \(\.90, \.91\) and HTJ2K/,
   );
-  const lossless = craftDicom({
+  const mpeg = craftDicom({
     rows: 2,
     columns: 2,
     samples: [],
-    transferSyntax: '1.2.840.10008.1.2.4.70',
+    transferSyntax: '1.2.840.10008.1.2.4.100',
     fragments: [randomBytes(6, 64)],
   });
-  assertCode(() => decodeImage(lossless), 'UNSUPPORTED_TRANSFER_SYNTAX', /JPEG Lossless/);
+  assertCode(() => decodeImage(mpeg), 'UNSUPPORTED_TRANSFER_SYNTAX', /MPEG2/);
+});
+
+test('a supported compressed syntax with a corrupt codestream is IMAGE_UNDECODABLE, not a crash', () => {
+  for (const transferSyntax of [
+    '1.2.840.10008.1.2.4.57',
+    '1.2.840.10008.1.2.4.70',
+    '1.2.840.10008.1.2.4.80',
+    '1.2.840.10008.1.2.4.81',
+    '1.2.840.10008.1.2.4.90',
+    '1.2.840.10008.1.2.4.91',
+    '1.2.840.10008.1.2.4.201',
+    '1.2.840.10008.1.2.4.203',
+  ]) {
+    const dicom = craftDicom({
+      rows: 2,
+      columns: 2,
+      samples: [],
+      transferSyntax,
+      fragments: [randomBytes(7, 64)],
+    });
+    assertCode(() => decodeImage(dicom), 'IMAGE_UNDECODABLE', /./);
+  }
 });
 
 test('INVALID_GRAY_IMAGE when an encoder gets an inconsistent GrayImage', () => {

@@ -92,15 +92,30 @@ test('bad tokenizer files and ids fail with stable codes', () => {
     code(() => Tokenizer.fromJSON({ format: 'bpe' })),
     'CHEXPO_ERR_TOKENIZER_FORMAT',
   );
+  // The older file (a vocabulary list): missing specials, a repeated token.
+  const vocab = [...Tokenizer.build(['a b']).vocab];
+  const legacy = { format: 'chexpo-word-tokenizer', version: 1, lowercase: true, vocab };
+  assert.equal(Tokenizer.fromJSON(legacy).vocabSize, vocab.length);
+  assert.equal(
+    code(() => Tokenizer.fromJSON({ ...legacy, vocab: vocab.slice(1) })),
+    'CHEXPO_ERR_TOKENIZER_FORMAT',
+  );
+  assert.equal(
+    code(() => Tokenizer.fromJSON({ ...legacy, vocab: [...vocab, 'a'] })),
+    'CHEXPO_ERR_TOKENIZER_FORMAT',
+  );
+  // The Hugging Face file: another model type, ids with a gap or a repeat.
   const json = Tokenizer.build(['a b']).toJSON();
-  assert.equal(
-    code(() => Tokenizer.fromJSON({ ...json, vocab: json.vocab.slice(1) })),
-    'CHEXPO_ERR_TOKENIZER_FORMAT',
-  );
-  assert.equal(
-    code(() => Tokenizer.fromJSON({ ...json, vocab: [...json.vocab, 'a'] })),
-    'CHEXPO_ERR_TOKENIZER_FORMAT',
-  );
+  for (const model of [
+    { ...json.model, type: 'BPE' },
+    { ...json.model, vocab: { ...json.model.vocab, zzz: vocab.length + 3 } },
+    { ...json.model, vocab: { ...json.model.vocab, zzz: 0 } },
+  ]) {
+    assert.equal(
+      code(() => Tokenizer.fromJSON({ ...json, model })),
+      'CHEXPO_ERR_TOKENIZER_FORMAT',
+    );
+  }
   assert.equal(
     code(() => Tokenizer.build(['a']).decode([9999])),
     'CHEXPO_ERR_TOKENIZER_ID',

@@ -6,7 +6,13 @@ import { Tokenizer } from '../../../src/data/tokenizer/index.ts';
 import type { InstructionSample, LabelledCase } from '../../../src/data/types.ts';
 import { scorePrediction } from '../../../src/eval/score.ts';
 import { truthFromCases } from '../../../src/eval/truth.ts';
-import { DEFAULT_KIND_WEIGHTS, draftsFor, judgeAnswer, pairsFor } from '../../../src/loop/pairs/index.ts';
+import {
+  DEFAULT_KIND_WEIGHTS,
+  draftsFor,
+  judgeAnswer,
+  pairsFor,
+  sentenceCase,
+} from '../../../src/loop/pairs/index.ts';
 import { PAIR_KINDS, type PairKind } from '../../../src/store/contract.ts';
 import { corpus, selected } from './fixtures.ts';
 
@@ -82,7 +88,7 @@ test('the model’s own wrong answer becomes an on-policy pair, first, and only 
     if (!wrong) continue;
     const pairs = pairsFor(selected(c, sample, wrong.rejected), { seed: 1, maxPerSample: 2 });
     assert.equal(pairs[0].kind, 'on_policy');
-    assert.equal(pairs[0].rejected, wrong.rejected);
+    assert.equal(pairs[0].rejected, sentenceCase(wrong.rejected));
     assert.equal(pairs[0].weight, DEFAULT_KIND_WEIGHTS.on_policy);
     made++;
     assert.ok(!pairsFor(selected(c, sample), { seed: 1 }).some((p) => p.kind === 'on_policy'));
@@ -104,7 +110,7 @@ test('pairs are deterministic by seed, capped per sample, filtered by kind, with
     assert.ok(a.length <= 2);
     assert.equal(new Set(a.map((p) => p.kind)).size, a.length);
     for (const p of a) {
-      assert.equal(p.chosen, sample.target_text);
+      assert.equal(p.chosen, sentenceCase(sample.target_text));
       assert.equal(p.prompt, sample.question);
       assert.deepEqual(p.chosenImage, { kind: 'case', case_id: c.id });
       assert.equal(p.provenance.sample_id, sample.id);

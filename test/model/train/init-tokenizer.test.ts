@@ -33,8 +33,8 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 
 test('--init continues a model with its own vocabulary: the first loss on fresh data is its validation loss', async () => {
-  const va = a.toJSON().vocab;
-  const vb = b.toJSON().vocab;
+  const va = a.vocab;
+  const vb = b.vocab;
   const differing = va.filter((w, id) => vb[id] !== w);
   assert.ok(differing.length > 0, 'the two data sets must build different word-to-id maps');
   const first = join(dir, 'run-a');

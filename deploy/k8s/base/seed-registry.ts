@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 
-type SeedModule = typeof import('../../src/server/trainer/seed-registry.ts');
+type SeedModule = typeof import('../../../src/server/trainer/seed-registry.ts');
 
 export interface SeedOptions {
   /** Root of the application (holds src/server/trainer/seed-registry.ts). */
