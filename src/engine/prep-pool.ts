@@ -3,6 +3,9 @@
  * Requests go to the least-loaded thread; a thread that dies fails only its in-flight requests
  * (WORKER_FAILED) and is replaced. Decode errors come back with the image catalogue's codes.
  */
+// sharp (libvips) must be loaded by the main thread before any worker loads it: otherwise a terminated
+// preprocessing thread unloads the native module and the next one aborts the process (lovell/sharp#2263).
+import 'sharp';
 import type { Worker } from 'node:worker_threads';
 import type { InputGateConfig } from '../data/image/index.ts';
 import { EngineError, fromWire } from './errors.ts';

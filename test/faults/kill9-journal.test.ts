@@ -103,7 +103,7 @@ test('kill -9 under load loses no flagged answer, and the restart writes none tw
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          image: Buffer.from(testPng(c * 1000 + i)).toString('base64'),
+          image: Buffer.from(testPng(c * 1000 + i, 256)).toString('base64'),
           question: 'Is there a pleural effusion?',
           request_id: id,
         }),

@@ -4,6 +4,7 @@
  * labelled live hard example marked as an on-policy pair, which the loop's live mining reads and turns
  * into an `on_policy` pair; records expire with the retention window; nothing stored carries PHI.
  */
+
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { after, before, test } from 'node:test';
 import type { Engine } from '../../src/engine/index.ts';
 import { livePairs } from '../../src/loop/live-pairs.ts';
 import { readLiveHardExamples } from '../../src/loop/mining/index.ts';
+import { sentenceCase } from '../../src/loop/pairs/casing.ts';
 import { EngineAnswerService, StoreFeedbackService } from '../../src/server/answer-service.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { HardExampleLogger, hashKeyId, hashRequestId } from '../../src/server/hard-example-logger.ts';
@@ -126,8 +128,9 @@ test('an unflagged answer takes feedback; its correction is a labelled on-policy
   const pairs = livePairs(live.direct, 0);
   assert.equal(pairs.length, 1);
   assert.equal(pairs[0].kind, 'on_policy');
-  assert.equal(pairs[0].chosen, 'no');
-  assert.equal(pairs[0].rejected, answer.answer);
+  // Both sides in one casing (issue 14): the pair differs in content only.
+  assert.equal(pairs[0].chosen, sentenceCase('no'));
+  assert.equal(pairs[0].rejected, sentenceCase(answer.answer as string));
   assert.equal(pairs[0].provenance.generator, 'live.confident_correction');
 
   // A second verdict on the same answer is appended to that row's history instead of adding a row.

@@ -17,7 +17,7 @@ import { buildApp } from '../../src/server/app.ts';
 import { HardExampleLogger } from '../../src/server/hard-example-logger.ts';
 import { createMetrics, type Metrics } from '../../src/server/metrics.ts';
 import { MODEL_NAME, type ReleaseRegistry, releaseRegistry } from '../faults/release-registry.ts';
-import { ANSWER_KEY, bearer, FEEDBACK_KEY, testConfig } from './helpers.ts';
+import { ANSWER_KEY, bearer, CLINIC_KEY, testConfig } from './helpers.ts';
 
 const PNG_PATH = new URL(
   '../fixtures/chexpert/CheXpert-v1.0-small/valid/patient64541/study1/view1_frontal.png',
@@ -63,7 +63,7 @@ before(async () => {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   base = `http://127.0.0.1:${port}`;
-  client = new OpenAI({ apiKey: ANSWER_KEY, baseURL: `${base}/v1`, maxRetries: 0, timeout: 60_000 });
+  client = new OpenAI({ apiKey: CLINIC_KEY, baseURL: `${base}/v1`, maxRetries: 0, timeout: 60_000 });
 });
 
 after(async () => {
@@ -160,7 +160,7 @@ test('chat.completions.create: OpenAI shape, logprobs that spell the content, ch
   assert.deepEqual(await logger.flush(), { pending: 0 });
   const feedback = await fetch(`${base}/v1/feedback`, {
     method: 'POST',
-    headers: { ...bearer(FEEDBACK_KEY), 'content-type': 'application/json' },
+    headers: { ...bearer(CLINIC_KEY), 'content-type': 'application/json' },
     body: JSON.stringify({ request_id: 'openai-client-0001', verdict: 'correct' }),
   });
   assert.equal(feedback.status, 200, await feedback.text());
