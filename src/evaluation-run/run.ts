@@ -103,20 +103,14 @@ export async function caseFeatures(
   cases: readonly DataCase[],
   batchSize: number,
 ): Promise<ImageFeatures[]> {
-  const out: ImageFeatures[] = [];
-  for (let i = 0; i < cases.length; i += batchSize) {
-    const inputs = await Promise.all(
-      cases.slice(i, i + batchSize).map((c) => caseInput(dataDir, c, model.version.config.imageSize)),
-    );
-    const { embeddings } = await model.generator.encodeImages(inputs);
-    inputs.forEach((input, b) => {
-      out.push({ embedding: embeddings[b], intensity: intensityStats(input) });
-    });
-  }
-  return out;
+  const features = await detectorFeatures(model, dataDir, cases, batchSize);
+  return features.map((f) => ({
+    embedding: Float32Array.from(f.embedding),
+    intensity: intensityStats(f.input),
+  }));
 }
 
-/** What the OOD detector reads of cases: the encoder embedding and the model input. */
+/** What the OOD detector reads of cases: the encoder embedding and the model input, in batches. */
 export async function detectorFeatures(
   model: OpenedVersion,
   dataDir: string,

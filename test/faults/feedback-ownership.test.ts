@@ -19,7 +19,7 @@ import { buildApp } from '../../src/server/app.ts';
 import { HardExampleLogger } from '../../src/server/hard-example-logger.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { type ChexpoStore, latestPermittedEntry, MAX_LABEL_ENTRIES } from '../../src/store/index.ts';
-import { bearer, FAKE_PNG, keyIdOf, testConfig } from '../server/helpers.ts';
+import { bearer, FAKE_PNG, keyIdOf, TEST_IMAGE_INFO, testConfig } from '../server/helpers.ts';
 
 const RIS = 'ris-integration-key-0001';
 const PACS = 'pacs-integration-key-002';
@@ -45,19 +45,7 @@ function flaggingEngine(): Engine {
     firstTokenAt: 0,
     model: { name: 'chexpo-tiny', version: 'v-test' },
     timings_ms: { queue: 0, preprocess: 1, encode: 1, generate: 1, total: 3 },
-    image: {
-      format: 'png',
-      width: 512,
-      height: 512,
-      bits_stored: 8,
-      photometric: 'GRAY',
-      modality: null,
-      view: null,
-      body_part: null,
-      transfer_syntax: null,
-      frame: 1,
-      frames: 1,
-    },
+    image: TEST_IMAGE_INFO,
     inputWarnings: [],
     finishReason: 'stop',
     promptTokens: 20,

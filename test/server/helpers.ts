@@ -28,6 +28,21 @@ export function testConfig(env: Record<string, string> = {}): ServerConfig {
   }).config;
 }
 
+/** The decoded-image block of a canned answer (a 512² 8-bit grey PNG, no DICOM tags). */
+export const TEST_IMAGE_INFO = {
+  format: 'png',
+  width: 512,
+  height: 512,
+  bits_stored: 8,
+  photometric: 'GRAY',
+  modality: null,
+  view: null,
+  body_part: null,
+  transfer_syntax: null,
+  frame: 1,
+  frames: 1,
+} as const;
+
 export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
 
 /** A schema-valid answer, as the engine would return it. */
@@ -49,19 +64,7 @@ export function cannedResult(request: AnswerRequest): AnswerResult {
     flagged: true,
     model: { name: 'chexpo-tiny', version: 'v-test' },
     timings_ms: { queue: 0, preprocess: 1, encode: 2, generate: 3, total: 6 },
-    image: {
-      format: 'png',
-      width: 512,
-      height: 512,
-      bits_stored: 8,
-      photometric: 'GRAY',
-      modality: null,
-      view: null,
-      body_part: null,
-      transfer_syntax: null,
-      frame: 1,
-      frames: 1,
-    },
+    image: TEST_IMAGE_INFO,
     input_warnings: [],
     finish_reason: 'stop',
     usage: { prompt_tokens: 20, completion_tokens: 2, total_tokens: 22 },
