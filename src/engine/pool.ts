@@ -34,12 +34,14 @@ export class WorkerPool {
   ): Promise<WorkerPool> {
     const pool = new WorkerPool(version, init, events);
     const clients = Array.from({ length: size }, () => pool.spawn());
-    try {
-      await Promise.all(clients.map((c) => c.started));
-    } catch (error) {
+    const settled = await Promise.allSettled(clients.map((c) => c.started));
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) {
+      // Every worker has finished loading (or failing) first: terminating one that is still inside
+      // onnxruntime's session create can abort the process.
       pool.retired = true;
       await Promise.all(clients.map((c) => c.terminate()));
-      throw error;
+      throw failed.reason;
     }
     pool.clients.push(...clients);
     return pool;

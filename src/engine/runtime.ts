@@ -36,7 +36,12 @@ export async function loadRuntime(init: WorkerInit): Promise<ModelRuntime> {
     OrtSession.create(version.graphs.step, options),
   ]);
   const failed = settled.find((s) => s.status === 'rejected');
-  if (failed) throw failed.reason;
+  if (failed) {
+    // Release the graphs that did load before failing: a session left to be destroyed while its worker
+    // thread is terminated can abort the whole process (a Napi::Error thrown during teardown).
+    await Promise.allSettled(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.release()] : [])));
+    throw failed.reason;
+  }
   const [encoder, prefill, step] = settled.map((s) => (s as PromiseFulfilledResult<OrtSession>).value);
   const t = version.tokenizer;
   return {

@@ -54,7 +54,10 @@ export class WorkerClient {
           resolve({ warmupMs: message.warmupMs });
         } else if (message.type === 'load_failed') {
           reject(new EngineError('ENGINE_LOAD_FAILED', `${message.error.code}: ${message.error.message}`));
-          void this.worker.terminate();
+          // The worker exits by itself (worker.ts); terminate only one that has not after a while.
+          setTimeout(() => {
+            if (!this.exited) void this.worker.terminate();
+          }, 5000).unref();
         } else this.onMessage(message);
       });
       this.worker.on('error', (error) => {

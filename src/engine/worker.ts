@@ -40,6 +40,9 @@ async function main(): Promise<void> {
     await warmUp(rt);
   } catch (error) {
     post({ type: 'load_failed', error: toWireError(error) });
+    // Leave by ourselves, between ORT calls: a terminate() from outside can land while onnxruntime is
+    // still tearing a session down and abort the process.
+    setImmediate(() => process.exit(0));
     return;
   }
   const scheduler = new Scheduler(
