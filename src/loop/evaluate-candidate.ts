@@ -3,7 +3,7 @@
  * of the held-out test split (never mined), and the paired case bootstrap compares them metric by
  * metric; `gateDecision` then applies the primary-gain and safety-margin rules.
  */
-import type { InstructionSample } from '../data/types.ts';
+import type { InstructionSample, Split } from '../data/types.ts';
 import {
   type Comparison,
   compareModels,
@@ -53,18 +53,28 @@ export async function predictVersion(
   samples: readonly InstructionSample[],
   threads: number,
   onProgress?: (done: number, total: number) => void,
+  imageFrom?: ReadonlyMap<string, string>,
 ): Promise<RunPrediction[]> {
   const model = await openVersion(versionDir, { threads });
   try {
-    return await predictSamples(model, dataDir, data.cases, samples, { batchSize: 32, onProgress });
+    return await predictSamples(model, dataDir, data.cases, samples, {
+      batchSize: 32,
+      onProgress,
+      imageFrom,
+    });
   } finally {
     await model.close();
   }
 }
 
-export async function testSubset(dataDir: string, limit: number, seed: number) {
-  const data = await readSplit(dataDir, 'test');
+/** A seeded subset of whole cases of one split (the gate and the ablation read the test split). */
+export async function splitSubset(dataDir: string, split: Split, limit: number, seed: number) {
+  const data = await readSplit(dataDir, split);
   return { data, samples: selectSamples(data.samples, limit, seed) };
+}
+
+export function testSubset(dataDir: string, limit: number, seed: number) {
+  return splitSubset(dataDir, 'test', limit, seed);
 }
 
 export async function evaluateCandidate(

@@ -2,7 +2,9 @@
  * Preference pairs → DPO training examples: both answers tokenised behind the same prompt with the
  * version's tokenizer, both images resolved to model input once per distinct reference.
  */
+import { splitTarget } from '../../data/instructions/target.ts';
 import type { Tokenizer } from '../../data/tokenizer/index.ts';
+import { weightAnswerTokens } from '../../model/train/dataset.ts';
 import { type TrainingSequence, trainingSequence } from '../../model/vlm/tokens.ts';
 import type { ImageRef, PairCandidate } from '../types.ts';
 import { DpoError } from './errors.ts';
@@ -38,6 +40,8 @@ export interface DatasetOptions {
   maxSeqLen: number;
   imageSize: number;
   resolveImage: ImageResolveFn;
+  /** Answer-bearing tokens count this many times in each side's log-prob (token-level focus); default 1. */
+  focusWeight?: number;
 }
 
 /** JSON with object keys sorted, so two equal references give the same key whatever their key order. */
@@ -73,8 +77,15 @@ export async function buildDpoDataset(
       continue;
     }
     // Tokenise without the limit first so an over-long pair is counted, not thrown.
-    const chosen = trainingSequence(o.tokenizer, pair.prompt, pair.chosen, Number.POSITIVE_INFINITY);
-    const rejected = trainingSequence(o.tokenizer, pair.prompt, pair.rejected, Number.POSITIVE_INFINITY);
+    const side = (text: string) =>
+      weightAnswerTokens(
+        trainingSequence(o.tokenizer, pair.prompt, text, Number.POSITIVE_INFINITY),
+        { task: pair.provenance.task, answer: splitTarget(text).answer },
+        o.tokenizer,
+        o.focusWeight ?? 1,
+      );
+    const chosen = side(pair.chosen);
+    const rejected = side(pair.rejected);
     if (chosen.inputIds.length > o.maxSeqLen || rejected.inputIds.length > o.maxSeqLen) {
       tooLong++;
       continue;

@@ -21,6 +21,8 @@ export interface DpoStepStats {
   'logps/rejected': number;
   learning_rate: number;
   grad_norm: number;
+  /** Image and text positions processed in the step (both sides and any replay batch). */
+  tokens: number;
   ms: number;
 }
 
@@ -49,6 +51,7 @@ export function stepStats(log: StepLog): DpoStepStats {
     'logps/rejected': log.stats.logprob_rejected,
     learning_rate: log.lr,
     grad_norm: log.gradNorm,
+    tokens: log.tokens,
     ms: log.ms,
   };
 }
@@ -68,6 +71,12 @@ export interface DpoSummary {
   train_set_accuracy: number;
   /** …and its mean margin β[(π_c − ref_c) − (π_r − ref_r)]. */
   train_set_margin: number;
+  /** The same two figures on held-out pairs (validation patients); null when none were given. */
+  heldout_accuracy: number | null;
+  heldout_margin: number | null;
+  heldout_pairs: number;
+  /** Image and text positions processed over the run. */
+  tokens: number;
   mean_ms_per_step: number;
 }
 
@@ -79,16 +88,24 @@ export function summarize(
   steps: readonly DpoStepStats[],
   before: PairLogProbs,
   after: PairLogProbs,
-  o: { beta: number; summaryWindow: number; minutes: number },
+  o: {
+    beta: number;
+    summaryWindow: number;
+    minutes: number;
+    heldOut?: { before: PairLogProbs; after: PairLogProbs } | null;
+  },
 ): DpoSummary {
   const tail = steps.slice(-o.summaryWindow);
   const n = before.chosen.length;
   const change = (side: keyof PairLogProbs) =>
     mean(Array.from({ length: n }, (_, i) => after[side][i] - before[side][i]));
-  const margins = Array.from(
-    { length: n },
-    (_, i) => o.beta * (after.chosen[i] - before.chosen[i] - (after.rejected[i] - before.rejected[i])),
-  );
+  const marginsOf = (b: PairLogProbs, a: PairLogProbs) =>
+    Array.from(
+      { length: b.chosen.length },
+      (_, i) => o.beta * (a.chosen[i] - b.chosen[i] - (a.rejected[i] - b.rejected[i])),
+    );
+  const margins = marginsOf(before, after);
+  const held = o.heldOut ? marginsOf(o.heldOut.before, o.heldOut.after) : null;
   return {
     steps: steps.length,
     final_loss: mean(tail.map((s) => s.loss)),
@@ -99,6 +116,10 @@ export function summarize(
     minutes: o.minutes,
     train_set_accuracy: mean(margins.map((m) => (m > 0 ? 1 : 0))),
     train_set_margin: mean(margins),
+    heldout_accuracy: held ? mean(held.map((m) => (m > 0 ? 1 : 0))) : null,
+    heldout_margin: held ? mean(held) : null,
+    heldout_pairs: held?.length ?? 0,
+    tokens: steps.reduce((n, s) => n + s.tokens, 0),
     // The first step includes ORT's warm-up (arena growth); leave it out when there are others.
     mean_ms_per_step: mean((steps.length > 1 ? steps.slice(1) : steps).map((s) => s.ms)),
   };

@@ -31,6 +31,17 @@ export interface DpoTrainOptions {
   sftWeight: number;
   /** ε: assumed share of flipped preference labels (conservative / robust DPO), in [0, 0.5). */
   labelSmoothing: number;
+  /** Weight of mDPO's anchor on the chosen reward (it cannot fall below the reference's); 0 = none. */
+  anchorWeight: number;
+  /** Weight of the SFT replay term (a batch of ordinary SFT samples each step); 0 = no replay. */
+  replayWeight: number;
+  /** SFT samples per step in the replay term. */
+  replayBatchSize: number;
+  /**
+   * Token-level focus: answer-bearing tokens (the short answer; a report's finding words) count this many
+   * times in both sides' summed log-probs, so shared template text does not dilute the log-ratio. 1 = off.
+   */
+  focusWeight: number;
   /** Peak AdamW learning rate. */
   learningRate: number;
   /** Share of the run's steps spent on linear warm-up. */
@@ -59,6 +70,10 @@ export const DEFAULT_DPO_TRAIN: DpoTrainOptions = {
   lossType: 'sigmoid',
   sftWeight: 1,
   labelSmoothing: 0,
+  anchorWeight: 0,
+  replayWeight: 0,
+  replayBatchSize: 8,
+  focusWeight: 1,
   learningRate: 2e-5,
   warmupRatio: 0.1,
   minLrRatio: 0.1,
@@ -83,12 +98,22 @@ export function resolveDpoOptions(partial: Partial<DpoTrainOptions> = {}): DpoTr
   if (!['sigmoid', 'ipo', 'robust'].includes(o.lossType)) bad.push(`lossType ${o.lossType}`);
   if (!(o.sftWeight >= 0)) bad.push(`sftWeight ${o.sftWeight}`);
   if (!(o.labelSmoothing >= 0 && o.labelSmoothing < 0.5)) bad.push(`labelSmoothing ${o.labelSmoothing}`);
+  if (!(o.anchorWeight >= 0)) bad.push(`anchorWeight ${o.anchorWeight}`);
+  if (!(o.replayWeight >= 0)) bad.push(`replayWeight ${o.replayWeight}`);
+  if (!(o.focusWeight >= 1)) bad.push(`focusWeight ${o.focusWeight} (≥ 1)`);
   if (!(o.learningRate > 0)) bad.push(`learningRate ${o.learningRate}`);
   if (!(o.warmupRatio >= 0 && o.warmupRatio < 1)) bad.push(`warmupRatio ${o.warmupRatio}`);
   if (!(o.minLrRatio >= 0 && o.minLrRatio <= 1)) bad.push(`minLrRatio ${o.minLrRatio}`);
   if (!(o.weightDecay >= 0)) bad.push(`weightDecay ${o.weightDecay}`);
   if (!(o.maxGradNorm >= 0)) bad.push(`maxGradNorm ${o.maxGradNorm}`);
-  for (const k of ['epochs', 'batchSize', 'intraOpThreads', 'logEvery', 'summaryWindow'] as const)
+  for (const k of [
+    'epochs',
+    'batchSize',
+    'replayBatchSize',
+    'intraOpThreads',
+    'logEvery',
+    'summaryWindow',
+  ] as const)
     positiveInt(k);
   if (bad.length > 0) throw new DpoError('DPO_BAD_OPTIONS', bad.join(', '));
   return { ...o, intraOpThreads: Math.min(o.intraOpThreads, availableParallelism()) };

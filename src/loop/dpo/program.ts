@@ -11,8 +11,9 @@ import type { VlmConfig } from '../../model/vlm/config.ts';
 import { buildDpoGraph, DEFAULT_DPO, type DpoOptions } from '../../model/vlm/training.ts';
 import type { DpoDataset, DpoExample } from './data.ts';
 import { DpoError } from './errors.ts';
-import { sideFeeds } from './feeds.ts';
+import { sequenceFeeds, sideFeeds } from './feeds.ts';
 import type { PairLogProbs } from './reference.ts';
+import { type ReplayExample, replaySchedule } from './replay.ts';
 
 /** The DPO graph's outputs logged every step (each reduced to its batch mean by the loop). */
 export const DPO_STAT_OUTPUTS = [
@@ -27,6 +28,8 @@ export const DPO_STAT_OUTPUTS = [
 export interface DpoBatch {
   /** Indices into the dataset's examples. */
   indices: number[];
+  /** Indices into the replay set (empty without replay). */
+  replay: number[];
 }
 
 export interface DpoProgramOptions {
@@ -36,6 +39,8 @@ export interface DpoProgramOptions {
   /** Reference log-probs of every example, in dataset order. */
   reference: PairLogProbs;
   dpo?: Partial<DpoOptions>;
+  /** SFT samples replayed beside the pairs (needs dpo.replayWeight > 0). */
+  replay?: { examples: readonly ReplayExample[]; batchSize: number };
 }
 
 export function dpoProgram(
@@ -52,6 +57,21 @@ export function dpoProgram(
   const lengths = examples.map((e) => e.length);
   const weights = examples.map((e) => e.pair.weight);
   const pick = (indices: number[]): DpoExample[] => indices.map((i) => examples[i]);
+  const dpo = { ...DEFAULT_DPO, ...o.dpo };
+  const replay = dpo.replayWeight > 0 ? o.replay : undefined;
+  if (dpo.replayWeight > 0 && !(replay && replay.examples.length > 0))
+    throw new DpoError('DPO_BAD_OPTIONS', 'replayWeight > 0 needs replay examples');
+  const replayRows = replay ? replaySchedule(replay.examples.length, replay.batchSize, o.seed) : () => [];
+  const stepsPerEpoch = epochBatches(lengths, o.batchSize, o.seed, 0).length;
+  const replayFeeds = (rows: number[]): Feeds =>
+    replay
+      ? sequenceFeeds(
+          rows.map((i) => replay.examples[i].sequence),
+          rows.map((i) => replay.examples[i].image),
+          config.imageSize,
+          'replay.',
+        )
+      : {};
   const vector = (values: ArrayLike<number>, indices: number[]) =>
     ortTensor(
       'float32',
@@ -59,16 +79,22 @@ export function dpoProgram(
       [indices.length],
     );
   return {
-    graph: toBytes(buildDpoGraph(config, { ...DEFAULT_DPO, ...o.dpo }), { parametersAs: 'inputs' }),
-    batches: (epoch) => epochBatches(lengths, o.batchSize, o.seed, epoch).map((indices) => ({ indices })),
-    feeds: ({ indices }): Feeds => ({
+    graph: toBytes(buildDpoGraph(config, dpo), { parametersAs: 'inputs' }),
+    batches: (epoch) =>
+      epochBatches(lengths, o.batchSize, o.seed, epoch).map((indices, j) => ({
+        indices,
+        replay: replayRows(epoch * stepsPerEpoch + j),
+      })),
+    feeds: ({ indices, replay: rows }): Feeds => ({
+      ...replayFeeds(rows),
       ...sideFeeds(pick(indices), 'chosen', config.imageSize, 'chosen.'),
       ...sideFeeds(pick(indices), 'rejected', config.imageSize, 'rejected.'),
       ref_chosen_logprob: vector(o.reference.chosen, indices),
       ref_rejected_logprob: vector(o.reference.rejected, indices),
       pair_weight: vector(weights, indices),
     }),
-    tokens: ({ indices }) =>
+    tokens: ({ indices, replay: rows }) =>
+      rows.reduce((n, i) => n + config.imageTokens + replay!.examples[i].sequence.inputIds.length, 0) +
       indices.reduce(
         (n, i) =>
           n +

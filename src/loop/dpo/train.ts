@@ -28,6 +28,7 @@ import {
 import { type DpoTrainOptions, resolveDpoOptions } from './options.ts';
 import { dpoProgram } from './program.ts';
 import { type PairLogProbs, PairScorer } from './reference.ts';
+import { buildReplaySet, type ReplayExample, type ReplaySource } from './replay.ts';
 
 export interface TrainDpoInput {
   /** The version the run starts from: initial policy and frozen reference. */
@@ -43,6 +44,13 @@ export interface TrainDpoInput {
   onProgress?: (line: string) => void;
   /** Stop after this many steps (tests, time budgets); the schedule then spans exactly these steps. */
   maxSteps?: number;
+  /** SFT samples for the replay term (used when options.replayWeight > 0). */
+  replay?: ReplaySource;
+  /**
+   * Pairs from patients never trained on (validation): scored before and after training, so learning the
+   * preference can be told from memorising the training pairs.
+   */
+  heldOut?: readonly PairCandidate[];
 }
 
 export interface DpoDataCounts {
@@ -102,16 +110,26 @@ async function trainAndScore(
   o: DpoTrainOptions,
   input: TrainDpoInput,
   steps: DpoStepStats[],
-): Promise<{ reference: PairLogProbs; after: PairLogProbs }> {
+  extra: { replay: ReplayExample[]; heldOut: DpoDataset | null },
+): Promise<{ reference: PairLogProbs; after: PairLogProbs; heldOut: HeldOutScores | null }> {
   const scorer = await PairScorer.create(config, o.intraOpThreads);
   try {
     // The policy starts equal to the reference, so these are also the "before" log-probs.
     const reference = await scorer.score(dataset.examples, weights);
+    const heldOutBefore = extra.heldOut ? await scorer.score(extra.heldOut.examples, weights) : null;
     const program = dpoProgram(config, dataset, {
       batchSize: o.batchSize,
       seed: o.seed,
       reference,
-      dpo: { beta: o.beta, lossType: o.lossType, sftWeight: o.sftWeight, labelSmoothing: o.labelSmoothing },
+      dpo: {
+        beta: o.beta,
+        lossType: o.lossType,
+        sftWeight: o.sftWeight,
+        labelSmoothing: o.labelSmoothing,
+        anchorWeight: o.anchorWeight,
+        replayWeight: o.replayWeight,
+      },
+      replay: { examples: extra.replay, batchSize: o.replayBatchSize },
     });
     const planned = program.batches(0).length * o.epochs;
     const totalSteps = Math.min(planned, input.maxSteps ?? planned);
@@ -137,10 +155,20 @@ async function trainAndScore(
           input.onProgress?.(progressLine(s, totalSteps));
       },
     });
-    return { reference, after: await scorer.score(dataset.examples, weights) };
+    const after = await scorer.score(dataset.examples, weights);
+    const heldOut =
+      extra.heldOut && heldOutBefore
+        ? { before: heldOutBefore, after: await scorer.score(extra.heldOut.examples, weights) }
+        : null;
+    return { reference, after, heldOut };
   } finally {
     await scorer.release();
   }
+}
+
+interface HeldOutScores {
+  before: PairLogProbs;
+  after: PairLogProbs;
 }
 
 export async function trainDpo(input: TrainDpoInput): Promise<DpoResult> {
@@ -148,22 +176,30 @@ export async function trainDpo(input: TrainDpoInput): Promise<DpoResult> {
   const o = resolveDpoOptions(input.options);
   const version = await loadVersion(input.baseVersionDir);
   const { config, weights } = await loadVersionWeights(input.baseVersionDir);
-  const dataset = await buildDpoDataset(input.pairs, {
+  const datasetOptions = {
     tokenizer: version.tokenizer,
     maxSeqLen: config.maxSeqLen,
     imageSize: config.imageSize,
     resolveImage: input.resolveImage,
-  });
+    focusWeight: o.focusWeight,
+  };
+  const dataset = await buildDpoDataset(input.pairs, datasetOptions);
+  const heldOut =
+    input.heldOut && input.heldOut.length > 0 ? await buildDpoDataset(input.heldOut, datasetOptions) : null;
+  if (o.replayWeight > 0 && !input.replay)
+    throw new DpoError('DPO_BAD_OPTIONS', 'replayWeight > 0 needs replay samples');
+  const replay = o.replayWeight > 0 && input.replay ? await buildReplaySet(input.replay, datasetOptions) : [];
   const data = dataCounts(input.pairs, dataset);
   if (dataset.examples.length === 0)
     throw new DpoError('DPO_NO_PAIRS', `no usable pair among ${input.pairs.length}: ${JSON.stringify(data)}`);
 
   const steps: DpoStepStats[] = [];
-  const { reference, after } = await trainAndScore(config, dataset, weights, o, input, steps);
-  const summary = summarize(steps, reference, after, {
+  const scores = await trainAndScore(config, dataset, weights, o, input, steps, { replay, heldOut });
+  const summary = summarize(steps, scores.reference, scores.after, {
     beta: o.beta,
     summaryWindow: o.summaryWindow,
     minutes: (performance.now() - started) / 60000,
+    heldOut: scores.heldOut,
   });
   await mkdir(input.outDir, { recursive: true });
   const versionDir = join(input.outDir, 'version');

@@ -7,6 +7,7 @@ import { splitTarget } from '../../data/instructions/index.ts';
 import { Rng } from '../../data/random.ts';
 import type { PairKind } from '../../store/contract.ts';
 import { balanceChosenAnswers } from '../pair-balance.ts';
+import { sentenceCase } from '../pairs/casing.ts';
 import { pairsForAll } from '../pairs/index.ts';
 import type { PairCandidate, SelectedSample } from '../types.ts';
 
@@ -17,19 +18,28 @@ export const ARM_NAMES = [
   'dpo_confidence',
   'dpo_conf_sim',
   'chexpo',
-  'chexpo_plus',
+  'chexpo_on_policy',
+  'chexpo_image_cf',
+  'full_loop',
 ] as const;
 export type ArmName = (typeof ARM_NAMES)[number];
 
 export const ARM_LABELS: Record<ArmName, string> = {
   sft: 'SFT (the release)',
-  sft_continued: 'SFT continued on the same sample budget',
+  sft_continued: "SFT continued (SFT's learning rate, same steps and tokens)",
   dpo_random: 'DPO, random samples (answer-only pairs)',
   dpo_confidence: 'DPO, confidence-mined samples (answer-only pairs)',
   dpo_conf_sim: 'DPO, confidence + similarity mining (answer-only pairs)',
   chexpo: 'CheXPO: + counterfactual rationales',
-  chexpo_plus: 'ours: + image-counterfactual and on-policy pairs',
+  chexpo_on_policy: '+ on-policy rejected answers',
+  chexpo_image_cf: '+ image-counterfactual pairs, fixable errors only',
+  full_loop: 'full loop: the same recipe in rounds',
 };
+
+/** Arms that train with DPO (the rest are the SFT release and its continued-SFT control). */
+export function isDpoArm(arm: ArmName): boolean {
+  return arm !== 'sft' && arm !== 'sft_continued';
+}
 
 export const TEXT_KINDS: readonly PairKind[] = [
   'negation',
@@ -47,10 +57,30 @@ export interface ArmSelections {
   confSim: SelectedSample[];
 }
 
-/** The answer alone: "yes", "left", a report unchanged (reports have no rationale). */
-function answerOnly(p: PairCandidate): PairCandidate {
+/**
+ * Answer-only pairs keep the answer-plus-rationale format: the rejected side is the rule's wrong answer
+ * followed by the chosen side's own rationale, so the two differ only in the answer (not in length,
+ * format or an early end-of-sequence) and the arm differs from CheXPO only in how the rejected answer
+ * is made. Reports have no rationale and stay as they are.
+ */
+export function answerOnly(p: PairCandidate): PairCandidate {
   if (p.provenance.task === 'report') return p;
-  return { ...p, chosen: splitTarget(p.chosen).answer, rejected: splitTarget(p.rejected).answer };
+  const { rationale } = splitTarget(p.chosen);
+  const answer = splitTarget(p.rejected).answer.toLowerCase();
+  return { ...p, rejected: sentenceCase(rationale.length > 0 ? `${answer}. ${rationale}` : answer) };
+}
+
+/** Kinds of the CheXPO arms, cumulatively. */
+export function armKinds(arm: ArmName): readonly PairKind[] {
+  switch (arm) {
+    case 'chexpo_on_policy':
+      return [...TEXT_KINDS, 'on_policy'];
+    case 'chexpo_image_cf':
+    case 'full_loop':
+      return [...TEXT_KINDS, 'on_policy', 'image_counterfactual'];
+    default:
+      return TEXT_KINDS;
+  }
 }
 
 /** Pairs of one DPO arm before the common budget is applied. */
@@ -60,10 +90,9 @@ export function armPairs(
   seed: number,
   maxPerSample: number,
 ): PairCandidate[] {
-  const text = { kinds: TEXT_KINDS, maxPerSample, seed };
-  const all = { maxPerSample, seed };
+  const options = { kinds: armKinds(arm), maxPerSample, seed };
   const answersOnly = (sel: SelectedSample[]) =>
-    pairsForAll(sel, text)
+    pairsForAll(sel, options)
       .map(answerOnly)
       .filter((p) => p.chosen !== p.rejected);
   switch (arm) {
@@ -74,9 +103,10 @@ export function armPairs(
     case 'dpo_conf_sim':
       return balanceChosenAnswers(answersOnly(s.confSim));
     case 'chexpo':
-      return balanceChosenAnswers(pairsForAll(s.confSim, text));
-    case 'chexpo_plus':
-      return balanceChosenAnswers(pairsForAll(s.confSim, all));
+    case 'chexpo_on_policy':
+    case 'chexpo_image_cf':
+    case 'full_loop':
+      return balanceChosenAnswers(pairsForAll(s.confSim, options));
     default:
       return [];
   }

@@ -5,16 +5,19 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseCommandArgs, UsageError } from '../../cli-args.ts';
 import { resolveLoopConfig } from '../config.ts';
 import { ARM_NAMES, type ArmName } from './arms.ts';
-import { resultsDoc, resultsTable } from './results-doc.ts';
+import { resultsDoc, resultsJson, resultsTable } from './results-doc.ts';
 import { runExperiment } from './run-experiment.ts';
 
 const HELP = `usage: chexpo experiment --model VERSION_DIR --data DIR [--work DIR] [--out docs/results.md]
-         [--seed S] [--threads N] [--mining-limit N] [--eval-limit N] [--epochs N] [--arms a,b,…]
-         [--lr X] [--beta B] [--sft-weight W]   (DPO settings; the continued-SFT baseline uses the same lr)
+         [--seed S] [--threads N] [--mining-limit N] [--eval-limit N] [--split test|validation]
+         [--epochs N] [--arms a,b,…] [--rounds N] [--held-out N] [--max-pairs N]
+         DPO: [--lr X] [--beta B] [--sft-weight W] [--anchor W] [--replay W] [--focus W]
+         continued SFT: [--sft-lr X] [--answer-weight W] [--finding-loss W]
 
 Runs the ablation arms (${ARM_NAMES.join(', ')}) from one seed and writes the table.
 Arm outputs are kept in --work and reused, so an interrupted run resumes.
-  --json   progress on stderr; stdout: the result (results.json) as one JSON object`;
+  --split validation   score arms on validation samples (choosing settings); the table is on test
+  --json               progress on stderr; stdout: the result as one JSON object`;
 
 export async function experimentCommand(argv: string[]): Promise<void> {
   const { values } = parseCommandArgs(HELP, {
@@ -33,6 +36,16 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       lr: { type: 'string' },
       beta: { type: 'string' },
       'sft-weight': { type: 'string' },
+      anchor: { type: 'string' },
+      replay: { type: 'string' },
+      focus: { type: 'string' },
+      'sft-lr': { type: 'string', default: '5e-4' },
+      'answer-weight': { type: 'string', default: '3' },
+      'finding-loss': { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '2' },
+      'held-out': { type: 'string', default: '600' },
+      'max-pairs': { type: 'string' },
+      split: { type: 'string', default: 'test' },
       arms: { type: 'string', default: ARM_NAMES.join(',') },
       json: { type: 'boolean', default: false },
     },
@@ -44,16 +57,24 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const unknown = arms.filter((a) => !ARM_NAMES.includes(a));
   if (unknown.length > 0) throw new UsageError(`unknown arms: ${unknown.join(', ')}`);
   const seed = Number(values.seed);
+  if (values.split !== 'test' && values.split !== 'validation')
+    throw new UsageError(`--split must be test or validation (got ${values.split})`);
+  const given = values as Record<string, string | boolean | undefined>;
+  const opt = (name: string, key: string) => (given[name] ? { [key]: Number(given[name]) } : {});
   const config = resolveLoopConfig({
     seed,
     threads: Number(values.threads),
     mining: { limit: Number(values['mining-limit']) },
     expansion: { k: Number(values.k) },
+    balance: { ...opt('max-pairs', 'maxPairs') },
     dpo: {
       epochs: Number(values.epochs),
-      ...(values.lr ? { learningRate: Number(values.lr) } : {}),
-      ...(values.beta ? { beta: Number(values.beta) } : {}),
-      ...(values['sft-weight'] ? { sftWeight: Number(values['sft-weight']) } : {}),
+      ...opt('lr', 'learningRate'),
+      ...opt('beta', 'beta'),
+      ...opt('sft-weight', 'sftWeight'),
+      ...opt('anchor', 'anchorWeight'),
+      ...opt('replay', 'replayWeight'),
+      ...opt('focus', 'focusWeight'),
     },
     eval: { limit: Number(values['eval-limit']), seed, resamples: 1000 },
   });
@@ -66,13 +87,23 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     workDir: resolve(values.work),
     config,
     arms,
+    evalSplit: values.split,
+    sft: {
+      learningRate: Number(values['sft-lr']),
+      answerWeight: Number(values['answer-weight']),
+      findingLossWeight: Number(values['finding-loss']),
+    },
+    rounds: Number(values.rounds),
+    heldOutSamples: Number(values['held-out']),
     log: (line) => say(line),
   });
   say(`\n${resultsTable(result)}\n`);
   const command = `chexpo experiment ${argv.join(' ')}`;
   await mkdir(dirname(resolve(values.out)), { recursive: true });
   await writeFile(resolve(values.out), resultsDoc(result, command, machine));
-  await writeFile(join(resolve(values.work), 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(join(resolve(values.work), 'experiment.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const jsonPath = `${resolve(values.out).replace(/\.md$/, '')}.json`;
+  await writeFile(jsonPath, `${JSON.stringify(resultsJson(result), null, 2)}\n`);
   say(`wrote ${values.out} (${result.minutes.toFixed(1)} min)`);
   if (values.json) console.log(JSON.stringify(result));
 }

@@ -1,32 +1,41 @@
 /**
- * `chexpo experiment`: every arm of the ablation from one seed, on one held-out test subset, each
- * compared with the SFT release by the paired case bootstrap. Each arm's outputs (trained version,
- * predictions) are kept under the work directory and reused when present, so an interrupted
- * experiment resumes where it stopped.
+ * `chexpo experiment`: every arm of the ablation from one seed, on one held-out evaluation subset,
+ * each compared with the SFT release and with continued SFT by the paired case bootstrap. Each arm's
+ * outputs (trained version, predictions) are kept under the work directory and reused when present, so
+ * an interrupted experiment resumes where it stopped.
+ *
+ * Fairness: every DPO arm gets the same pair budget, DPO settings and SFT replay; continued SFT gets
+ * SFT's own recipe for the same number of steps, each step as many sequences as a DPO step; the full
+ * loop splits the same budget over its rounds.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng } from '../../data/random.ts';
-import { type Comparison, compareModels } from '../../eval/index.ts';
-import {
-  openVersion,
-  type RunPrediction,
-  readSplit,
-  type SplitData,
-  selectSamples,
-} from '../../evaluation-run/index.ts';
-import { LanceStore } from '../../store/index.ts';
+import type { InstructionSample, Split } from '../../data/types.ts';
+import { fitQuestionOnly, questionOnlyPredictions } from '../../eval/baselines.ts';
+import { type Comparison, compareModels, evaluate } from '../../eval/index.ts';
+import { readSplit, type SplitData } from '../../evaluation-run/index.ts';
+import { derangement, type RunPrediction } from '../../evaluation-run/run.ts';
 import type { LoopConfig } from '../config.ts';
-import { trainDpo } from '../dpo/index.ts';
-import { predictVersion, testSubset } from '../evaluate-candidate.ts';
-import { balanceSelection, dedupeSelection, selectHard } from '../mining/index.ts';
-import { ImageResolver, summarizePairs } from '../pairs/index.ts';
-import { emptyRunRecord, type RunRecordDoc } from '../record.ts';
-import { mineAndSelect } from '../select.ts';
-import type { SelectedSample } from '../types.ts';
-import { ARM_NAMES, type ArmName, type ArmSelections, armPairs, takeBudget } from './arms.ts';
+import type { DpoSummary } from '../dpo/index.ts';
+import { predictVersion, splitSubset } from '../evaluate-candidate.ts';
+import {
+  type ArmTraining,
+  type RunContext,
+  selectionsFor,
+  trainDpoArm,
+  trainFullLoop,
+} from './arm-training.ts';
+import { ARM_NAMES, type ArmName, armPairs, isDpoArm, takeBudget } from './arms.ts';
+import { cached } from './cache.ts';
 import { continueSft } from './sft-continue.ts';
+
+export interface SftRecipe {
+  /** SFT's peak learning rate (v0003's last stage: 5e-4), warm-up 10 %, cosine to 10 %. */
+  learningRate: number;
+  answerWeight: number;
+  findingLossWeight: number;
+}
 
 export interface ExperimentOptions {
   modelDir: string;
@@ -35,6 +44,13 @@ export interface ExperimentOptions {
   workDir: string;
   config: LoopConfig;
   arms: readonly ArmName[];
+  /** Where arms are scored: 'test' for the table, 'validation' for choosing settings. */
+  evalSplit: Split;
+  sft: SftRecipe;
+  /** Rounds of the full loop (the budget is split over them). */
+  rounds: number;
+  /** Validation samples the held-out pairs are made from. */
+  heldOutSamples: number;
   log: (line: string) => void;
 }
 
@@ -43,90 +59,80 @@ export interface ArmResult {
   pairs: number;
   pairsByKind: Record<string, number>;
   steps: number;
-  dpo?: {
-    final_accuracy: number;
-    final_margin: number;
-    logp_chosen_change: number;
-    logp_rejected_change: number;
-  };
-  /** Against the SFT release on the same test samples (absent for the SFT row itself). */
+  /** Image and text positions trained on. */
+  tokens: number;
+  /** Per DPO run (one per round for the full loop). */
+  dpo?: DpoSummary[];
+  /** Against the SFT release on the same samples (absent for the SFT row itself). */
   comparison: Comparison;
+  /** Against continued SFT on the same samples (when that arm ran). */
+  vsContinued: Comparison | null;
+  /** The arm's primary score with images permuted across cases (a derangement). */
+  permutedPrimary: number;
 }
 
 export interface ExperimentResult {
   baseVersion: string;
+  evalSplit: Split;
   sftSamples: number;
   budget: number;
   selections: { random: number; confidence: number; confSim: number };
   scored: number;
   hard: number;
   retrievalPrecision: number | null;
-  testSamples: number;
-  testCases: number;
+  evalSamples: number;
+  evalCases: number;
+  /** The image-blind baseline (question only, constant list and report, fitted on train). */
+  questionOnlyPrimary: number;
   arms: ArmResult[];
   minutes: number;
 }
 
-async function cached<T>(path: string, make: () => Promise<T>): Promise<T> {
-  if (existsSync(path)) return JSON.parse(await readFile(path, 'utf8')) as T;
-  const value = await make();
-  await writeFile(path, JSON.stringify(value));
-  return value;
+/** The image-blind baseline's primary score on the evaluation samples (fitted on train). */
+function questionOnlyPrimary(train: SplitData, evalData: SplitData, samples: InstructionSample[]): number {
+  const blind = fitQuestionOnly(train.samples, train.cases);
+  const r = evaluate(samples, questionOnlyPredictions(blind, samples), {
+    cases: evalData.cases,
+    resamples: 0,
+  });
+  return r.metrics.primary?.value ?? Number.NaN;
 }
 
-async function selections(
+/** Sequences a DPO step trains on: both sides of every pair, plus the replay batch. */
+function sequencesPerStep(c: LoopConfig): number {
+  return 2 * c.dpo.batchSize + (c.dpo.replayWeight > 0 ? c.dpo.replayBatchSize : 0);
+}
+
+async function continuedSft(
   o: ExperimentOptions,
   train: SplitData,
-): Promise<{ s: ArmSelections; record: RunRecordDoc; imageSize: number }> {
+  budget: number,
+): Promise<{ samples: InstructionSample[]; steps: number; tokens: number }> {
   const c = o.config;
-  const model = await openVersion(o.modelDir, { threads: c.threads });
-  const store = await LanceStore.open({
-    uri: join(o.workDir, 'store'),
-    embeddingDim: model.version.config.embeddingDim,
-  });
-  const record = emptyRunRecord({
-    id: 'experiment',
-    trigger: 'experiment',
-    status: 'running',
-    started_at: Date.now(),
-    base_version: o.baseVersion,
-  });
-  try {
-    const sel = await mineAndSelect({
-      model,
-      baseVersion: o.baseVersion,
-      store,
+  const batch = sequencesPerStep(c);
+  const stepsPerEpoch = Math.ceil(budget / c.dpo.batchSize);
+  const picked = Rng.derive(c.seed, 'experiment:sft-continued')
+    .shuffle([...train.samples])
+    .slice(0, stepsPerEpoch * batch);
+  const dir = join(o.workDir, 'sft_continued');
+  await mkdir(dir, { recursive: true });
+  const r = await cached(join(dir, 'steps.json'), () =>
+    continueSft({
+      baseVersionDir: o.modelDir,
       dataDir: o.dataDir,
-      train,
-      scoredSamples: selectSamples(train.samples, c.mining.limit, c.seed),
-      config: { ...c, live: { ...c.live, enabled: false } },
-      runDir: o.workDir,
-      record,
-      stage: async (name, fn) => {
-        o.log(`[${name}] …`);
-        return fn();
-      },
-      log: o.log,
-    });
-    const hard = selectHard(sel.scored, sel.thresholds);
-    const confidence = balanceSelection(dedupeSelection(hard), {
-      budget: sel.selected.length,
-      capPerCell: c.balance.capPerCell,
+      cases: train.cases,
+      samples: picked,
+      outDir: dir,
+      epochs: c.dpo.epochs,
+      batchSize: batch,
+      learningRate: o.sft.learningRate,
+      answerWeight: o.sft.answerWeight,
+      findingLossWeight: o.sft.findingLossWeight,
       seed: c.seed,
-    });
-    const random: SelectedSample[] = Rng.derive(c.seed, 'experiment:random')
-      .shuffle([...sel.scored])
-      .slice(0, sel.selected.length)
-      .map((scored) => ({ scored, reason: 'low_confidence' }));
-    return {
-      s: { random, confidence, confSim: sel.selected },
-      record,
-      imageSize: model.version.config.imageSize,
-    };
-  } finally {
-    await model.close();
-    await store.close();
-  }
+      threads: c.threads,
+    }),
+  );
+  return { samples: picked, steps: r.steps, tokens: r.tokens };
 }
 
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
@@ -134,92 +140,105 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const c = o.config;
   await mkdir(o.workDir, { recursive: true });
   const train = await readSplit(o.dataDir, 'train');
-  const { s, record, imageSize } = await selections(o, train);
+  const validation = await readSplit(o.dataDir, 'validation');
+  const ctx: RunContext = { o, train, validation };
+  const first = await selectionsFor(ctx, o.modelDir, o.baseVersion, c.seed);
+  const s = first.selections;
   const pairBudget = Math.floor(train.samples.length * c.balance.budgetFraction);
-  const dpoArms = o.arms.filter((a) => a !== 'sft' && a !== 'sft_continued');
+  const dpoArms = o.arms.filter(isDpoArm);
   const pairsByArm = new Map(dpoArms.map((a) => [a, armPairs(a, s, c.seed, c.pairs.maxPerSample)]));
-  const budget = Math.min(pairBudget, ...[...pairsByArm.values()].map((p) => p.length));
+  const budget = Math.min(
+    pairBudget,
+    c.balance.maxPairs ?? pairBudget,
+    ...[...pairsByArm.values()].map((p) => p.length),
+  );
   o.log(
     `pair budget ${budget} (5% of SFT = ${pairBudget}; per arm: ${[...pairsByArm].map(([a, p]) => `${a} ${p.length}`).join(', ')})`,
   );
 
-  const { data: test, samples } = await testSubset(o.dataDir, c.eval.limit, c.eval.seed);
-  const predict = (dir: string, arm: string) =>
-    cached(join(o.workDir, `${arm}.predictions.json`), () =>
-      predictVersion(dir, o.dataDir, test, samples, c.threads, (d, t) => {
-        if (d % 1024 < 32) o.log(`  ${arm}: ${d}/${t} test answers`);
-      }),
+  const { data: evalData, samples } = await splitSubset(o.dataDir, o.evalSplit, c.eval.limit, c.eval.seed);
+  const caseIds = [...new Set(samples.map((x) => x.case_id))];
+  const permutation = derangement(caseIds, c.eval.seed);
+  const predict = (dir: string, arm: string, permuted = false) =>
+    cached(join(o.workDir, `${arm}.${o.evalSplit}${permuted ? '.permuted' : ''}.predictions.json`), () =>
+      predictVersion(
+        dir,
+        o.dataDir,
+        evalData,
+        samples,
+        c.threads,
+        (d, t) => {
+          if (d % 1024 < 32)
+            o.log(`  ${arm}: ${d}/${t} ${o.evalSplit} answers${permuted ? ' (permuted)' : ''}`);
+        },
+        permuted ? permutation : undefined,
+      ),
     );
+  const bootstrap = { cases: evalData.cases, seed: c.eval.seed, resamples: c.eval.resamples };
   const sft = await predict(o.modelDir, 'sft');
-  const compare = (p: RunPrediction[]) =>
-    compareModels(samples, sft, p, { cases: test.cases, seed: c.eval.seed, resamples: c.eval.resamples });
+  let continued: RunPrediction[] | null = null;
+  const finish = async (
+    arm: ArmName,
+    versionDir: string,
+    t: Omit<ArmResult, 'arm' | 'comparison' | 'vsContinued' | 'permutedPrimary'>,
+  ): Promise<ArmResult> => {
+    const predictions = await predict(versionDir, arm);
+    const permuted = await predict(versionDir, arm, true);
+    return {
+      arm,
+      ...t,
+      comparison: compareModels(samples, sft, predictions, bootstrap),
+      vsContinued:
+        continued && arm !== 'sft_continued'
+          ? compareModels(samples, continued, predictions, bootstrap)
+          : null,
+      permutedPrimary:
+        evaluate(samples, permuted, { ...bootstrap, resamples: 0 }).metrics.primary?.value ?? Number.NaN,
+    };
+  };
 
-  const resolver = new ImageResolver({ dataDir: o.dataDir, imageSize });
   const arms: ArmResult[] = [];
   for (const arm of ARM_NAMES.filter((a) => o.arms.includes(a))) {
-    const dir = join(o.workDir, arm);
-    await mkdir(dir, { recursive: true });
     o.log(`== ${arm}`);
     if (arm === 'sft') {
-      arms.push({ arm, pairs: 0, pairsByKind: {}, steps: 0, comparison: compare(sft) });
+      arms.push(await finish(arm, o.modelDir, { pairs: 0, pairsByKind: {}, steps: 0, tokens: 0 }));
       continue;
     }
     if (arm === 'sft_continued') {
-      const picked = Rng.derive(c.seed, 'experiment:sft-continued')
-        .shuffle([...train.samples])
-        .slice(0, budget);
-      const steps = await cached(join(dir, 'steps.json'), async () => {
-        const r = await continueSft({
-          baseVersionDir: o.modelDir,
-          dataDir: o.dataDir,
-          cases: train.cases,
-          samples: picked,
-          outDir: dir,
-          epochs: c.dpo.epochs,
-          batchSize: c.dpo.batchSize,
-          learningRate: c.dpo.learningRate,
-          seed: c.seed,
-          threads: c.threads,
-        });
-        return r.steps;
+      const r = await continuedSft(o, train, budget);
+      const result = await finish(arm, join(o.workDir, arm, 'version'), {
+        pairs: 0,
+        pairsByKind: {},
+        steps: r.steps,
+        tokens: r.tokens,
       });
-      const predictions = await predict(join(dir, 'version'), arm);
-      arms.push({ arm, pairs: picked.length, pairsByKind: {}, steps, comparison: compare(predictions) });
+      continued = await predict(join(o.workDir, arm, 'version'), arm);
+      arms.push(result);
       continue;
     }
-    const pairs = takeBudget(pairsByArm.get(arm)!, budget, c.seed, arm);
-    const summary = summarizePairs(pairs);
-    const dpo = await cached(join(dir, 'dpo-summary.json'), async () => {
-      const r = await trainDpo({
-        baseVersionDir: o.modelDir,
-        pairs,
-        resolveImage: (ref) => resolver.resolve(ref),
-        outDir: dir,
-        options: { ...c.dpo, seed: c.seed, intraOpThreads: c.threads },
-        onProgress: (line) => o.log(`  ${line}`),
-      });
-      return r.summary;
-    });
-    const predictions = await predict(join(dir, 'version'), arm);
-    arms.push({
-      arm,
-      pairs: pairs.length,
-      pairsByKind: summary.byKind as Record<string, number>,
-      steps: dpo.steps,
-      dpo,
-      comparison: compare(predictions),
-    });
+    const trained: ArmTraining =
+      arm === 'full_loop'
+        ? await trainFullLoop(ctx, first, budget)
+        : await trainDpoArm(ctx, arm, takeBudget(pairsByArm.get(arm)!, budget, c.seed, arm), first.heldOut, {
+            baseDir: o.modelDir,
+            outDir: join(o.workDir, arm),
+            seed: c.seed,
+            imageSize: first.imageSize,
+          });
+    arms.push(await finish(arm, trained.versionDir, trained));
   }
   return {
     baseVersion: o.baseVersion,
+    evalSplit: o.evalSplit,
     sftSamples: train.samples.length,
     budget,
     selections: { random: s.random.length, confidence: s.confidence.length, confSim: s.confSim.length },
-    scored: record.counts.scored,
-    hard: record.counts.hard,
-    retrievalPrecision: record.retrieval_precision,
-    testSamples: samples.length,
-    testCases: new Set(samples.map((x) => x.case_id)).size,
+    scored: first.scored,
+    hard: first.hard,
+    retrievalPrecision: first.retrievalPrecision,
+    evalSamples: samples.length,
+    evalCases: caseIds.length,
+    questionOnlyPrimary: questionOnlyPrimary(train, evalData, samples),
     arms,
     minutes: (performance.now() - started) / 60000,
   };

@@ -1,11 +1,12 @@
 /**
- * The fair baseline of the ablation: the SFT model trained on as many more SFT samples as the
- * preference arms get pairs, with the same optimiser settings, so a DPO gain cannot be explained by
- * "it simply trained longer".
+ * The fair baseline of the ablation: the SFT model trained further with SFT's own recipe (its learning
+ * rate and schedule shape, answer-token weight and finding-head loss) for the same number of steps as a
+ * DPO arm, each step seeing as many sequences as a DPO step does (both sides of every pair plus the
+ * replay batch), so a DPO gain cannot be explained by "it simply trained longer".
  */
 import type { InstructionSample } from '../../data/types.ts';
 import type { DataCase } from '../../evaluation-run/index.ts';
-import { loadCaseImage } from '../../model/train/dataset.ts';
+import { findingTargets, loadCaseImage, weightAnswerTokens } from '../../model/train/dataset.ts';
 import { runTraining } from '../../model/train/loop.ts';
 import { parameterShapes, sftProgram } from '../../model/train/sft.ts';
 import { trainingSequence } from '../../model/vlm/tokens.ts';
@@ -21,15 +22,21 @@ export interface ContinueSftOptions {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** SFT's answer-token weight and finding-head loss weight (v0003: 3 and 2). */
+  answerWeight: number;
+  findingLossWeight: number;
   seed: number;
   threads: number;
 }
 
-export async function continueSft(o: ContinueSftOptions): Promise<{ versionDir: string; steps: number }> {
+export async function continueSft(
+  o: ContinueSftOptions,
+): Promise<{ versionDir: string; steps: number; tokens: number }> {
   const version = await loadVersion(o.baseVersionDir);
   const { config, weights } = await loadVersionWeights(o.baseVersionDir);
   const byId = new Map(o.cases.map((c) => [c.id, c]));
   const images = new Map<string, Float32Array>();
+  const findings = new Map<string, { labels: Float32Array; mask: Float32Array }>();
   const examples = [];
   for (const sample of o.samples) {
     const sequence = trainingSequence(
@@ -39,11 +46,23 @@ export async function continueSft(o: ContinueSftOptions): Promise<{ versionDir: 
       Number.POSITIVE_INFINITY,
     );
     if (sequence.inputIds.length > config.maxSeqLen) continue;
-    if (!images.has(sample.case_id))
-      images.set(sample.case_id, await loadCaseImage(o.dataDir, byId.get(sample.case_id)!, config.imageSize));
-    examples.push({ sample, sequence });
+    if (!images.has(sample.case_id)) {
+      const row = byId.get(sample.case_id)!;
+      images.set(sample.case_id, await loadCaseImage(o.dataDir, row, config.imageSize));
+      findings.set(sample.case_id, findingTargets(row.findings));
+    }
+    examples.push({
+      sample,
+      sequence: weightAnswerTokens(sequence, sample, version.tokenizer, o.answerWeight),
+    });
   }
-  const program = sftProgram(config, { examples, images, tooLong: 0 }, o.batchSize, o.seed);
+  const program = sftProgram(
+    config,
+    { examples, images, findings, tooLong: 0 },
+    o.batchSize,
+    o.seed,
+    o.findingLossWeight,
+  );
   const totalSteps = program.batches(0).length * o.epochs;
   const logs = await runTraining(program, {
     params: weights,
@@ -58,7 +77,7 @@ export async function continueSft(o: ContinueSftOptions): Promise<{ versionDir: 
     config,
     weights,
     tokenizer: version.tokenizer,
-    modelCard: `# SFT continued (experiment baseline)\n\n${examples.length} more SFT samples, ${logs.length} steps.\n`,
+    modelCard: `# SFT continued (experiment baseline)\n\n${examples.length} more SFT samples, ${logs.length} steps at peak learning rate ${o.learningRate}.\n`,
   });
-  return { versionDir, steps: logs.length };
+  return { versionDir, steps: logs.length, tokens: logs.reduce((n, l) => n + l.tokens, 0) };
 }

@@ -81,7 +81,7 @@ const REPORT_KEY_WORDS: ReadonlySet<string> = new Set([
 /** Per-token loss weights over a training sequence's mask. */
 export function weightAnswerTokens(
   sequence: TrainingSequence,
-  sample: InstructionSample,
+  sample: Pick<InstructionSample, 'task' | 'answer'>,
   tokenizer: Tokenizer,
   weight: number,
 ): TrainingSequence {

@@ -105,9 +105,27 @@ export interface DpoOptions {
   sftWeight: number;
   /** ε above, in [0, 0.5). */
   labelSmoothing: number;
+  /**
+   * Weight of mDPO's anchor −log σ(β(π_c − ref_c)) (Wang et al. 2024), which penalises a chosen reward
+   * below 0: the chosen answer's likelihood cannot fall while the margin grows. 0 = none.
+   */
+  anchorWeight: number;
+  /**
+   * Weight of an SFT replay term: masked mean token NLL of a batch of ordinary SFT samples fed as
+   * `replay.{image,input_ids,target_ids,loss_mask}`, so preference steps keep the instruction data in
+   * view. 0 = no replay inputs.
+   */
+  replayWeight: number;
 }
 
-export const DEFAULT_DPO: DpoOptions = { beta: 0.1, lossType: 'sigmoid', sftWeight: 0, labelSmoothing: 0 };
+export const DEFAULT_DPO: DpoOptions = {
+  beta: 0.1,
+  lossType: 'sigmoid',
+  sftWeight: 0,
+  labelSmoothing: 0,
+  anchorWeight: 0,
+  replayWeight: 0,
+};
 
 /** log σ(x) = −softplus(−x), stable for large |x|. */
 function logSigmoid(x: Tensor): Tensor {
@@ -139,7 +157,7 @@ function pairLoss(h: Tensor, o: DpoOptions): Tensor {
  * DPO on chosen/rejected pairs, each side with its own image (image-counterfactual pairs need that).
  * Inputs: chosen.{image,input_ids,target_ids,loss_mask}, rejected.{…} (the two sides may have different
  * lengths), ref_chosen_logprob (B), ref_rejected_logprob (B), pair_weight (B).
- * loss = Σ w·L / Σ w (+ sftWeight · chosen NLL). Outputs: loss (), rewards_chosen / rewards_rejected
+ * loss = Σ w·L / Σ w (+ sftWeight · chosen NLL + anchorWeight · anchor + replayWeight · replay NLL). Outputs: loss (), rewards_chosen / rewards_rejected
  * (B) = β(π − ref), margins (B), accuracy () = mean[rewards_chosen > rewards_rejected],
  * logprob_chosen / logprob_rejected (B), grad.<param>.
  */
@@ -149,8 +167,15 @@ export function buildDpoGraph(
   options: TrainingBuildOptions = {},
 ): Graph {
   const o: DpoOptions = { ...DEFAULT_DPO, ...dpo };
-  if (!(o.beta > 0) || !(o.labelSmoothing >= 0 && o.labelSmoothing < 0.5) || !(o.sftWeight >= 0))
-    throw new VlmError('VLM_BAD_CONFIG', 'DPO needs beta > 0, 0 ≤ labelSmoothing < 0.5, sftWeight ≥ 0');
+  if (
+    !(o.beta > 0) ||
+    !(o.labelSmoothing >= 0 && o.labelSmoothing < 0.5) ||
+    !(o.sftWeight >= 0 && o.anchorWeight >= 0 && o.replayWeight >= 0)
+  )
+    throw new VlmError(
+      'VLM_BAD_CONFIG',
+      'DPO needs beta > 0, 0 ≤ labelSmoothing < 0.5, and sftWeight, anchorWeight, replayWeight ≥ 0',
+    );
   const g = new Graph('chexpo_train_dpo');
   const m = new ModelBuilder(g, config, options);
   const chosen = sequenceInputs(m, 'chosen.');
@@ -162,11 +187,19 @@ export function buildDpoGraph(
   const ratioChosen = op.sub(chosen.sequenceLogProbs, refChosen); // (B)
   const ratioRejected = op.sub(rejected.sequenceLogProbs, refRejected); // (B)
   const perPair = pairLoss(op.sub(ratioChosen, ratioRejected), o); // (B)
-  const weighted = op.div(
-    op.reduceSum(op.mul(perPair, weight), { keepdims: false }),
-    op.reduceSum(weight, { keepdims: false }),
-  ); // ()
-  const loss = o.sftWeight > 0 ? op.add(weighted, op.mul(chosen.meanNll, o.sftWeight)) : weighted; // ()
+  const weightedMean = (perExample: Tensor) =>
+    op.div(
+      op.reduceSum(op.mul(perExample, weight), { keepdims: false }),
+      op.reduceSum(weight, { keepdims: false }),
+    ); // ()
+  let loss = weightedMean(perPair); // ()
+  if (o.sftWeight > 0) loss = op.add(loss, op.mul(chosen.meanNll, o.sftWeight));
+  if (o.anchorWeight > 0)
+    loss = op.add(
+      loss,
+      op.mul(weightedMean(op.neg(logSigmoid(op.mul(ratioChosen, o.beta)))), o.anchorWeight),
+    );
+  if (o.replayWeight > 0) loss = op.add(loss, op.mul(sequenceInputs(m, 'replay.').meanNll, o.replayWeight));
 
   const rewardsChosen = op.mul(ratioChosen, o.beta); // (B)
   const rewardsRejected = op.mul(ratioRejected, o.beta); // (B)

@@ -27,11 +27,13 @@ const rejectedImages = randomImages(config, B, 2);
 const refChosen = [-10, -9.5, -11];
 const refRejected = [-13, -9, -12.5];
 const pairWeight = [1, 2, 0.5];
+const replay = Array.from({ length: 2 }, () => randomSequence(config, 7, 3, rng));
+const replayImages = randomImages(config, 2, 3);
 
 const logSigmoid = (x: number) => -Math.log1p(Math.exp(-x));
 
 /** The DPO statistics computed in JS from the SFT graph's per-sequence log-probs. */
-function reference(pc: number[], pr: number[], sftLoss: number, o: DpoOptions) {
+function reference(pc: number[], pr: number[], sftLoss: number, replayLoss: number, o: DpoOptions) {
   const rc = pc.map((p, i) => o.beta * (p - refChosen[i]));
   const rr = pr.map((p, i) => o.beta * (p - refRejected[i]));
   const eps = o.labelSmoothing;
@@ -43,7 +45,12 @@ function reference(pc: number[], pr: number[], sftLoss: number, o: DpoOptions) {
     return -(1 - eps) * logSigmoid(z) - eps * logSigmoid(-z);
   });
   const wsum = pairWeight.reduce((a, b) => a + b, 0);
-  const loss = per.reduce((a, l, i) => a + l * pairWeight[i], 0) / wsum + o.sftWeight * sftLoss;
+  const anchor = rc.reduce((a, r, i) => a - logSigmoid(r) * pairWeight[i], 0) / wsum;
+  const loss =
+    per.reduce((a, l, i) => a + l * pairWeight[i], 0) / wsum +
+    o.sftWeight * sftLoss +
+    o.anchorWeight * anchor +
+    o.replayWeight * replayLoss;
   return {
     loss,
     rewards_chosen: rc,
@@ -64,13 +71,26 @@ test('DPO statistics equal a JS computation from the SFT graph’s sequence log-
   const pc = Array.from(c.sequence_logprob.data as Float32Array);
   const pr = Array.from(r.sequence_logprob.data as Float32Array);
   const sftLoss = Number((c.loss.data as Float32Array)[0]);
+  const replayLoss = Number(
+    ((await sft.run({ ...w, ...sequenceFeeds(config, replayImages, replay) })).loss.data as Float32Array)[0],
+  );
   await sft.release();
 
+  const plain = { anchorWeight: 0, replayWeight: 0 };
   const variants: DpoOptions[] = [
-    { beta: 0.1, lossType: 'sigmoid', labelSmoothing: 0, sftWeight: 0 },
-    { beta: 0.3, lossType: 'sigmoid', labelSmoothing: 0.1, sftWeight: 0.5 },
-    { beta: 0.2, lossType: 'ipo', labelSmoothing: 0, sftWeight: 0 },
-    { beta: 0.5, lossType: 'robust', labelSmoothing: 0.2, sftWeight: 0 },
+    { beta: 0.1, lossType: 'sigmoid', labelSmoothing: 0, sftWeight: 0, ...plain },
+    { beta: 0.3, lossType: 'sigmoid', labelSmoothing: 0.1, sftWeight: 0.5, ...plain },
+    { beta: 0.2, lossType: 'ipo', labelSmoothing: 0, sftWeight: 0, ...plain },
+    { beta: 0.5, lossType: 'robust', labelSmoothing: 0.2, sftWeight: 0, ...plain },
+    // mDPO's anchor on the chosen reward and an SFT replay batch of its own size.
+    {
+      beta: 0.2,
+      lossType: 'sigmoid',
+      labelSmoothing: 0,
+      sftWeight: 0.3,
+      anchorWeight: 0.7,
+      replayWeight: 0.4,
+    },
   ];
   for (const o of variants) {
     const dpo = await trainingSession(toBytes(buildDpoGraph(config, o), { parametersAs: 'inputs' }));
@@ -81,8 +101,9 @@ test('DPO statistics equal a JS computation from the SFT graph’s sequence log-
       ref_chosen_logprob: ortTensor('float32', Float32Array.from(refChosen), [B]),
       ref_rejected_logprob: ortTensor('float32', Float32Array.from(refRejected), [B]),
       pair_weight: ortTensor('float32', Float32Array.from(pairWeight), [B]),
+      ...(o.replayWeight > 0 ? sequenceFeeds(config, replayImages, replay, 'replay.') : {}),
     });
-    const want = reference(pc, pr, sftLoss, o);
+    const want = reference(pc, pr, sftLoss, replayLoss, o);
     const tag = `${o.lossType} β=${o.beta} ε=${o.labelSmoothing}`;
     close(Number((out.loss.data as Float32Array)[0]), want.loss, `${tag} loss`);
     close(Number((out.accuracy.data as Float32Array)[0]), want.accuracy, `${tag} accuracy`);
@@ -99,6 +120,6 @@ test('DPO statistics equal a JS computation from the SFT graph’s sequence log-
     await dpo.release();
   }
   // Accuracy must be informative here: neither all wins nor all losses.
-  const acc = reference(pc, pr, sftLoss, variants[0]).accuracy;
+  const acc = reference(pc, pr, sftLoss, replayLoss, variants[0]).accuracy;
   assert.ok(acc > 0 && acc < 1, `accuracy ${acc}`);
 });
