@@ -8,12 +8,14 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatComparison } from '../eval/index.ts';
-import { openVersion, readSplit, selectSamples } from '../evaluation-run/index.ts';
+import { Rng } from '../data/random.ts';
+import { openVersion, readSplit, type SplitData, selectSamples } from '../evaluation-run/index.ts';
 import { fitCalibration } from '../evaluation-run/run.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
 import type { ChexpoStore, RunStatus } from '../store/contract.ts';
 import type { LoopConfig } from './config.ts';
 import { trainDpo } from './dpo/index.ts';
+import type { ReplaySource } from './dpo/replay.ts';
 import { evaluateCandidate } from './evaluate-candidate.ts';
 import { livePairs } from './live-pairs.ts';
 import { balanceChosenAnswers } from './pair-balance.ts';
@@ -67,6 +69,14 @@ async function saveRecord(store: ChexpoStore, runDir: string, record: RunRecordD
     status: record.status,
     record: JSON.stringify(record),
   });
+}
+
+/** SFT samples for the replay term: a seeded draw of train samples, one per replayed row of the run. */
+function replaySource(c: LoopConfig, train: SplitData, dataDir: string, pairs: number): ReplaySource | undefined {
+  if (c.dpo.replayWeight <= 0) return undefined;
+  const rows = Math.ceil(pairs / c.dpo.batchSize) * c.dpo.epochs * c.dpo.replayBatchSize;
+  const samples = Rng.derive(c.seed, 'loop:replay').shuffle([...train.samples]).slice(0, rows);
+  return { dataDir, cases: train.cases, samples, answerWeight: c.dpo.replayAnswerWeight };
 }
 
 /** Times a stage into record.durations. */
@@ -131,7 +141,10 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
     } finally {
       await model.close();
     }
-    const budget = Math.max(1, Math.floor(train.samples.length * c.balance.budgetFraction));
+    const budget = Math.max(
+      1,
+      Math.min(Math.floor(train.samples.length * c.balance.budgetFraction), c.balance.maxPairs ?? Infinity),
+    );
     if (candidates.length > budget) candidates = candidates.slice(0, budget);
     rec.counts.pairs = candidates.length;
     for (const p of candidates)
@@ -156,6 +169,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
         resolveImage: (ref) => resolver.resolve(ref),
         outDir: join(runDir, 'dpo'),
         options: { ...c.dpo, seed: c.seed, intraOpThreads: c.threads },
+        replay: replaySource(c, train, o.dataDir, candidates.length),
         onProgress: o.log,
       }),
     );

@@ -37,6 +37,8 @@ export interface DpoTrainOptions {
   replayWeight: number;
   /** SFT samples per step in the replay term. */
   replayBatchSize: number;
+  /** Answer-token weight of the replayed SFT samples (SFT's own: 3 for v0003). */
+  replayAnswerWeight: number;
   /**
    * Token-level focus: answer-bearing tokens (the short answer; a report's finding words) count this many
    * times in both sides' summed log-probs, so shared template text does not dilute the log-ratio. 1 = off.
@@ -73,6 +75,7 @@ export const DEFAULT_DPO_TRAIN: DpoTrainOptions = {
   anchorWeight: 0,
   replayWeight: 0,
   replayBatchSize: 8,
+  replayAnswerWeight: 3,
   focusWeight: 1,
   learningRate: 2e-5,
   warmupRatio: 0.1,
@@ -100,6 +103,7 @@ export function resolveDpoOptions(partial: Partial<DpoTrainOptions> = {}): DpoTr
   if (!(o.labelSmoothing >= 0 && o.labelSmoothing < 0.5)) bad.push(`labelSmoothing ${o.labelSmoothing}`);
   if (!(o.anchorWeight >= 0)) bad.push(`anchorWeight ${o.anchorWeight}`);
   if (!(o.replayWeight >= 0)) bad.push(`replayWeight ${o.replayWeight}`);
+  if (!(o.replayAnswerWeight >= 1)) bad.push(`replayAnswerWeight ${o.replayAnswerWeight} (≥ 1)`);
   if (!(o.focusWeight >= 1)) bad.push(`focusWeight ${o.focusWeight} (≥ 1)`);
   if (!(o.learningRate > 0)) bad.push(`learningRate ${o.learningRate}`);
   if (!(o.warmupRatio >= 0 && o.warmupRatio < 1)) bad.push(`warmupRatio ${o.warmupRatio}`);

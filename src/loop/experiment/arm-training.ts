@@ -128,7 +128,7 @@ export async function trainDpoArm(
       resolveImage: (ref) => resolver.resolve(ref),
       outDir: at.outDir,
       options: { ...c.dpo, seed: at.seed, intraOpThreads: c.threads },
-      replay: { dataDir: o.dataDir, cases: train.cases, samples: replay, answerWeight: o.sft.answerWeight },
+      replay: { dataDir: o.dataDir, cases: train.cases, samples: replay, answerWeight: c.dpo.replayAnswerWeight },
       heldOut: heldOutPairs(arm, heldOut, at.seed, c.pairs.maxPerSample),
       onProgress: (line) => o.log(`  ${line}`),
     });

@@ -75,6 +75,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       ...opt('anchor', 'anchorWeight'),
       ...opt('replay', 'replayWeight'),
       ...opt('focus', 'focusWeight'),
+      replayAnswerWeight: Number(values['answer-weight']),
     },
     eval: { limit: Number(values['eval-limit']), seed, resamples: 1000 },
   });
