@@ -20,6 +20,8 @@ export interface ScoredSample {
   confidence: number;
   /** L2-normalised pooled image embedding of the case (from the encoder). */
   embedding: Float32Array;
+  /** Answers sampled from the model for the same prompt and image (mining/sample-answers.ts), when asked for. */
+  samples?: string[];
 }
 
 export type HardReason = 'wrong' | 'low_confidence' | 'live_feedback' | 'similar_to_live' | 'similar_to_hard';

@@ -67,6 +67,7 @@ export {
   readLiveHardExamples,
 } from './live.ts';
 export { type IndexPoolOptions, indexPool, MIN_POOL_BATCH, type PoolEntry, poolRow } from './pool.ts';
+export { type SampleAnswersOptions, sampleAnswers } from './sample-answers.ts';
 export { caseEmbeddings, type ScoreOptions, type ScoreProgress, scoreSamples } from './score.ts';
 export {
   chooseThresholds,
