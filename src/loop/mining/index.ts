@@ -57,6 +57,14 @@ export {
   seedTask,
 } from './expand.ts';
 export {
+  comparableAnswer,
+  type FixableOptions,
+  fixableCounts,
+  keepFixable,
+  markFixable,
+  UNFIXABLE_KINDS,
+} from './fixable.ts';
+export {
   type LiveLabel,
   type LiveMining,
   type LiveOptions,

@@ -1,8 +1,8 @@
-/** On-policy pairs from sampled answers (no model involved). */
+/** On-policy pairs from sampled answers, and unfixable samples keeping only image counterfactuals (no model involved). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { draftsFor, pairsFor } from '../../../src/loop/pairs/index.ts';
-import type { SelectedSample } from '../../../src/loop/types.ts';
+import type { Fixable, SelectedSample } from '../../../src/loop/types.ts';
 import { PAIR_KINDS } from '../../../src/store/contract.ts';
 import { corpus, selected } from './fixtures.ts';
 
@@ -19,8 +19,8 @@ const withWrong = items
   .filter((x) => x.wrong !== undefined)
   .slice(0, 120);
 
-function withSamples(s: SelectedSample, samples: string[]): SelectedSample {
-  return { ...s, scored: { ...s.scored, samples } };
+function withSamples(s: SelectedSample, samples: string[], fixable?: Fixable): SelectedSample {
+  return { ...s, scored: { ...s.scored, samples, ...(fixable ? { fixable } : {}) } };
 }
 
 test('a wrong, readable sampled answer becomes the on-policy pair when the greedy answer is right', () => {
@@ -54,4 +54,31 @@ test('the greedy answer goes first; samples that are all right or unreadable add
   const s = withSamples(selected(c, sample), [wrong!.rejected]);
   s.scored.prediction = { ...s.scored.prediction, prompt_too_long: true };
   assert.equal(draftsFor(s, { seed: 1, kinds: ['on_policy'] }).length, 0);
+});
+
+test('samples marked unfixable keep image counterfactuals only; yes and unmarked behave as before', () => {
+  let counterfactuals = 0;
+  for (const { c, sample, wrong } of withWrong) {
+    const base = selected(c, sample, wrong!.rejected);
+    const before = draftsFor(base, { seed: 2 });
+    assert.ok(before.some((d) => d.kind === 'on_policy'));
+    assert.deepEqual(
+      draftsFor(withSamples(base, [], 'yes'), { seed: 2 }),
+      draftsFor(withSamples(base, []), { seed: 2 }),
+    );
+    for (const fixable of ['invisible', 'prior_driven'] as const) {
+      const after = draftsFor(withSamples(base, [], fixable), { seed: 2 });
+      assert.ok(
+        after.every((d) => d.kind === 'image_counterfactual'),
+        after.map((d) => d.kind).join(),
+      );
+      // Exactly the image counterfactual drafted before survives (same seeded stream).
+      assert.deepEqual(
+        after,
+        before.filter((d) => d.kind === 'image_counterfactual'),
+      );
+      counterfactuals += after.length;
+    }
+  }
+  assert.ok(counterfactuals > 20, `${counterfactuals} image counterfactuals kept`);
 });
