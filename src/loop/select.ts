@@ -175,12 +175,11 @@ export async function mineAndSelect(ctx: SelectContext): Promise<Selection> {
 
   const pairBudget = Math.max(1, Math.floor(ctx.train.samples.length * c.balance.budgetFraction));
   const sampleBudget = Math.ceil(pairBudget / c.pairs.maxPerSample);
-  const balanced = balanceSelection(dedupeSelection([...hard, ...(expansion?.selected ?? [])]), {
+  const selected = balanceSelection(dedupeSelection([...hard, ...(expansion?.selected ?? [])]), {
     budget: sampleBudget,
     capPerCell: c.balance.capPerCell,
     seed: c.seed,
   });
-  const { selected, extras } = await applyExtras(ctx, balanced);
   const d = distribution(selected);
   rec.counts.selected = selected.length;
   rec.counts.selected_by_cell = Object.fromEntries(
@@ -191,7 +190,16 @@ export async function mineAndSelect(ctx: SelectContext): Promise<Selection> {
   );
   await writeFile(join(ctx.runDir, 'selection.txt'), `${formatDistribution(d)}\n`);
   ctx.log(`selection: ${selected.length} samples (budget ${sampleBudget})\n${formatDistribution(d)}`);
-  return { selected, scored, thresholds: chosen.thresholds, live, expansion, extras };
+  // Extras enrich the samples just selected (same samples, same order); counted apart.
+  const enriched = await applyExtras(ctx, selected);
+  return {
+    selected: enriched.selected,
+    scored,
+    thresholds: chosen.thresholds,
+    live,
+    expansion,
+    extras: enriched.extras,
+  };
 }
 
 /** The extras asked for, over the balanced selection (same samples, same order; their scored records enriched). */
