@@ -129,6 +129,18 @@ export function visibilityTable(o: VisibilityOptions): FindingVisibility[] {
   });
 }
 
+/** The findings visible at this input size: median contrast-to-clutter ≥ the threshold (default 1). */
+export function visibleFindings(
+  modelSize: number,
+  o: Omit<VisibilityOptions, 'modelSize'> = {},
+): Set<FindingKey> {
+  return new Set(
+    visibilityTable({ ...o, modelSize })
+      .filter((r) => r.visible)
+      .map((r) => r.finding),
+  );
+}
+
 export function formatVisibility(rows: readonly FindingVisibility[], modelSize: number): string {
   const header = ['finding', 'median contrast/clutter', 'share visible', 'closed ceiling', 'visible'];
   const cells = rows.map((r) => [

@@ -35,7 +35,7 @@ export interface ControlsInput {
 }
 
 /** The side the data set's phantoms were rendered at (its manifest), so visibility sees the same pixels. */
-async function renderedSize(dataDir: string): Promise<number> {
+export async function renderedSize(dataDir: string): Promise<number> {
   try {
     const manifest = JSON.parse(await readFile(join(dataDir, 'manifest.json'), 'utf8')) as { size?: number };
     return manifest.size ?? 256;

@@ -15,6 +15,7 @@ export {
   type CalibrationOptions,
   type CalibrationResult,
   caseFeatures,
+  derangement,
   fitCalibration,
   type OpenedVersion,
   openVersion,

@@ -20,7 +20,7 @@ import {
 import { scoreAll } from '../eval/metrics.ts';
 import { OrtSession, type OrtSessionOptions } from '../model/ort/session.ts';
 import { answerConfidence } from '../model/vlm/confidence.ts';
-import { Generator, suppressTokens } from '../model/vlm/generate.ts';
+import { Generator, type LogitsProcessor, suppressTokens } from '../model/vlm/generate.ts';
 import { promptIds } from '../model/vlm/tokens.ts';
 import { type LoadedVersion, loadVersion } from '../model/vlm/version.ts';
 import { caseInput, type DataCase, readSplit, seededPick, selectSamples } from './dataset.ts';
@@ -59,6 +59,8 @@ export interface RunOptions {
   threads?: number;
   /** Control: answer each case's questions on another case's image (case id → image's case id). */
   imageFrom?: ReadonlyMap<string, string>;
+  /** A sample's own logits processors, after the generator's (e.g. a seeded sampler; default none: greedy). */
+  processorsFor?: (sample: InstructionSample) => readonly LogitsProcessor[];
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -170,6 +172,7 @@ export async function predictSamples(
         imageTokens: imageTokens[row.get(s.case_id)!],
         promptIds: fits[k] ? prompts[k] : [tokenizer.bosId],
         maxTokens: fits[k] ? maxTokens : 0,
+        processors: options.processorsFor?.(s),
       })),
     );
     batch.forEach((s, k) => {

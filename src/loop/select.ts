@@ -3,11 +3,15 @@
  * pick the hard samples by the token-confidence criterion (thresholds chosen from this run's own
  * error-vs-confidence curve), index the pool's image embeddings for this version, expand hard
  * benchmark samples and live hard examples by similarity (neighbours scored on demand, kept when
- * also hard), and balance the result per finding × task under the budget.
+ * also hard), and balance the result per finding × task under the budget. Optional extras then run
+ * on the selection only (cost ∝ selection): sampled answers for on-policy pairs, and marking the
+ * samples whose errors pairs cannot fix (invisible findings, answers the image does not drive).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstructionSample } from '../data/types.ts';
+import { visibleFindings } from '../eval/visibility.ts';
+import { renderedSize } from '../evaluation-run/controls.ts';
 import type { OpenedVersion, SplitData } from '../evaluation-run/index.ts';
 import type { ChexpoStore, PoolSample } from '../store/contract.ts';
 import { sqlString } from '../store/sql.ts';
@@ -21,15 +25,19 @@ import {
   distribution,
   type ExpansionResult,
   expandBySimilarity,
+  fixableCounts,
   formatDistribution,
   indexPool,
   type LiveMining,
+  markFixable,
   plotConfidenceCurve,
   readLiveHardExamples,
+  sampleAnswers,
   scoreSamples,
   selectHard,
   type Thresholds,
 } from './mining/index.ts';
+import { usableWrongAnswer } from './pairs/kinds/on-policy.ts';
 import type { RunRecordDoc } from './record.ts';
 import type { ScoredSample, SelectedSample } from './types.ts';
 
@@ -46,6 +54,23 @@ export interface SelectContext {
   record: RunRecordDoc;
   stage: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
   log: (line: string) => void;
+  /** Passes over the final selection, each off unless given. */
+  extras?: SelectExtras;
+}
+
+export interface SelectExtras {
+  /** Sample k answers per selected sample (seeded by config.seed) for on-policy pairs. */
+  onPolicySamples?: { k: number; temperature: number; topP: number };
+  /** Mark selected samples invisible / prior-driven: pairs for them are image counterfactuals only. */
+  fixable?: boolean;
+}
+
+export interface SelectionExtras {
+  /** Sampled answers that are readable and wrong (each a possible on-policy rejection). */
+  sampledWrong: number;
+  /** Selected samples marked invisible / prior_driven. */
+  invisible: number;
+  priorDriven: number;
 }
 
 export interface Selection {
@@ -54,6 +79,8 @@ export interface Selection {
   thresholds: Thresholds;
   live: LiveMining | null;
   expansion: ExpansionResult | null;
+  /** Counts of the extras that ran (null when none was asked for). */
+  extras: SelectionExtras | null;
 }
 
 /** Pool rows of one version: `<version>/<sample id>` (embeddings change with the encoder). */
@@ -163,5 +190,63 @@ export async function mineAndSelect(ctx: SelectContext): Promise<Selection> {
   );
   await writeFile(join(ctx.runDir, 'selection.txt'), `${formatDistribution(d)}\n`);
   ctx.log(`selection: ${selected.length} samples (budget ${sampleBudget})\n${formatDistribution(d)}`);
-  return { selected, scored, thresholds: chosen.thresholds, live, expansion };
+  // Extras enrich the samples just selected (same samples, same order); counted apart.
+  const enriched = await applyExtras(ctx, selected);
+  return {
+    selected: enriched.selected,
+    scored,
+    thresholds: chosen.thresholds,
+    live,
+    expansion,
+    extras: enriched.extras,
+  };
+}
+
+/** The extras asked for, over the balanced selection (same samples, same order; their scored records enriched). */
+async function applyExtras(
+  ctx: SelectContext,
+  selected: SelectedSample[],
+): Promise<{ selected: SelectedSample[]; extras: SelectionExtras | null }> {
+  const x = ctx.extras;
+  if (!x?.onPolicySamples && !x?.fixable) return { selected, extras: null };
+  const cases = ctx.train.cases;
+  const batchSize = 32;
+  let scored = selected.map((s) => s.scored);
+  const extras: SelectionExtras = { sampledWrong: 0, invisible: 0, priorDriven: 0 };
+  if (x.onPolicySamples) {
+    const o = x.onPolicySamples;
+    scored = await ctx.stage('sampling', () =>
+      sampleAnswers(ctx.model, ctx.dataDir, cases, scored, { ...o, seed: ctx.config.seed, batchSize }),
+    );
+    let total = 0;
+    let onlyFromSamples = 0;
+    for (const s of scored) {
+      const g = { sample: s.sample, truth: s.case, chosen: s.sample.target_text };
+      const wrong = (s.samples ?? []).filter((t) => usableWrongAnswer(g, t)).length;
+      total += s.samples?.length ?? 0;
+      extras.sampledWrong += wrong;
+      if (wrong > 0 && !s.prediction.prompt_too_long && !usableWrongAnswer(g, s.prediction.text))
+        onlyFromSamples++;
+    }
+    ctx.log(
+      `sampling: ${extras.sampledWrong} of ${total} sampled answers (k ${o.k}, T ${o.temperature}, top-p ${o.topP}) are readable and wrong; ${onlyFromSamples} of ${scored.length} samples get an on-policy rejection only from a sample`,
+    );
+  }
+  if (x.fixable) {
+    const size = ctx.model.version.config.imageSize;
+    scored = await ctx.stage('fixable', async () =>
+      markFixable(ctx.model, ctx.dataDir, cases, scored, {
+        visibleFindings: visibleFindings(size, { renderSize: await renderedSize(ctx.dataDir) }),
+        seed: ctx.config.seed,
+        batchSize,
+      }),
+    );
+    const n = fixableCounts(scored);
+    extras.invisible = n.invisible;
+    extras.priorDriven = n.prior_driven;
+    ctx.log(
+      `fixable: ${n.yes} of ${scored.length} selected samples fixable; ${n.invisible} invisible at ${size} px, ${n.prior_driven} prior-driven (same answer on another patient's image): image counterfactuals only for those`,
+    );
+  }
+  return { selected: selected.map((s, i) => ({ ...s, scored: scored[i] })), extras };
 }

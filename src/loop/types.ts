@@ -20,7 +20,17 @@ export interface ScoredSample {
   confidence: number;
   /** L2-normalised pooled image embedding of the case (from the encoder). */
   embedding: Float32Array;
+  /** Answers sampled from the model for the same prompt and image (mining/sample-answers.ts), when asked for. */
+  samples?: string[];
+  /**
+   * Whether preference pairs can fix this sample's error (mining/fixable.ts), when checked:
+   * `invisible` — its finding is below the visibility threshold at the model's input size;
+   * `prior_driven` — the answer stays the same on another patient's image.
+   */
+  fixable?: Fixable;
 }
+
+export type Fixable = 'yes' | 'invisible' | 'prior_driven';
 
 export type HardReason = 'wrong' | 'low_confidence' | 'live_feedback' | 'similar_to_live' | 'similar_to_hard';
 

@@ -57,6 +57,14 @@ export {
   seedTask,
 } from './expand.ts';
 export {
+  comparableAnswer,
+  type FixableOptions,
+  fixableCounts,
+  keepFixable,
+  markFixable,
+  UNFIXABLE_KINDS,
+} from './fixable.ts';
+export {
   type LiveLabel,
   type LiveMining,
   type LiveOptions,
@@ -67,6 +75,7 @@ export {
   readLiveHardExamples,
 } from './live.ts';
 export { type IndexPoolOptions, indexPool, MIN_POOL_BATCH, type PoolEntry, poolRow } from './pool.ts';
+export { type SampleAnswersOptions, sampleAnswers } from './sample-answers.ts';
 export { caseEmbeddings, type ScoreOptions, type ScoreProgress, scoreSamples } from './score.ts';
 export {
   chooseThresholds,

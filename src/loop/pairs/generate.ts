@@ -8,6 +8,7 @@
 import { defaultPhantomConfig, type PhantomConfig } from '../../data/phantom/index.ts';
 import { Rng } from '../../data/random.ts';
 import { PAIR_KINDS, type PairKind } from '../../store/contract.ts';
+import { keepFixable } from '../mining/fixable.ts';
 import type { ImageRef, PairCandidate, SelectedSample } from '../types.ts';
 import { sentenceCase } from './casing.ts';
 import { PairsError } from './errors.ts';
@@ -64,7 +65,7 @@ function checkOptions(options: PairsOptions): void {
     if (!PAIR_KINDS.includes(k)) throw new PairsError('PAIRS_BAD_OPTIONS', `unknown pair kind '${k}'`);
 }
 
-/** Every applicable kind's draft for this sample (before the per-sample cap). */
+/** Every applicable kind's draft for this sample (before the per-sample cap; unfixable samples: image counterfactuals only). */
 export function draftsFor(selected: SelectedSample, options: PairsOptions): Draft[] {
   checkOptions(options);
   const { sample, case: truth } = selected.scored;
@@ -75,6 +76,8 @@ export function draftsFor(selected: SelectedSample, options: PairsOptions): Draf
     (a, b) => Number(b === 'on_policy') - Number(a === 'on_policy'),
   );
   for (const kind of kinds) {
+    // A sample marked unfixable (mining/fixable.ts) keeps only the kinds that target it.
+    if (!keepFixable(selected, kind)) continue;
     const ctx: GeneratorContext = {
       selected,
       sample,

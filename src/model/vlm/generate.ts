@@ -7,7 +7,9 @@
  * The loop is made of small exported parts with one calling contract each — `encodeImages`,
  * `prefill`, `chooseTokens` (logits processors + argmax + confidences), `step`, `keepRows` and
  * stopping criteria — so an iteration-level scheduler can run the same parts on its own batches.
+ * A request may bring its own processors (e.g. `nucleusSampler`, seeded per row) for sampled answers.
  */
+import type { Rng } from '../../data/random.ts';
 import { type Feeds, type OrtSession, type ort, ortTensor } from '../ort/session.ts';
 import type { VlmConfig } from './config.ts';
 import { VlmError } from './errors.ts';
@@ -25,6 +27,8 @@ export interface GenerationRequest {
   promptIds: number[];
   /** Budget of generated tokens, `<eos>` included; also capped so text positions stay below maxSeqLen. */
   maxTokens: number;
+  /** This row's own processors, applied after the generator's (e.g. a seeded `nucleusSampler`). */
+  processors?: readonly LogitsProcessor[];
 }
 
 export interface TopAlternative {
@@ -75,6 +79,62 @@ export const suppressTokens =
   (logits) => {
     for (const id of ids) logits[id] = Number.NEGATIVE_INFINITY;
   };
+
+export interface SamplingOptions {
+  /** Softmax temperature, > 0 (1: the model's own distribution; → 0: greedy). */
+  temperature: number;
+  /** Nucleus mass in (0, 1]: the most likely tokens whose probabilities first sum to at least this (1: all). */
+  topP: number;
+}
+
+/** A uniform draw in the open interval (0, 1), so both logarithms of the Gumbel noise stay finite. */
+const openUniform = (rng: Rng) => (rng.nextUint32() + 0.5) / 4294967296;
+
+/**
+ * Seeded temperature + top-p (nucleus) sampling as a processor, by the Gumbel-max trick: every
+ * token in the nucleus of softmax(x/T) gets x/T − log(−log U) (U uniform, one per token), every
+ * other token −∞, so the argmax that follows (`greedyToken`) is an exact draw from softmax(x/T)
+ * restricted to the nucleus. Banned tokens (−∞ before it) stay banned. The chosen token's
+ * prob/logprob/entropy then describe the perturbed row, not the model: read only the ids of a
+ * sampled generation. One Rng per row keeps a row's draws independent of its batch.
+ */
+export function nucleusSampler(rng: Rng, o: SamplingOptions): LogitsProcessor {
+  if (!(o.temperature > 0) || !Number.isFinite(o.temperature))
+    throw new VlmError('VLM_BAD_CONFIG', `temperature must be a finite number > 0: ${o.temperature}`);
+  if (!(o.topP > 0 && o.topP <= 1)) throw new VlmError('VLM_BAD_CONFIG', `topP must be in (0, 1]: ${o.topP}`);
+  return (logits) => {
+    const n = logits.length;
+    const x = new Float64Array(n);
+    let m = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      x[i] = logits[i] / o.temperature;
+      if (x[i] > m) m = x[i];
+    }
+    // Nothing left to sample: leave the row as it is for greedyToken to report.
+    if (!Number.isFinite(m)) return;
+    const keep = new Uint8Array(n);
+    if (o.topP >= 1) {
+      for (let i = 0; i < n; i++) keep[i] = x[i] > Number.NEGATIVE_INFINITY ? 1 : 0;
+    } else {
+      const order: number[] = [];
+      let z = 0;
+      for (let i = 0; i < n; i++)
+        if (x[i] > Number.NEGATIVE_INFINITY) {
+          order.push(i);
+          z += Math.exp(x[i] - m);
+        }
+      order.sort((a, b) => x[b] - x[a] || a - b);
+      let mass = 0;
+      for (const i of order) {
+        keep[i] = 1;
+        mass += Math.exp(x[i] - m);
+        if (mass >= o.topP * z) break;
+      }
+    }
+    for (let i = 0; i < n; i++)
+      logits[i] = keep[i] ? x[i] - Math.log(-Math.log(openUniform(rng))) : Number.NEGATIVE_INFINITY;
+  };
+}
 
 export const MAX_TOP_LOGPROBS = 20;
 
@@ -158,6 +218,8 @@ export interface DecodeRow {
   maxTokens: number;
   ids: number[];
   tokens: GeneratedToken[];
+  /** This row's own processors, applied after the batch's. */
+  processors?: readonly LogitsProcessor[];
 }
 
 /**
@@ -240,7 +302,7 @@ export async function prefill(
   return { rows, past: presentsAsPast(config, out), mask, total, logits: lastLogits(out.logits) };
 }
 
-/** Picks the next token of every live row from the batch's pending logits (processors applied first). */
+/** Picks the next token of every live row from the batch's pending logits (processors applied first, then the row's own). */
 export function chooseTokens(
   batch: DecodeBatch,
   processors: readonly LogitsProcessor[],
@@ -250,6 +312,7 @@ export function chooseTokens(
   return batch.rows.map((row, r) => {
     const logits = batch.logits.slice(r * v, (r + 1) * v);
     for (const process of processors) process(logits, row.ids);
+    for (const process of row.processors ?? []) process(logits, row.ids);
     return greedyToken(logits, topLogprobs);
   });
 }
@@ -317,7 +380,7 @@ export interface GeneratorOptions {
   stopping?: readonly StoppingCriterion[];
 }
 
-/** Greedy batched generation over one model version's serving sessions. */
+/** Batched generation over one model version's serving sessions: greedy unless a request brings a sampler. */
 export class Generator {
   private readonly processors: readonly LogitsProcessor[];
   private readonly stopping: readonly StoppingCriterion[];
@@ -348,6 +411,7 @@ export class Generator {
         imageTokens: byImage.get(r.image)!,
         promptIds: r.promptIds,
         maxTokens: r.maxTokens,
+        processors: r.processors,
       })),
       options,
     );
@@ -369,7 +433,15 @@ export class Generator {
         );
       // Generating n tokens feeds the first n − 1 back, at positions p … p + n − 2 < maxSeqLen.
       const maxTokens = Math.max(0, Math.min(Math.floor(req.maxTokens), this.config.maxSeqLen - p + 1));
-      if (maxTokens > 0) rows.push({ request: i, promptLength: p, maxTokens, ids: [], tokens: [] });
+      if (maxTokens > 0)
+        rows.push({
+          request: i,
+          promptLength: p,
+          maxTokens,
+          ids: [],
+          tokens: [],
+          ...(req.processors ? { processors: req.processors } : {}),
+        });
     });
     if (rows.length === 0) return results;
     // Rows share one left-padded cache whose length the causal-mask table bounds (imageTokens + maxSeqLen),

@@ -1,7 +1,8 @@
 /**
- * The model's own wrong answer as the rejected side. Kept only when it is parseable (the scorer's
- * readers find the value it states, so the pair teaches a real preference rather than formatting)
- * and the scorer judges it wrong for the case.
+ * The model's own wrong answer as the rejected side: its greedy answer, else one of its sampled
+ * answers (mining/sample-answers.ts). Kept only when it is parseable (the scorer's readers find the
+ * value it states, so the pair teaches a real preference rather than formatting) and the scorer
+ * judges it wrong for the case.
  */
 import { splitTarget } from '../../../data/instructions/target.ts';
 import { labelReport } from '../../../data/labeler/index.ts';
@@ -48,11 +49,32 @@ export function parseable(sample: InstructionSample, text: string): boolean {
   }
 }
 
+/** Whether the model's answer `text` can be the rejected side: non-empty, not the chosen text, parseable and judged wrong. */
+export function usableWrongAnswer(
+  ctx: Pick<GeneratorContext, 'sample' | 'truth' | 'chosen'>,
+  text: string,
+): boolean {
+  const t = text.trim();
+  if (t.length === 0 || t === ctx.chosen || !parseable(ctx.sample, t)) return false;
+  return judgeAnswer(ctx.sample, ctx.truth, t).verdict === 'wrong';
+}
+
+/**
+ * The first usable wrong answer among the greedy prediction and then the sampled ones (in draw
+ * order); the generator name says which (`on_policy.<task>` or `on_policy.<task>.sampled`).
+ */
 export function onPolicyDraft(ctx: GeneratorContext): Draft | undefined {
-  const { prediction } = ctx.selected.scored;
+  const { prediction, samples } = ctx.selected.scored;
   if (prediction.prompt_too_long) return undefined;
-  const text = prediction.text.trim();
-  if (text.length === 0 || text === ctx.chosen || !parseable(ctx.sample, text)) return undefined;
-  if (judgeAnswer(ctx.sample, ctx.truth, text).verdict !== 'wrong') return undefined;
-  return { kind: 'on_policy', generator: `on_policy.${ctx.sample.task}`, rejected: text };
+  const candidates = [
+    { text: prediction.text, suffix: '' },
+    ...(samples ?? []).map((text) => ({ text, suffix: '.sampled' })),
+  ];
+  const found = candidates.find((c) => usableWrongAnswer(ctx, c.text));
+  if (!found) return undefined;
+  return {
+    kind: 'on_policy',
+    generator: `on_policy.${ctx.sample.task}${found.suffix}`,
+    rejected: found.text.trim(),
+  };
 }
