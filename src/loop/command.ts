@@ -17,12 +17,14 @@ import { runLoop } from './run.ts';
 
 const HELP = `usage: chexpo loop run --registry ROOT --store URI [--name NAME] [--data DIR] [--run-id ID]
          [--trigger manual|schedule|hard_examples|admin] [--threads N] [--config loop.json] [--work DIR] [--no-publish]
-         [--json]   (progress on stderr; stdout: the run record as one JSON object)
+         [--rounds N] [--json]   (progress on stderr; stdout: each round's run record as one JSON object per line)
        chexpo loop export --store URI --data DIR --out DIR [--round N] [--json]   ('chexpo loop export --help')
 
 run: mines hard examples with the CURRENT version, expands them by image similarity in the store,
 builds counterfactual preference pairs, trains DPO, refits the risk calibrator, compares candidate and
 current on the held-out test split and publishes + promotes the candidate only when the gate passes.
+--rounds N runs up to N rounds in a row, each from the version the previous one published (fresh mining
+and on-policy samples, that version as the DPO reference); a round the gate rejects ends the sequence.
 Without --data a phantom pool is synthesised once under <work>/loop-data.`;
 
 const TRIGGERS: RunTrigger[] = ['manual', 'schedule', 'hard_examples', 'admin', 'experiment'];
@@ -50,6 +52,7 @@ async function loopRun(argv: string[]): Promise<void> {
       config: { type: 'string' },
       work: { type: 'string', default: './var/runs' },
       'no-publish': { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '1' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -66,6 +69,8 @@ async function loopRun(argv: string[]): Promise<void> {
   const dataDir = values.data ? resolve(values.data) : await ensureLoopData(join(workDir, 'loop-data'), say);
   if (!existsSync(join(dataDir, 'manifest.json')))
     throw new Error(`${dataDir} is not a chexpo data set (no manifest.json)`);
+  const rounds = Number(values.rounds);
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new UsageError(`--rounds must be a whole number ≥ 1`);
   const runId =
     values['run-id'] ?? `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
   const embeddingDim = await currentEmbeddingDim(resolve(values.registry), values.name);
@@ -81,21 +86,32 @@ async function loopRun(argv: string[]): Promise<void> {
   let store: LanceStore | null = null;
   try {
     store = await LanceStore.open({ uri: values.store, embeddingDim });
-    const { record, runDir } = await runLoop({
-      registryRoot: resolve(values.registry),
-      name: values.name,
-      store,
-      dataDir,
-      runId,
-      trigger,
-      config,
-      workDir,
-      publish: !values['no-publish'],
-      log: (line) => say(line),
-      lease: lease ?? undefined,
-    });
-    if (values.json) console.log(JSON.stringify({ run_dir: runDir, ...record }));
-    else console.log(`run ${runId}: ${record.status} (record in ${join(runDir, 'run.json')})`);
+    // Each round starts from the CURRENT the previous one published (its reference), with fresh mining
+    // (another seeded subset, fresh on-policy samples); a round the gate rejects ends the sequence.
+    for (let round = 1; round <= rounds; round++) {
+      const id = rounds > 1 ? `${runId}-r${round}` : runId;
+      const { record, runDir } = await runLoop({
+        registryRoot: resolve(values.registry),
+        name: values.name,
+        store,
+        dataDir,
+        runId: id,
+        trigger,
+        config: { ...config, seed: config.seed + round - 1 },
+        workDir,
+        publish: !values['no-publish'],
+        log: (line) => say(line),
+        lease: lease ?? undefined,
+      });
+      if (values.json) console.log(JSON.stringify({ run_dir: runDir, ...record }));
+      else console.log(`run ${id}: ${record.status} (record in ${join(runDir, 'run.json')})`);
+      if (round < rounds && (record.status !== 'promoted' || values['no-publish'])) {
+        say(
+          `round ${round} was ${record.status}${values['no-publish'] ? ' (not published)' : ''}: no further rounds`,
+        );
+        break;
+      }
+    }
   } finally {
     unwatch();
     await lease?.release();

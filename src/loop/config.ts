@@ -15,12 +15,24 @@ import type { GateOptions } from '../eval/gate.ts';
 import type { PairKind } from '../store/contract.ts';
 import { PAIR_KINDS } from '../store/contract.ts';
 import { DEFAULT_DPO_TRAIN, type DpoTrainOptions } from './dpo/options.ts';
+import type { SelectExtras } from './select.ts';
 
 export interface LoopConfig {
   seed: number;
   /** ORT intra-op threads for every session of the run (the trainer must leave cores to serving). */
   threads: number;
-  mining: { limit: number; split: 'train' };
+  /**
+   * samples: k answers sampled per selected sample (temperature, top-p) for on-policy pairs, 0 = greedy only;
+   * fixable: mark invisible and prior-driven samples, which then get image-counterfactual pairs only.
+   */
+  mining: {
+    limit: number;
+    split: 'train';
+    samples: number;
+    temperature: number;
+    topP: number;
+    fixable: boolean;
+  };
   expansion: { enabled: boolean; k: number; maxDistance: number };
   live: { enabled: boolean; limit: number };
   balance: { budgetFraction: number; capPerCell: number; maxPairs?: number };
@@ -35,7 +47,7 @@ export interface LoopConfig {
 export const DEFAULT_LOOP_CONFIG: LoopConfig = {
   seed: 0,
   threads: 1,
-  mining: { limit: 4000, split: 'train' },
+  mining: { limit: 4000, split: 'train', samples: 4, temperature: 1, topP: 0.95, fixable: true },
   expansion: { enabled: true, k: 8, maxDistance: 0.15 },
   live: { enabled: true, limit: 2000 },
   balance: { budgetFraction: 0.05, capPerCell: 60 },
@@ -45,6 +57,15 @@ export const DEFAULT_LOOP_CONFIG: LoopConfig = {
   eval: { limit: 3000, seed: 0, resamples: 1000 },
   gate: {},
 };
+
+/** The selection passes the mining settings ask for (select.ts). */
+export function miningExtras(c: LoopConfig): SelectExtras {
+  const m = c.mining;
+  return {
+    ...(m.samples > 0 ? { onPolicySamples: { k: m.samples, temperature: m.temperature, topP: m.topP } } : {}),
+    fixable: m.fixable,
+  };
+}
 
 export class LoopConfigError extends Error {
   override readonly name = 'LoopConfigError';
@@ -71,6 +92,11 @@ export function resolveLoopConfig(partial: Partialish<LoopConfig> = {}): LoopCon
   };
   positive('threads', c.threads);
   positive('mining.limit', c.mining.limit);
+  if (!(Number.isInteger(c.mining.samples) && c.mining.samples >= 0))
+    problems.push(`mining.samples must be a whole number ≥ 0 (got ${c.mining.samples})`);
+  positive('mining.temperature', c.mining.temperature);
+  if (!(c.mining.topP > 0 && c.mining.topP <= 1))
+    problems.push(`mining.topP must be in (0, 1] (got ${c.mining.topP})`);
   positive('expansion.k', c.expansion.k);
   positive('balance.capPerCell', c.balance.capPerCell);
   positive('dpo.beta', c.dpo.beta);

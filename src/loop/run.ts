@@ -7,13 +7,13 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatComparison } from '../eval/index.ts';
 import { Rng } from '../data/random.ts';
+import { formatComparison } from '../eval/index.ts';
 import { openVersion, readSplit, type SplitData, selectSamples } from '../evaluation-run/index.ts';
 import { fitCalibration } from '../evaluation-run/run.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
 import type { ChexpoStore, RunStatus } from '../store/contract.ts';
-import type { LoopConfig } from './config.ts';
+import { type LoopConfig, miningExtras } from './config.ts';
 import { trainDpo } from './dpo/index.ts';
 import type { ReplaySource } from './dpo/replay.ts';
 import { evaluateCandidate } from './evaluate-candidate.ts';
@@ -72,10 +72,17 @@ async function saveRecord(store: ChexpoStore, runDir: string, record: RunRecordD
 }
 
 /** SFT samples for the replay term: a seeded draw of train samples, one per replayed row of the run. */
-function replaySource(c: LoopConfig, train: SplitData, dataDir: string, pairs: number): ReplaySource | undefined {
+function replaySource(
+  c: LoopConfig,
+  train: SplitData,
+  dataDir: string,
+  pairs: number,
+): ReplaySource | undefined {
   if (c.dpo.replayWeight <= 0) return undefined;
   const rows = Math.ceil(pairs / c.dpo.batchSize) * c.dpo.epochs * c.dpo.replayBatchSize;
-  const samples = Rng.derive(c.seed, 'loop:replay').shuffle([...train.samples]).slice(0, rows);
+  const samples = Rng.derive(c.seed, 'loop:replay')
+    .shuffle([...train.samples])
+    .slice(0, rows);
   return { dataDir, cases: train.cases, samples, answerWeight: c.dpo.replayAnswerWeight };
 }
 
@@ -125,6 +132,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
         record: rec,
         stage: (name, fn) => stage(rec, name, o.log, fn),
         log: o.log,
+        extras: miningExtras(c),
       });
       liveIds = selection.live?.seeds.map((seed) => seed.id) ?? [];
       candidates = await stage(rec, 'pairs', o.log, async () =>

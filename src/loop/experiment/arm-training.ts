@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Rng } from '../../data/random.ts';
 import { openVersion, type SplitData, selectSamples } from '../../evaluation-run/index.ts';
 import { LanceStore } from '../../store/index.ts';
+import { miningExtras } from '../config.ts';
 import { type DpoSummary, trainDpo } from '../dpo/index.ts';
 import { balanceSelection, dedupeSelection, selectHard } from '../mining/index.ts';
 import { ImageResolver, summarizePairs } from '../pairs/index.ts';
@@ -80,6 +81,7 @@ export async function selectionsFor(
         return fn();
       },
       log: o.log,
+      extras: miningExtras(c),
     });
     const hard = selectHard(sel.scored, sel.thresholds);
     const confidence = balanceSelection(dedupeSelection(hard), {
@@ -128,7 +130,12 @@ export async function trainDpoArm(
       resolveImage: (ref) => resolver.resolve(ref),
       outDir: at.outDir,
       options: { ...c.dpo, seed: at.seed, intraOpThreads: c.threads },
-      replay: { dataDir: o.dataDir, cases: train.cases, samples: replay, answerWeight: c.dpo.replayAnswerWeight },
+      replay: {
+        dataDir: o.dataDir,
+        cases: train.cases,
+        samples: replay,
+        answerWeight: c.dpo.replayAnswerWeight,
+      },
       heldOut: heldOutPairs(arm, heldOut, at.seed, c.pairs.maxPerSample),
       onProgress: (line) => o.log(`  ${line}`),
     });

@@ -83,6 +83,27 @@ export function armKinds(arm: ArmName): readonly PairKind[] {
   }
 }
 
+/**
+ * The selection as an arm sees it: sampled answers only for arms with on-policy pairs, fixable marks
+ * only for the image-counterfactual arms (a mark drops every other kind for that sample).
+ */
+function asSeenBy(arm: ArmName, sel: SelectedSample[]): SelectedSample[] {
+  const kinds = armKinds(arm);
+  const keepSamples = kinds.includes('on_policy');
+  const keepFixable = kinds.includes('image_counterfactual');
+  return sel.map((x) => {
+    const { samples, fixable, ...rest } = x.scored;
+    return {
+      ...x,
+      scored: {
+        ...rest,
+        ...(keepSamples && samples ? { samples } : {}),
+        ...(keepFixable && fixable ? { fixable } : {}),
+      },
+    };
+  });
+}
+
 /** Pairs of one DPO arm before the common budget is applied. */
 export function armPairs(
   arm: ArmName,
@@ -92,7 +113,7 @@ export function armPairs(
 ): PairCandidate[] {
   const options = { kinds: armKinds(arm), maxPerSample, seed };
   const answersOnly = (sel: SelectedSample[]) =>
-    pairsForAll(sel, options)
+    pairsForAll(asSeenBy(arm, sel), options)
       .map(answerOnly)
       .filter((p) => p.chosen !== p.rejected);
   switch (arm) {
@@ -106,7 +127,7 @@ export function armPairs(
     case 'chexpo_on_policy':
     case 'chexpo_image_cf':
     case 'full_loop':
-      return balanceChosenAnswers(pairsForAll(s.confSim, options));
+      return balanceChosenAnswers(pairsForAll(asSeenBy(arm, s.confSim), options));
     default:
       return [];
   }
