@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { formatComparison } from '../eval/index.ts';
 import { openVersion, readSplit, selectSamples } from '../evaluation-run/index.ts';
 import { fitCalibration } from '../evaluation-run/run.ts';
+import { gateSpec } from '../plots/eval.ts';
+import { writePlot } from '../plots/render.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
 import type { ChexpoStore, RunStatus } from '../store/contract.ts';
 import type { LoopConfig } from './config.ts';
@@ -193,6 +195,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
       checks: evaluation.decision.checks,
     };
     await writeFile(join(runDir, 'gate.json'), `${JSON.stringify(evaluation.gate, null, 2)}\n`);
+    await writePlot(join(runDir, 'gate.png'), gateSpec(evaluation));
     await writeFile(
       join(runDir, 'comparison.txt'),
       `${formatComparison(evaluation.comparison, evaluation.decision)}\n`,
