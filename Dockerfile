@@ -2,6 +2,8 @@
 # The GPU image is Dockerfile.gpu (same stages; test/faults/dockerfiles.test.ts holds the two in step).
 # Neither can be built on the development machines (no Docker engine there).
 # Runs `chexpo serve` (what `npm start` runs) with the bundled model; configuration by environment only.
+# node:22 is >= 22.18, so Node's own type stripping runs the TypeScript sources as they are (bin/chexpo.js):
+# no tsx loader and no on-the-fly transform in the image (docs/benchmarks.md, start-up).
 
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app

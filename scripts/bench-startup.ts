@@ -1,9 +1,12 @@
 /**
- * bench:startup — how long `chexpo serve` takes to start, per Node.js binary: from spawning
- * `node bin/chexpo.js serve` (the image's command; tsx registers in-process) to the first
- * "Server listening" log line, and to the first 200 from /v2/health/ready (the bundled release
- * loaded and warmed up in its workers). Runs alternate between the binaries so a busy machine
- * slows them alike; prints each run and the medians. The server listens on 127.0.0.1, port 0,
+ * bench:startup — how long `chexpo serve` takes to start, per Node.js binary and loader: from
+ * spawning `node bin/chexpo.js serve` (the image's command) to the first "Server listening" log
+ * line, and to the first 200 from /v2/health/ready (the bundled release loaded and warmed up in its
+ * workers). Two modes per binary that strips types: `strip` (Node loads the sources as written, what
+ * production runs) and `tsx` (the same binary with --no-experimental-strip-types, so bin/chexpo.js
+ * and the workers register tsx's on-the-fly transform: what `npm start` ran before); a binary without
+ * type stripping (Node 20) runs `tsx` only. Runs alternate between the modes so a busy machine slows
+ * them alike; prints each run and the medians side by side. The server listens on 127.0.0.1, port 0,
  * serves a copy of the bundled registry and writes into a temp directory.
  * Usage: npm run bench:startup [-- --runs 5 --node /path/to/node22 --node /path/to/node20]
  */
@@ -20,14 +23,36 @@ const binaries = values.node?.length ? values.node : [process.execPath];
 const runs = Number(values.runs);
 const REPO = resolve(import.meta.dirname, '..');
 
+/** What a binary prints for a one-line script. */
+async function ask(node: string, script: string): Promise<string> {
+  const child = spawn(node, ['-p', script]);
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  await new Promise((r) => child.once('exit', r));
+  return out.trim();
+}
+
+interface Mode {
+  label: string;
+  node: string;
+  args: string[];
+}
+const modes: Mode[] = [];
+for (const node of binaries) {
+  const version = await ask(node, 'process.version');
+  const strips = (await ask(node, 'String(process.features.typescript ?? false)')) !== 'false';
+  if (strips) modes.push({ label: `${version} strip`, node, args: [] });
+  modes.push({ label: `${version} tsx`, node, args: strips ? ['--no-experimental-strip-types'] : [] });
+}
+
 interface Timing {
   listening: number;
   ready: number;
 }
 
-async function startOnce(node: string, dir: string): Promise<Timing> {
+async function startOnce(mode: Mode, dir: string): Promise<Timing> {
   const started = performance.now();
-  const child: ChildProcess = spawn(node, ['bin/chexpo.js', 'serve', '--port', '0'], {
+  const child: ChildProcess = spawn(mode.node, [...mode.args, 'bin/chexpo.js', 'serve', '--port', '0'], {
     cwd: REPO,
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHEXPO_'))),
@@ -72,31 +97,39 @@ async function startOnce(node: string, dir: string): Promise<Timing> {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = new Map<string, Timing[]>(binaries.map((b) => [b, []]));
+const results = new Map<Mode, Timing[]>(modes.map((m) => [m, []]));
 for (let run = 0; run < runs; run++) {
-  for (const node of binaries) {
+  for (const mode of modes) {
     const dir = await mkdtemp(join(tmpdir(), 'chexpo-startup-'));
     try {
       await cp(join(REPO, 'models'), join(dir, 'models'), { recursive: true });
-      const t = await startOnce(node, dir);
-      results.get(node)!.push(t);
+      const t = await startOnce(mode, dir);
+      results.get(mode)!.push(t);
       console.log(
-        `run ${run + 1} ${node}: listening ${t.listening.toFixed(0)} ms, ready ${t.ready.toFixed(0)} ms`,
+        `run ${run + 1} ${mode.label}: listening ${t.listening.toFixed(0)} ms, ready ${t.ready.toFixed(0)} ms`,
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
 }
-for (const [node, timings] of results) {
-  const version = await new Promise<string>((done) => {
-    const child = spawn(node, ['-v']);
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.once('exit', () => done(out.trim()));
-  });
+console.log(`\nmedians over ${runs} runs (ms)`);
+console.log(`${'node, loader'.padEnd(20)} ${'listening'.padStart(10)} ${'ready'.padStart(8)}`);
+for (const [mode, timings] of results) {
+  const listening = median(timings.map((t) => t.listening));
+  const ready = median(timings.map((t) => t.ready));
   console.log(
-    `${version} (${node}): median listening ${median(timings.map((t) => t.listening)).toFixed(0)} ms, ` +
-      `ready ${median(timings.map((t) => t.ready)).toFixed(0)} ms over ${timings.length} runs`,
+    `${mode.label.padEnd(20)} ${listening.toFixed(0).padStart(10)} ${ready.toFixed(0).padStart(8)}`,
+  );
+}
+for (const node of binaries) {
+  const [strip, tsx] = ['strip', 'tsx'].map((l) =>
+    [...results].find(([m]) => m.node === node && m.label.endsWith(` ${l}`)),
+  );
+  if (!strip || !tsx) continue;
+  const gain = (f: (t: Timing) => number) => median(tsx[1].map(f)) - median(strip[1].map(f));
+  console.log(
+    `${strip[0].label.split(' ')[0]}: type stripping starts ${gain((t) => t.listening).toFixed(0)} ms sooner to listening, ` +
+      `${gain((t) => t.ready).toFixed(0)} ms sooner to ready than tsx`,
   );
 }

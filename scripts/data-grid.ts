@@ -1,20 +1,14 @@
 /**
  * Renders docs/images/phantom-grid.png: one phantom per finding (its most typical case), a few subtle
- * cases and a normal one, and prints the matching markdown table of labels for docs/data.md.
+ * cases and a normal one, each captioned with its title and present findings, and prints the matching markdown table of labels for docs/data.md.
  * Usage: node --import tsx scripts/data-grid.ts [--size 256] [--out docs/images/phantom-grid.png]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PNG } from 'pngjs';
 import { editCase, renderCase, sampleCase } from '../src/data/phantom/index.ts';
-import {
-  FINDING_KEYS,
-  type Finding,
-  type FindingKey,
-  type GrayImage,
-  type PhantomCase,
-} from '../src/data/types.ts';
+import { FINDING_KEYS, type Finding, type FindingKey, type PhantomCase } from '../src/data/types.ts';
+import { captionedGrid } from '../src/plots/grid.ts';
 
 const { values } = parseArgs({
   options: {
@@ -82,31 +76,23 @@ tiles.push({
   }),
 });
 
-const columns = 4;
-const rows = Math.ceil(tiles.length / columns);
-const gap = 4;
-const grid = new PNG({ width: columns * (size + gap) - gap, height: rows * (size + gap) - gap });
-grid.data.fill(255);
-tiles.forEach((tile, i) => {
-  const img: GrayImage = renderCase(tile.c, { size });
-  const max = 2 ** img.bitsStored - 1;
-  const ox = (i % columns) * (size + gap);
-  const oy = Math.floor(i / columns) * (size + gap);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const v = Math.round((255 * img.data[y * img.width + x]) / max);
-      const o = ((oy + y) * grid.width + ox + x) * 4;
-      grid.data[o] = grid.data[o + 1] = grid.data[o + 2] = v;
-      grid.data[o + 3] = 255;
-    }
-});
-await mkdir(dirname(values.out), { recursive: true });
-await writeFile(values.out, PNG.sync.write(grid));
-
 const describe = (f: Finding): string =>
   [f.name, f.side, f.zone, f.severity, f.size_mm ? `${f.size_mm} mm` : undefined, f.tip]
     .filter(Boolean)
     .join(' ');
+const columns = 4;
+const { png } = await captionedGrid(
+  tiles.map((tile) => ({
+    image: renderCase(tile.c, { size }),
+    caption: [tile.title, ...present(tile.c).map(describe)].concat(
+      present(tile.c).length ? [] : ['no finding'],
+    ),
+  })),
+  { columns },
+);
+await mkdir(dirname(values.out), { recursive: true });
+await writeFile(values.out, png);
+
 console.log('| tile | title | seed | view | CTR | present findings |\n|---|---|---|---|---|---|');
 tiles.forEach((t, i) => {
   const row = Math.floor(i / columns) + 1;

@@ -16,8 +16,10 @@ export class UsageError extends Error {
 /** Help or version was printed: the command stops here with this exit code (0). */
 export class CliExit extends Error {
   override readonly name = 'CliExit';
-  constructor(readonly exitCode: number) {
+  readonly exitCode: number;
+  constructor(exitCode: number) {
     super(`exit ${exitCode}`);
+    this.exitCode = exitCode;
   }
 }
 

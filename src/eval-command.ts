@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { parseCommandArgs, UsageError } from './cli-args.ts';
 import type { Split } from './data/types.ts';
@@ -13,6 +14,8 @@ import {
 } from './evaluation-run/controls.ts';
 import { readSplit, runSplit } from './evaluation-run/index.ts';
 import { formatFolder, scoreFolder } from './evaluation-run/ood-folder.ts';
+import { evalPlots } from './plots/eval.ts';
+import { writePlot } from './plots/render.ts';
 
 const HELP = `usage: chexpo eval --model DIR --data DIR [--split test] [--limit N] [--seed S] [--json OUT.json]
        chexpo eval --model DIR --ood IMAGES_DIR   (OOD scores and flags of every image in a folder)
@@ -30,7 +33,9 @@ batched by image), scores them against the exact case labels and prints task sco
   --no-controls skip the controls (permuted images, question-only and constant baselines fitted on
                 train, the visibility table), which are printed by default
   --visibility-cases N  phantoms per finding in the visibility table (default 20)
-  --json        also write the evaluation record (chexpo.eval/1) and the predictions to this file`;
+  --json        also write the evaluation record (chexpo.eval/1) and the predictions to this file
+  --plots DIR   also write DIR/reliability.png (reliability diagram) and DIR/per-finding.png
+                (per-finding bars with intervals; own vs permuted images with the controls), each with its .svg`;
 
 const SPLITS: Split[] = ['train', 'validation', 'test'];
 
@@ -60,6 +65,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       'no-controls': { type: 'boolean', default: false },
       'visibility-cases': { type: 'string' },
       ood: { type: 'string' },
+      plots: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -133,6 +139,13 @@ export async function evalCommand(argv: string[]): Promise<void> {
       visibilityCases: wholeNumber('visibility-cases', values['visibility-cases'], 1),
     });
     console.log(`\n${formatControls(controls)}`);
+  }
+  if (values.plots) {
+    await mkdir(values.plots, { recursive: true });
+    for (const [file, spec] of Object.entries(evalPlots(result, controls?.permuted))) {
+      await writePlot(join(values.plots, file), spec);
+      console.log(`wrote ${join(values.plots, file)}`);
+    }
   }
   const tooLong = predictions.filter((p) => p.prompt_too_long).length;
   console.log(

@@ -100,7 +100,9 @@ export class Engine {
   /** Each pool's model input side, which the preprocessing must match. */
   private readonly imageSizes = new WeakMap<WorkerPool, number>();
 
-  private constructor(private readonly options: EngineOptions) {
+  private readonly options: EngineOptions;
+  private constructor(options: EngineOptions) {
+    this.options = options;
     this.size = sizeWorkers(options.workers);
   }
 

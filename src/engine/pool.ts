@@ -19,11 +19,14 @@ export class WorkerPool {
   private readonly clients: WorkerClient[] = [];
   private retired = false;
 
-  private constructor(
-    readonly version: string,
-    private readonly init: WorkerInit,
-    private readonly events: PoolEvents,
-  ) {}
+  readonly version: string;
+  private readonly init: WorkerInit;
+  private readonly events: PoolEvents;
+  private constructor(version: string, init: WorkerInit, events: PoolEvents) {
+    this.version = version;
+    this.init = init;
+    this.events = events;
+  }
 
   /** Starts `size` workers; resolves when all are warmed up, rejects (terminating the rest) if any fails. */
   static async start(

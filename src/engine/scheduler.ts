@@ -83,13 +83,24 @@ export class Scheduler {
   private paused: { parked: Promise<void>; resume(): void } | null = null;
   private parked = false;
 
+  private readonly rt: ModelRuntime;
+  private readonly maxBatch: number;
+  private readonly defaultMaxTokens: number;
+  private readonly events: SchedulerEvents;
+  private readonly join: JoinPolicy;
   constructor(
-    private readonly rt: ModelRuntime,
-    private readonly maxBatch: number,
-    private readonly defaultMaxTokens: number,
-    private readonly events: SchedulerEvents,
-    private readonly join: JoinPolicy = { joinGroup: 1, joinEverySteps: 0 },
-  ) {}
+    rt: ModelRuntime,
+    maxBatch: number,
+    defaultMaxTokens: number,
+    events: SchedulerEvents,
+    join: JoinPolicy = { joinGroup: 1, joinEverySteps: 0 },
+  ) {
+    this.rt = rt;
+    this.maxBatch = maxBatch;
+    this.defaultMaxTokens = defaultMaxTokens;
+    this.events = events;
+    this.join = join;
+  }
 
   submit(id: number, request: InferenceRequest, prepared: PreparedRequest, preprocessMs: number): void {
     const { maxSeqLen } = this.rt.config;

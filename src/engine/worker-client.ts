@@ -42,10 +42,9 @@ export class WorkerClient {
   private exited = false;
   readonly started: Promise<{ warmupMs: number }>;
 
-  constructor(
-    init: WorkerInit,
-    private readonly hooks: WorkerClientHooks = {},
-  ) {
+  private readonly hooks: WorkerClientHooks;
+  constructor(init: WorkerInit, hooks: WorkerClientHooks = {}) {
+    this.hooks = hooks;
     this.worker = startTsWorker(WORKER_URL, init);
     this.started = new Promise((resolve, reject) => {
       this.worker.on('message', (message: WorkerToMain) => {

@@ -108,7 +108,10 @@ function solveSpd(a: Float64Array, b: Float64Array, d: number): Float64Array {
 }
 
 export class RiskCalibrator {
-  private constructor(private readonly json: RiskCalibratorJSON) {}
+  private readonly json: RiskCalibratorJSON;
+  private constructor(json: RiskCalibratorJSON) {
+    this.json = json;
+  }
 
   predictRisk(f: RiskFeatures): number {
     const x = featureVector(f);

@@ -249,7 +249,9 @@ export class OodDetector {
   private readonly stats;
   private readonly embedding;
 
-  private constructor(private readonly json: OodDetectorJSON) {
+  private readonly json: OodDetectorJSON;
+  private constructor(json: OodDetectorJSON) {
+    this.json = json;
     this.stats = unpack(json.image_stats);
     this.embedding = unpack(json.embedding);
   }

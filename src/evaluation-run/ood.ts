@@ -139,7 +139,9 @@ function decodeFloats(base64: string, count: number): Float32Array {
 export class OodReference {
   private readonly reference: Float32Array;
 
-  private constructor(private readonly json: OodJSON) {
+  private readonly json: OodJSON;
+  private constructor(json: OodJSON) {
+    this.json = json;
     this.reference = decodeFloats(json.knn.embeddings, json.knn.count * json.knn.dim);
   }
 

@@ -11,6 +11,8 @@ import { Rng } from '../data/random.ts';
 import { formatComparison } from '../eval/index.ts';
 import { openVersion, readSplit, type SplitData, selectSamples } from '../evaluation-run/index.ts';
 import { fitCalibration } from '../evaluation-run/run.ts';
+import { gateSpec } from '../plots/eval.ts';
+import { writePlot } from '../plots/render.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
 import type { ChexpoStore, RunStatus } from '../store/contract.ts';
 import { type LoopConfig, miningExtras } from './config.ts';
@@ -215,6 +217,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
       checks: evaluation.decision.checks,
     };
     await writeFile(join(runDir, 'gate.json'), `${JSON.stringify(evaluation.gate, null, 2)}\n`);
+    await writePlot(join(runDir, 'gate.png'), gateSpec(evaluation));
     await writeFile(
       join(runDir, 'comparison.txt'),
       `${formatComparison(evaluation.comparison, evaluation.decision)}\n`,

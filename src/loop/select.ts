@@ -13,6 +13,8 @@ import type { InstructionSample } from '../data/types.ts';
 import { visibleFindings } from '../eval/visibility.ts';
 import { renderedSize } from '../evaluation-run/controls.ts';
 import type { OpenedVersion, SplitData } from '../evaluation-run/index.ts';
+import { confidenceCurveSpec } from '../plots/mining.ts';
+import { writePlot } from '../plots/render.ts';
 import type { ChexpoStore, PoolSample } from '../store/contract.ts';
 import { sqlString } from '../store/sql.ts';
 import type { LoopConfig } from './config.ts';
@@ -30,7 +32,6 @@ import {
   indexPool,
   type LiveMining,
   markFixable,
-  plotConfidenceCurve,
   readLiveHardExamples,
   sampleAnswers,
   scoreSamples,
@@ -116,7 +117,10 @@ export async function mineAndSelect(ctx: SelectContext): Promise<Selection> {
     scoreSamples(ctx.model, ctx.dataDir, ctx.train.cases, ctx.scoredSamples, { batchSize: 32 }),
   );
   const chosen = chooseThresholds(scored);
-  await writeFile(join(ctx.runDir, 'confidence-curve.png'), plotConfidenceCurve(chosen.curve));
+  await writePlot(
+    join(ctx.runDir, 'confidence-curve.png'),
+    confidenceCurveSpec(chosen.curve, chosen.choices),
+  );
   await writeFile(
     join(ctx.runDir, 'thresholds.json'),
     `${JSON.stringify({ thresholds: chosen.thresholds, choices: chosen.choices, curve: chosen.curve }, null, 2)}\n`,

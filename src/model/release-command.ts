@@ -10,6 +10,8 @@ import { parseCommandArgs, UsageError } from '../cli-args.ts';
 import { evaluate, formatEvalTable, toEvalRecord } from '../eval/index.ts';
 import { controlsRecord, formatControls, runControls } from '../evaluation-run/controls.ts';
 import { fitCalibration, readSplit, runSplit } from '../evaluation-run/index.ts';
+import { evalPlots } from '../plots/eval.ts';
+import { writePlot } from '../plots/render.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
 
 const HELP = `usage: chexpo release --model RUN/version --data DIR --registry ROOT --name NAME [--version ID] [--set-current]
@@ -17,7 +19,8 @@ const HELP = `usage: chexpo release --model RUN/version --data DIR --registry RO
 
 Fits calibrator.json and ood.json on the validation split, evaluates on the test split (bootstrap
 intervals, seed S) with the controls of 'chexpo eval' (permuted images, image-blind baselines fitted on
-train, visibility), writes RUN/eval.json and publishes the version into ROOT/NAME with its manifest.
+train, visibility), writes RUN/eval.json, RUN/reliability.png and RUN/per-finding.png (each with its .svg)
+and publishes the version into ROOT/NAME with its manifest.
   --eval-limit N         test samples, whole cases in a seeded order (default: all)
   --calibration-limit N  validation samples the calibrator is fitted on (default: all)
   --json                 progress on stderr; stdout: one JSON object (name, version, files, current, eval)`;
@@ -68,6 +71,7 @@ export async function releaseCommand(argv: string[]): Promise<void> {
   );
   say(formatEvalTable(result));
   let controls: ReturnType<typeof controlsRecord> | undefined;
+  let permuted: Parameters<typeof evalPlots>[1];
   if (!values['no-controls']) {
     const report = await runControls({
       versionDir: values.model,
@@ -81,6 +85,7 @@ export async function releaseCommand(argv: string[]): Promise<void> {
     });
     say(`\n${formatControls(report)}`);
     controls = controlsRecord(report);
+    permuted = report.permuted;
   }
   const evalRecord = {
     ...toEvalRecord(result),
@@ -101,6 +106,8 @@ export async function releaseCommand(argv: string[]): Promise<void> {
     join(runDir, 'eval.json'),
     `${JSON.stringify({ ...evalRecord, ...(controls ? { controls } : {}), predictions }, null, 2)}\n`,
   );
+  for (const [file, spec] of Object.entries(evalPlots(result, permuted)))
+    await writePlot(join(runDir, file), spec);
 
   const config = JSON.parse(await readFile(join(values.model, 'config.json'), 'utf8'));
   const dataManifest = JSON.parse(await readFile(join(values.data, 'manifest.json'), 'utf8'));

@@ -67,11 +67,13 @@ export function leaseExpired(lease: LeaseRecord | null, now = Date.now()): boole
 export class LeaseHeldError extends Error {
   override readonly name = 'LeaseHeldError';
   readonly code = 'LOOP_LEASE_HELD';
-  constructor(readonly lease: LeaseRecord) {
+  readonly lease: LeaseRecord;
+  constructor(lease: LeaseRecord) {
     super(
       `another round holds the registry lease: run ${lease.run_id}, pid ${lease.pid} on ${lease.host}, ` +
         `last heartbeat ${lease.heartbeat_at}`,
     );
+    this.lease = lease;
   }
 }
 
@@ -89,11 +91,11 @@ export class RoundLease {
   private lostFlag = false;
   private released = false;
 
-  private constructor(
-    readonly path: string,
-    record: LeaseRecord,
-    private readonly onLost?: () => void,
-  ) {
+  readonly path: string;
+  private readonly onLost?: () => void;
+  private constructor(path: string, record: LeaseRecord, onLost?: () => void) {
+    this.path = path;
+    this.onLost = onLost;
     this.record = record;
   }
 

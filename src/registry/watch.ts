@@ -35,11 +35,13 @@ export class CurrentWatcher {
   /** Bumped by every local delivery; a poll whose read straddles one is stale and discarded. */
   private localMoves = 0;
 
-  constructor(
-    private readonly readCurrent: () => Promise<string | null>,
-    private readonly callback: ChangeCallback,
-    private readonly options: WatchOptions,
-  ) {
+  private readonly readCurrent: () => Promise<string | null>;
+  private readonly callback: ChangeCallback;
+  private readonly options: WatchOptions;
+  constructor(readCurrent: () => Promise<string | null>, callback: ChangeCallback, options: WatchOptions) {
+    this.readCurrent = readCurrent;
+    this.callback = callback;
+    this.options = options;
     this.last = options.since;
     if (this.last === undefined) {
       // Baseline first, without firing; later polls compare against it.

@@ -111,7 +111,10 @@ export function hardExampleFromRecord(
 }
 
 export class EngineAnswerService implements AnswerService {
-  constructor(private readonly options: EngineAnswerServiceOptions) {}
+  private readonly options: EngineAnswerServiceOptions;
+  constructor(options: EngineAnswerServiceOptions) {
+    this.options = options;
+  }
 
   /**
    * Asked before the body is read. Not ready (loading, no model, shutting down) throws
@@ -173,7 +176,10 @@ export class EngineAnswerService implements AnswerService {
 }
 
 export class StoreFeedbackService implements FeedbackService {
-  constructor(private readonly logger: HardExampleLogger) {}
+  private readonly logger: HardExampleLogger;
+  constructor(logger: HardExampleLogger) {
+    this.logger = logger;
+  }
 
   /**
    * Appends the verdict to the label history of this request's hard example, in the namespace of

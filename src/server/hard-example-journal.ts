@@ -90,7 +90,9 @@ export class HardExampleJournal {
   /** Rows not journaled (over the bound, or a write failed). */
   skipped = 0;
 
-  constructor(private readonly options: JournalOptions) {
+  private readonly options: JournalOptions;
+  constructor(options: JournalOptions) {
+    this.options = options;
     this.segmentBytes = options.segmentBytes ?? 4 * 1024 * 1024;
     this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
   }

@@ -143,8 +143,9 @@ test('OOD mechanics on the random model: noise and shifted images score above th
   }
 });
 
-test('chexpo eval prints the table and writes the JSON record with predictions', async () => {
+test('chexpo eval prints the table, writes the JSON record with predictions and the plots', async () => {
   const out = join(root, 'eval.json');
+  const plots = join(root, 'eval-plots');
   const lines: string[] = [];
   const log = console.log;
   console.log = (...args: unknown[]) => lines.push(args.join(' '));
@@ -162,6 +163,8 @@ test('chexpo eval prints the table and writes the JSON record with predictions',
       '20',
       '--json',
       out,
+      '--plots',
+      plots,
       '--quiet',
       '--visibility-cases',
       '1',
@@ -184,6 +187,13 @@ test('chexpo eval prints the table and writes the JSON record with predictions',
   assert.equal(record.n_samples, n);
   assert.equal(record.predictions.length, n);
   assert.equal(record.controls.permuted.n_samples, n);
+  for (const file of ['reliability', 'per-finding']) {
+    const png = await readFile(join(plots, `${file}.png`));
+    assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')], file);
+    assert.ok(png.length > 1000, file);
+  }
+  assert.match(await readFile(join(plots, 'reliability.svg'), 'utf8'), /answer confidence/);
+  assert.match(await readFile(join(plots, 'per-finding.svg'), 'utf8'), /images permuted across cases/);
   assert.equal(record.controls.visibility.length, 12);
   await assert.rejects(evalCommand(['--model', versionDir]), /--data DIR are required/);
   await assert.rejects(evalCommand(['--model', versionDir, '--data', dataDir, '--split', 'dev']), /--split/);

@@ -121,8 +121,9 @@ test(
     assert.equal(doc.candidate_version, record.candidate_version);
     const onDisk = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as RunRecordDoc;
     assert.equal(onDisk.status, 'promoted');
-    assert.ok(existsSync(join(runDir, 'confidence-curve.png')));
-    assert.ok(existsSync(join(runDir, 'gate.json')));
+    for (const file of ['confidence-curve.png', 'confidence-curve.svg', 'gate.png', 'gate.svg', 'gate.json'])
+      assert.ok(existsSync(join(runDir, file)), file);
+    assert.match(await readFile(join(runDir, 'gate.svg'), 'utf8'), /candidate − current/);
     assert.match(await readFile(join(runDir, 'comparison.txt'), 'utf8'), /primary/);
 
     // The round's pairs export as a TRL preference dataset, one row per stored pair, images on disk.

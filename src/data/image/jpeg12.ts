@@ -60,10 +60,12 @@ class BitReader {
   /** The data ended without a marker: the file is truncated. */
   truncated = false;
 
-  constructor(
-    private readonly data: Uint8Array,
-    public pos: number,
-  ) {}
+  private readonly data: Uint8Array;
+  public pos: number;
+  constructor(data: Uint8Array, pos: number) {
+    this.data = data;
+    this.pos = pos;
+  }
 
   bit(): number {
     if (this.count === 0) this.fill();

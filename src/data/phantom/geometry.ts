@@ -194,7 +194,9 @@ export class LungField {
   private readonly lateral: Float64Array[];
   private readonly medial: Float64Array[];
 
-  constructor(private readonly a: Anatomy) {
+  private readonly a: Anatomy;
+  constructor(a: Anatomy) {
+    this.a = a;
     this.rows = Math.ceil((FIELD_OF_VIEW_MM + 120) / LungField.STEP) + 2;
     this.lateral = [new Float64Array(this.rows), new Float64Array(this.rows)];
     this.medial = [new Float64Array(this.rows), new Float64Array(this.rows)];

@@ -45,11 +45,11 @@ export class Raster {
   private readonly cos: number;
   private readonly sin: number;
 
-  constructor(
-    readonly size: number,
-    rotationDeg: number,
-    private readonly shiftMm: number,
-  ) {
+  readonly size: number;
+  private readonly shiftMm: number;
+  constructor(size: number, rotationDeg: number, shiftMm: number) {
+    this.size = size;
+    this.shiftMm = shiftMm;
     this.n = size * size;
     this.spacing = FIELD_OF_VIEW_MM / size;
     const t = (rotationDeg * Math.PI) / 180;

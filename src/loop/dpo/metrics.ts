@@ -1,11 +1,12 @@
 /**
  * What a DPO run reports: TRL-named statistics per step (so curves read like a TRL DPOTrainer log), a
- * summary for the run record, and PNG curves — loss, margins, accuracy, and chosen vs rejected
- * log-probs, the likelihood-displacement check (both falling means DPO widens the margin by pushing
+ * summary for the run record, and curves (Vega-Lite specs, src/plots) — loss, margins, accuracy, and
+ * chosen vs rejected log-prob change from the reference, the likelihood-displacement check (both falling means DPO widens the margin by pushing
  * the chosen answer down too, Razin et al. 2024).
  */
 import type { StepLog } from '../../model/train/loop.ts';
-import { linePlot, type Series } from '../../model/train/plot.ts';
+import type { PlotSpec } from '../../plots/render.ts';
+import { dpoSpecs } from '../../plots/training.ts';
 import type { PairLogProbs } from './reference.ts';
 
 /** One optimiser step, with TRL DPOTrainer's log keys (batch means). */
@@ -125,34 +126,9 @@ export function summarize(
   };
 }
 
-/** Trailing moving average over `window` steps of one statistic, as plot points. */
-function smoothed(
-  steps: readonly DpoStepStats[],
-  key: keyof DpoStepStats,
-  window: number,
-): Array<[number, number]> {
-  return steps.map((s, i) => {
-    const w = steps.slice(Math.max(0, i - window + 1), i + 1);
-    return [s.step, mean(w.map((x) => x[key] as number))];
-  });
-}
-
-const BLUE: Series['color'] = [31, 119, 180];
-const RED: Series['color'] = [214, 39, 40];
-
-/** PNG curves by file name (smoothed over ~5% of the run). */
-export function dpoPlots(steps: readonly DpoStepStats[]): Record<string, Uint8Array> {
-  const window = Math.max(1, Math.round(steps.length / 20));
-  const one = (key: keyof DpoStepStats) => linePlot([{ points: smoothed(steps, key, window), color: BLUE }]);
-  return {
-    'dpo-loss.png': one('loss'),
-    'dpo-margins.png': one('rewards/margins'),
-    'dpo-accuracy.png': one('rewards/accuracies'),
-    'dpo-logps.png': linePlot([
-      { points: smoothed(steps, 'logps/chosen', window), color: BLUE },
-      { points: smoothed(steps, 'logps/rejected', window), color: RED },
-    ]),
-  };
+/** The curves' specs by PNG file name (smoothed over ~5% of the run); `beta` turns rewards into log-prob changes. */
+export function dpoPlots(steps: readonly DpoStepStats[], beta: number): Record<string, PlotSpec> {
+  return dpoSpecs(steps, beta);
 }
 
 export function progressLine(s: DpoStepStats, totalSteps: number): string {

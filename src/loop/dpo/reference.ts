@@ -19,10 +19,12 @@ export interface PairLogProbs {
 }
 
 export class PairScorer {
-  private constructor(
-    private readonly session: OrtSession,
-    private readonly config: VlmConfig,
-  ) {}
+  private readonly session: OrtSession;
+  private readonly config: VlmConfig;
+  private constructor(session: OrtSession, config: VlmConfig) {
+    this.session = session;
+    this.config = config;
+  }
 
   static async create(config: VlmConfig, intraOpThreads = 1): Promise<PairScorer> {
     const graph = toBytes(buildScoreGraph(config), { parametersAs: 'inputs' });

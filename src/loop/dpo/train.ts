@@ -14,6 +14,7 @@ import { parameterShapes } from '../../model/train/sft.ts';
 import type { VlmConfig } from '../../model/vlm/config.ts';
 import { loadVersion, loadVersionWeights, writeVersion } from '../../model/vlm/version.ts';
 import { noWeightDecay, type Weights } from '../../model/vlm/weights.ts';
+import { writePlot } from '../../plots/render.ts';
 import type { PairCandidate } from '../types.ts';
 import { buildDpoDataset, type DpoDataset, type ImageResolveFn } from './data.ts';
 import { DpoError } from './errors.ts';
@@ -35,7 +36,7 @@ export interface TrainDpoInput {
   baseVersionDir: string;
   pairs: readonly PairCandidate[];
   resolveImage: ImageResolveFn;
-  /** Receives version/, dpo-metrics.json and the dpo-*.png curves. */
+  /** Receives version/, dpo-metrics.json and the dpo-*.png curves (each with its .svg). */
   outDir: string;
   options?: Partial<DpoTrainOptions>;
   /** Every step's statistics. */
@@ -215,9 +216,9 @@ export async function trainDpo(input: TrainDpoInput): Promise<DpoResult> {
   const metrics = { base_version: input.baseVersionDir, config: o, data, summary, steps };
   await writeFile(metricsPath, `${JSON.stringify(metrics, null, 1)}\n`);
   const plotPaths: string[] = [];
-  for (const [file, png] of Object.entries(dpoPlots(steps))) {
+  for (const [file, spec] of Object.entries(dpoPlots(steps, o.beta))) {
     plotPaths.push(join(input.outDir, file));
-    await writeFile(plotPaths.at(-1)!, png);
+    await writePlot(plotPaths.at(-1)!, spec);
   }
   return { versionDir, metricsPath, plotPaths, summary, data, options: o, steps };
 }

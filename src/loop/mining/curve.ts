@@ -5,7 +5,6 @@
  * every sample of the lower bins is strictly below.
  */
 import type { TaskType } from '../../data/types.ts';
-import { linePlot, type Series } from '../../model/train/plot.ts';
 import type { ScoredSample } from '../types.ts';
 import { MINING_TASKS } from './criterion.ts';
 import { MiningError } from './errors.ts';
@@ -117,26 +116,4 @@ export function confidenceCurve(
     };
   }
   return curve;
-}
-
-/** One colour per task, in MINING_TASKS order (the PNG has no legend: the JSON beside it does). */
-export const TASK_COLOURS: Readonly<Record<TaskType, [number, number, number]>> = {
-  closed: [31, 119, 180],
-  choice: [255, 127, 14],
-  open: [44, 160, 44],
-  abnormality_list: [214, 39, 40],
-  report: [148, 103, 189],
-};
-
-/** Error rate (y, 0–1) against each bin's mean confidence (x), one line per task; PNG bytes. */
-export function plotConfidenceCurve(curve: ConfidenceCurve, width = 640, height = 360): Uint8Array {
-  const series: Series[] = [];
-  for (const task of MINING_TASKS) {
-    const c = curve[task];
-    if (!c) continue;
-    series.push({ points: c.bins.map((b) => [b.meanConfidence, b.errorRate]), color: TASK_COLOURS[task] });
-  }
-  // Pin the axes to [0, 1] × [0, 1] with invisible (white) corner points, so plots compare across runs.
-  series.push({ points: [[0, 0]], color: [255, 255, 255] }, { points: [[1, 1]], color: [255, 255, 255] });
-  return linePlot(series, width, height);
 }

@@ -38,8 +38,6 @@ export {
   type CurveOptions,
   confidenceCurve,
   errorAuroc,
-  plotConfidenceCurve,
-  TASK_COLOURS,
   type TaskCurve,
 } from './curve.ts';
 export { MiningError, type MiningErrorCode } from './errors.ts';

@@ -32,13 +32,18 @@ export type TensorKind = 'input' | 'parameter' | 'initializer' | 'node';
 
 /** A value in the graph. Build-time metadata only; values live in ORT. */
 export class Tensor {
-  constructor(
-    readonly graph: Graph,
-    public name: string,
-    readonly dtype: DType,
-    readonly shape: Shape,
-    readonly kind: TensorKind,
-  ) {}
+  readonly graph: Graph;
+  public name: string;
+  readonly dtype: DType;
+  readonly shape: Shape;
+  readonly kind: TensorKind;
+  constructor(graph: Graph, name: string, dtype: DType, shape: Shape, kind: TensorKind) {
+    this.graph = graph;
+    this.name = name;
+    this.dtype = dtype;
+    this.shape = shape;
+    this.kind = kind;
+  }
 
   get rank(): number {
     return this.shape.length;
@@ -79,7 +84,10 @@ export class Graph {
   private readonly constCache = new Map<string, Tensor>();
   private counter = 0;
 
-  constructor(readonly name = 'chexpo') {}
+  readonly name: string;
+  constructor(name = 'chexpo') {
+    this.name = name;
+  }
 
   /** A run-time input, fed by name. */
   input(name: string, dtype: DType, shape: Shape): Tensor {

@@ -41,10 +41,12 @@ function describe(name: string, t: ort.Tensor): string {
 
 /** The one owner of onnxruntime sessions: create from bytes or a path, run with named feeds. */
 export class OrtSession {
-  private constructor(
-    private readonly session: ort.InferenceSession,
-    readonly label: string,
-  ) {}
+  private readonly session: ort.InferenceSession;
+  readonly label: string;
+  private constructor(session: ort.InferenceSession, label: string) {
+    this.session = session;
+    this.label = label;
+  }
 
   static async create(model: Uint8Array | string, options: OrtSessionOptions = {}): Promise<OrtSession> {
     const label = typeof model === 'string' ? model : `<${model.byteLength} bytes>`;

@@ -65,10 +65,12 @@ export function parameterShapes(config: VlmConfig): Record<string, number[]> {
 
 /** Mean answer-token negative log-likelihood over a split (the validation loss). */
 export class SplitScorer {
-  private constructor(
-    private readonly session: OrtSession,
-    private readonly config: VlmConfig,
-  ) {}
+  private readonly session: OrtSession;
+  private readonly config: VlmConfig;
+  private constructor(session: OrtSession, config: VlmConfig) {
+    this.session = session;
+    this.config = config;
+  }
 
   static async create(config: VlmConfig, intraOpThreads = 0): Promise<SplitScorer> {
     const graph = toBytes(buildScoreGraph(config), { parametersAs: 'inputs' });

@@ -4,19 +4,20 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { parseCommandArgs, UsageError } from '../../cli-args.ts';
 import { Tokenizer } from '../../data/tokenizer/index.ts';
+import { writePlot } from '../../plots/render.ts';
+import { sftLossSpec } from '../../plots/training.ts';
 import { CHEXPO_TINY, CHEXPO_TINY_128, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
 import { loadVersionWeights, writeVersion } from '../vlm/version.ts';
 import { countParameters, initWeights, noWeightDecay } from '../vlm/weights.ts';
 import { loadSplit, oversampleTasks, parseOversample } from './dataset.ts';
 import { runTraining, type StepLog } from './loop.ts';
 import { modelCard } from './model-card.ts';
-import { linePlot } from './plot.ts';
 import { parameterShapes, SplitScorer, sftProgram } from './sft.ts';
 
 const HELP = `usage: chexpo train sft --data DIR --out RUN_DIR [options]
 
 Trains chexpo-tiny on a data set from 'chexpo synth' or 'chexpo import' and writes RUN_DIR/version (a model
-version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png and RUN_DIR/checkpoint.safetensors.
+version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png (+ .svg) and RUN_DIR/checkpoint.safetensors.
   --epochs N        passes over the training samples (default 1)
   --batch N         sequences per step (default 16)
   --lr X            peak learning rate (default 1e-3; linear warm-up, cosine decay to 10%)
@@ -157,17 +158,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     minutes,
   };
   await writeFile(join(values.out, 'metrics.json'), `${JSON.stringify(metrics)}\n`);
-  const smooth = steps.map((s, i) => {
-    const window = steps.slice(Math.max(0, i - 49), i + 1);
-    return [s.step, window.reduce((a, b) => a + b.loss, 0) / window.length] as [number, number];
-  });
-  await writeFile(
-    join(values.out, 'loss.png'),
-    linePlot([
-      { points: smooth, color: [31, 119, 180] },
-      { points: epochLog.map((e) => [e.step, e.valNll]), color: [214, 39, 40] },
-    ]),
-  );
+  await writePlot(join(values.out, 'loss.png'), sftLossSpec({ steps, epochs: epochLog, window: 50 }));
   await writeVersion(join(values.out, 'version'), {
     config,
     weights,

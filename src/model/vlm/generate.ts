@@ -385,11 +385,11 @@ export class Generator {
   private readonly processors: readonly LogitsProcessor[];
   private readonly stopping: readonly StoppingCriterion[];
 
-  constructor(
-    readonly sessions: ServingSessions,
-    readonly config: VlmConfig,
-    options: GeneratorOptions,
-  ) {
+  readonly sessions: ServingSessions;
+  readonly config: VlmConfig;
+  constructor(sessions: ServingSessions, config: VlmConfig, options: GeneratorOptions) {
+    this.sessions = sessions;
+    this.config = config;
     this.processors = options.processors ?? [];
     this.stopping = options.stopping ?? [stopAtEos(options.eosId), stopAtMaxTokens];
   }

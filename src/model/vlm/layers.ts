@@ -25,11 +25,11 @@ export class ModelBuilder {
   private readonly specs: Map<string, ParameterSpec>;
   private readonly params = new Map<string, Tensor>();
 
-  constructor(
-    readonly g: Graph,
-    readonly config: VlmConfig,
-    options: BuildOptions = {},
-  ) {
+  readonly g: Graph;
+  readonly config: VlmConfig;
+  constructor(g: Graph, config: VlmConfig, options: BuildOptions = {}) {
+    this.g = g;
+    this.config = config;
     this.geo = geometry(config);
     this.dtype = options.dtype ?? 'float32';
     this.gelu = options.gelu ?? 'erf';

@@ -69,7 +69,10 @@ function summarise(run: RunRecord): { summary: RunSummary; record: Record<string
 const finite = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
 export class RegistryAdminService implements AdminService {
-  constructor(private readonly options: RegistryAdminServiceOptions) {}
+  private readonly options: RegistryAdminServiceOptions;
+  constructor(options: RegistryAdminServiceOptions) {
+    this.options = options;
+  }
 
   async versions(): Promise<VersionsResponse> {
     const { registry } = this.options;

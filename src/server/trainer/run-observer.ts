@@ -24,7 +24,10 @@ export class RunObserver {
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
 
-  constructor(private readonly options: RunObserverOptions) {}
+  private readonly options: RunObserverOptions;
+  constructor(options: RunObserverOptions) {
+    this.options = options;
+  }
 
   start(): void {
     if (this.timer) return;

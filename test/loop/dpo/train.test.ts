@@ -129,7 +129,7 @@ test('the written version loads, generates, has new weights and no calibrator', 
   assert.match(card, /Preference optimisation \(DPO\)/);
 });
 
-test('dpo-metrics.json holds the config, data counts, summary and TRL-named statistics per step; curves are PNGs', async () => {
+test('dpo-metrics.json holds the config, data counts, summary and TRL-named statistics per step; curves are PNGs with SVGs', async () => {
   const metrics = JSON.parse(await readFile(result.metricsPath, 'utf8'));
   assert.equal(metrics.config.beta, 0.1);
   assert.equal(metrics.config.learningRate, 1e-2);
@@ -143,5 +143,6 @@ test('dpo-metrics.json holds the config, data counts, summary and TRL-named stat
   for (const path of result.plotPaths) {
     const bytes = await readFile(path);
     assert.deepEqual([...bytes.subarray(1, 4)], [...Buffer.from('PNG')], path);
+    assert.match(await readFile(path.replace(/\.png$/, '.svg'), 'utf8'), /optimiser step/, path);
   }
 });

@@ -6,9 +6,10 @@ import {
   confidenceCurve,
   DEFAULT_THRESHOLDS,
   errorAuroc,
-  plotConfidenceCurve,
 } from '../../../src/loop/mining/index.ts';
 import type { ScoredSample } from '../../../src/loop/types.ts';
+import { confidenceCurveSpec } from '../../../src/plots/mining.ts';
+import { type PlotSpec, renderPng } from '../../../src/plots/render.ts';
 import { fakeScored } from './helpers.ts';
 
 /**
@@ -155,14 +156,15 @@ test('thresholds are clamped to [min, max]', () => {
   assert.throws(() => chooseThresholds(scored, { factor: 1 }), { code: 'CHEXPO_ERR_MINING_BAD_OPTION' });
 });
 
-test('plotConfidenceCurve gives a PNG of the asked size', () => {
-  const png = PNG.sync.read(
-    Buffer.from(plotConfidenceCurve(confidenceCurve(steppedCurve(500, 0.3)), 320, 200)),
+test('the confidence-curve plot marks the thresholds chooseThresholds picked, and renders to a PNG', async () => {
+  const chosen = chooseThresholds(steppedCurve(500, 0.3));
+  const spec = confidenceCurveSpec(chosen.curve, chosen.choices) as {
+    layer: Array<{ data: { values: Array<{ task: string; threshold: number }> } }>;
+  };
+  assert.deepEqual(
+    spec.layer[1].data.values.map((t) => [t.task, t.threshold]),
+    [['closed', chosen.thresholds.closed]],
   );
-  assert.equal(png.width, 320);
-  assert.equal(png.height, 200);
-  // Something other than white and the grid was drawn (the closed-task line colour).
-  let coloured = 0;
-  for (let i = 0; i < png.data.length; i += 4) if (png.data[i] === 31 && png.data[i + 2] === 180) coloured++;
-  assert.ok(coloured > 50, String(coloured));
+  const png = PNG.sync.read(Buffer.from(await renderPng(spec as PlotSpec, { scale: 1 })));
+  assert.ok(png.width > 500 && png.height > 300, `${png.width}×${png.height}`);
 });
