@@ -26,7 +26,8 @@ export function nowView() {
       return;
     }
     const minutes = Math.round(now.window_s / 60);
-    const window = minutes >= 60 ? 'last hour' : `last ${minutes} min (since start)`;
+    const span = now.window_s < 60 ? `${now.window_s} s` : `${minutes} min`;
+    const window = minutes >= 60 ? 'last hour' : `last ${span} (since start)`;
     container.replaceChildren(
       h('h2', {}, 'Now'),
       h('p', { class: 'note' }, `As of ${when(now.at)}; rates over the ${window}.`),

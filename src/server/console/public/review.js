@@ -19,10 +19,8 @@ function tokensLine(item) {
   }
   return h(
     'p',
-    { class: 'answer tokens', 'aria-label': `Answer: ${item.answer}` },
-    item.tokens.map((t) =>
-      h('span', { class: shade(t.prob), title: `p = ${t.prob.toFixed(3)}`, 'aria-hidden': 'true' }, t.text),
-    ),
+    { class: 'answer tokens' },
+    item.tokens.map((t) => h('span', { class: shade(t.prob), title: `p = ${t.prob.toFixed(3)}` }, t.text)),
   );
 }
 
@@ -311,7 +309,8 @@ export function reviewView() {
     elements.forEach((el, i) => {
       el.classList.toggle('selected', i === state.selected);
       el.setAttribute('aria-current', i === state.selected ? 'true' : 'false');
-      el.querySelector('.verdict').replaceChildren();
+      // An unsubmitted correction goes; a recorded verdict stays on its item.
+      if (!el.classList.contains('reviewed')) el.querySelector('.verdict').replaceChildren();
     });
     const el = elements[state.selected];
     el.focus();
