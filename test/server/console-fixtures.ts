@@ -5,6 +5,7 @@
  */
 import { PNG } from 'pngjs';
 import { Tokenizer } from '../../src/data/tokenizer/index.ts';
+import type { RunRecordDoc } from '../../src/loop/record.ts';
 import { hashKeyId, hashRequestId } from '../../src/server/hard-example-logger.ts';
 import type { ChexpoStore, NewAnswerRecord, NewHardExample } from '../../src/store/index.ts';
 import { CLINIC_KEY, keyIdOf } from './helpers.ts';
@@ -42,7 +43,7 @@ export interface SeedAnswer {
 }
 
 /** The rows one answer leaves: its answer record, and a hard example when flagged. */
-export function rowsOf(seed: SeedAnswer, now = Date.now()) {
+export function rowsOf(seed: SeedAnswer, now = Date.now(), dim = DIM) {
   const tokenizer = Tokenizer.build([seed.answer]);
   const count = tokenizer.encode(seed.answer).ids.length;
   const token_probs = Array.from({ length: count }, (_, i) => seed.probs(i));
@@ -57,7 +58,7 @@ export function rowsOf(seed: SeedAnswer, now = Date.now()) {
     min_prob: Math.min(...token_probs),
     mean_logprob: token_probs.reduce((s, p) => s + Math.log(p), 0) / token_probs.length,
     risk: seed.risk,
-    embedding: Float32Array.from({ length: DIM }, (_, i) => (i === 0 ? 1 : 0)),
+    embedding: Float32Array.from({ length: dim }, (_, i) => (i === 0 ? 1 : 0)),
     image_sha256: 'b'.repeat(64),
     image: seed.image === false ? null : fixturePng(seed.minutesAgo),
   };
@@ -125,7 +126,97 @@ export const SEEDS: SeedAnswer[] = [
 
 /** Writes every seed's rows into the store. */
 export async function seedStore(store: ChexpoStore, seeds = SEEDS, now = Date.now()): Promise<void> {
-  const rows = seeds.map((s) => rowsOf(s, now));
+  const rows = seeds.map((s) => rowsOf(s, now, store.embeddingDim));
   await store.addAnswers(rows.map((r) => r.record));
   await store.addHardExamples(rows.flatMap((r) => (r.hard ? [r.hard] : [])));
+}
+
+/** A promoted round (v0002 → v0003) and a rejected one, with gate evidence, as the loop records them. */
+export async function seedRuns(store: ChexpoStore, now = Date.now()): Promise<void> {
+  const doc = (
+    id: string,
+    status: 'promoted' | 'rejected',
+    hoursAgo: number,
+    promote: boolean,
+  ): RunRecordDoc => ({
+    schema: 'chexpo.run/1',
+    id,
+    trigger: status === 'promoted' ? 'schedule' : 'hard_examples',
+    status,
+    started_at: now - hoursAgo * 3_600_000,
+    finished_at: now - hoursAgo * 3_600_000 + 40 * 60_000,
+    base_version: 'v0002',
+    candidate_version: status === 'promoted' ? 'v0003' : null,
+    config: {},
+    counts: {
+      scored: 3000,
+      hard: 412,
+      live_seeds: 9,
+      expanded: 388,
+      selected: 800,
+      pairs: 1600,
+      pairs_by_kind: {
+        negation: 420,
+        laterality: 310,
+        severity: 260,
+        confusable: 240,
+        cooccurrence: 190,
+        on_policy: 180,
+      },
+      selected_by_cell: {},
+    },
+    retrieval_precision: 0.61,
+    dpo: {
+      steps: 400,
+      final_loss: 0.412,
+      final_margin: 1.93,
+      final_accuracy: 0.87,
+      logp_chosen_change: -0.8,
+      logp_rejected_change: -4.1,
+      minutes: 31.5,
+    },
+    eval: { split: 'test', samples: 1200, seed: 7, current: 0.554, candidate: promote ? 0.62 : 0.548 },
+    gate: {
+      promote,
+      reasons: promote ? [] : ['primary score not better (0.548 vs 0.554)'],
+      checks: [
+        {
+          name: 'primary',
+          metric: 'accuracy',
+          passed: promote,
+          applicable: true,
+          evidence: promote ? '0.554 → 0.620 (+0.066, CI +0.041…+0.090)' : '0.554 → 0.548',
+        },
+        {
+          name: 'hallucination',
+          metric: 'hallucination_rate',
+          passed: true,
+          applicable: true,
+          evidence: '0.081 → 0.064 (margin 0.01)',
+        },
+        {
+          name: 'calibration',
+          metric: 'ece',
+          passed: true,
+          applicable: true,
+          evidence: '0.052 → 0.047 (margin 0.02)',
+        },
+      ],
+    },
+    durations: {},
+    error: null,
+  });
+  for (const [id, status, hoursAgo, promote] of [
+    ['run-20261201-0900-a1b2c3', 'promoted', 26, true],
+    ['run-20261202-0300-d4e5f6', 'rejected', 8, false],
+  ] as const) {
+    const record = doc(id, status, hoursAgo, promote);
+    await store.putRun({
+      id,
+      started_at: record.started_at,
+      finished_at: record.finished_at,
+      status,
+      record: JSON.stringify(record),
+    });
+  }
 }
