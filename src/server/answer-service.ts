@@ -24,6 +24,8 @@ import type {
   FeedbackRequest,
   FeedbackResponse,
   FeedbackService,
+  ReviewFeedback,
+  ReviewResponse,
 } from './services.ts';
 
 export interface EngineAnswerServiceOptions {
@@ -191,18 +193,39 @@ export class StoreFeedbackService implements FeedbackService {
    */
   async record(feedback: FeedbackRequest, principal: FeedbackPrincipal): Promise<FeedbackResponse> {
     const { owner } = principal;
+    await this.label(hashRequestId(owner, feedback.request_id), hashKeyId(owner), feedback, {
+      by: principal.keyId,
+      as: owner === principal.keyId ? 'owner' : 'admin',
+    });
+    return { request_id: feedback.request_id, status: 'recorded' };
+  }
+
+  /**
+   * A reviewer's verdict from the review console: the same label entry as `record`, authored by the
+   * reviewer's key with the standing `reviewer`, on the answer the queue showed (found by the
+   * request-id hash the store keeps, whichever key asked).
+   */
+  async review(feedback: ReviewFeedback, reviewer: { keyId: string }): Promise<ReviewResponse> {
+    await this.label(feedback.item, null, feedback, { by: reviewer.keyId, as: 'reviewer' });
+    return { item: feedback.item, status: 'recorded' };
+  }
+
+  private async label(
+    requestIdHash: string,
+    ownerKeyHash: string | null,
+    feedback: Pick<FeedbackRequest, 'verdict' | 'correct_answer' | 'comment'>,
+    author: Pick<LabelEntry, 'by' | 'as'>,
+  ): Promise<void> {
     const entry: LabelEntry = {
       verdict: feedback.verdict,
       ...(feedback.correct_answer ? { correct_answer: feedback.correct_answer } : {}),
       ...(feedback.comment ? { comment: feedback.comment } : {}),
-      by: principal.keyId,
-      as: owner === principal.keyId ? 'owner' : 'admin',
+      ...author,
       at: new Date().toISOString(),
     };
-    const requestIdHash = hashRequestId(owner, feedback.request_id);
     let result: { updated: number; full: number };
     try {
-      result = await this.logger.labelAnswer(requestIdHash, hashKeyId(owner), entry, (record) => {
+      result = await this.logger.labelAnswer(requestIdHash, ownerKeyHash, entry, (record) => {
         const correction = feedback.verdict === 'incorrect' && feedback.correct_answer !== undefined;
         const label = appendLabelEntry(null, {
           ...entry,
@@ -227,6 +250,5 @@ export class StoreFeedbackService implements FeedbackService {
           : 'no flagged answer with this request_id for this key (answer records are off: CHEXPO_ANSWER_RETENTION_HOURS=0)',
       );
     }
-    return { request_id: feedback.request_id, status: 'recorded' };
   }
 }

@@ -17,6 +17,7 @@ import Fastify, {
 import type { AuditLog } from './audit-log.ts';
 import { authHook } from './auth.ts';
 import type { ServerConfig } from './config.ts';
+import { consoleRoutes, NowSampler, type ReviewQueue } from './console/index.ts';
 import { installErrorHandling, type SendError } from './error-handler.ts';
 import { apiError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -51,6 +52,8 @@ export interface AppOptions {
   adminService?: AdminService;
   /** Audit log of admin actions and feedback; absent means nothing is audited (tests). */
   audit?: AuditLog;
+  /** The review console's queue over the store; absent means the queue answers FEEDBACK_UNAVAILABLE. */
+  reviewQueue?: ReviewQueue;
   /** fastify logger option; defaults to off (tests). serve passes a level from the config. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -177,5 +180,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   openAiRoutes(app, { ...answerDeps, modelName: config.model.name });
   feedbackRoute(app, { feedbackService: options.feedbackService, audit: options.audit });
   adminRoutes(app, { adminService: options.adminService, audit: options.audit });
+
+  const now = new NowSampler({ metrics });
+  app.addHook('onReady', () => now.start());
+  app.addHook('onClose', async () => now.stop());
+  await consoleRoutes(app, {
+    queue: options.reviewQueue,
+    feedbackService: options.feedbackService,
+    adminService: options.adminService,
+    audit: options.audit,
+    now,
+  });
   return app;
 }

@@ -91,8 +91,11 @@ function bearerToken(header: string | undefined): string | undefined {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Scope a route requires; absent means the route is public (health, metrics, docs). */
-    scope?: Scope;
+    /**
+     * Scope a route requires; `any`: any configured key (the review console's sign-in); absent
+     * means the route is public (health, metrics, docs).
+     */
+    scope?: Scope | 'any';
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -120,6 +123,6 @@ export function authHook(options: AuthOptions) {
       throw apiError('UNAUTHORIZED');
     }
     request.principal = { keyId: key.id, scopes: key.scopes };
-    if (!key.scopes.has(scope)) throw apiError('FORBIDDEN', `needs scope '${scope}'`);
+    if (scope !== 'any' && !key.scopes.has(scope)) throw apiError('FORBIDDEN', `needs scope '${scope}'`);
   };
 }

@@ -282,11 +282,12 @@ export class HardExampleLogger {
    * hashRequestId in the owner's namespace); when there is none (the answer was not flagged), the
    * answer record of the same request and owner (`ownerKeyHash`, from hashKeyId) within the
    * retention window becomes a labelled hard example, `adopt` making its row. `adopted` says which;
-   * `updated` 0 (and `full` 0): neither exists for this key.
+   * `updated` 0 (and `full` 0): neither exists for this key. `ownerKeyHash` null (a reviewer in the
+   * console, who reached the record through the queue rather than by its request id): any owner.
    */
   labelAnswer(
     requestIdHash: string,
-    ownerKeyHash: string,
+    ownerKeyHash: string | null,
     entry: LabelEntry,
     adopt: (record: AnswerRecord & { image: Uint8Array | null }) => NewHardExample,
   ): Promise<AppendLabelResult & { adopted: boolean }> {
@@ -294,7 +295,9 @@ export class HardExampleLogger {
       const result = await this.appendLabelNow(requestIdHash, entry);
       if (result.updated > 0 || result.full > 0) return { ...result, adopted: false };
       const record = await this.findAnswer(requestIdHash);
-      if (!record || record.key_hash !== ownerKeyHash) return { updated: 0, full: 0, adopted: false };
+      if (!record || (ownerKeyHash !== null && record.key_hash !== ownerKeyHash)) {
+        return { updated: 0, full: 0, adopted: false };
+      }
       await this.addLabelledHardExample(adopt(record));
       return { updated: 1, full: 0, adopted: true };
     });

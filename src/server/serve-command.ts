@@ -17,6 +17,7 @@ import { EngineAnswerService, StoreFeedbackService } from './answer-service.ts';
 import { buildApp } from './app.ts';
 import { AuditLog } from './audit-log.ts';
 import { loadConfig, type ServerConfig, scrubSecrets } from './config.ts';
+import { ReviewQueue } from './console/index.ts';
 import { HardExampleLogger } from './hard-example-logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import {
@@ -206,6 +207,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       storeImages: config.store.images,
     }),
     feedbackService: new StoreFeedbackService(logger),
+    reviewQueue: new ReviewQueue({ store: openStore, retentionMs: logger.answerRetentionMs }),
     modelStatus: () => engine.status(),
   });
   log = (level, message, details) => app.log[level](details ?? {}, message);

@@ -118,9 +118,28 @@ export interface FeedbackResponse {
   status: 'recorded';
 }
 
+/** A reviewer's verdict from the review console, on a queue item (an answer's request-id hash). */
+export interface ReviewFeedback {
+  /** The request-id hash the store keeps (`request_id_hash`), as the queue lists it. */
+  item: string;
+  verdict: 'correct' | 'incorrect';
+  /** Required when verdict is 'incorrect'; only text written from catalogue terms (docs/console.md). */
+  correct_answer?: string;
+}
+
+export interface ReviewResponse {
+  item: string;
+  status: 'recorded';
+}
+
 export interface FeedbackService {
   /** Stores the label; throws apiError('NOT_FOUND') for an unknown request_id. */
   record(feedback: FeedbackRequest, principal: FeedbackPrincipal): Promise<FeedbackResponse>;
+  /**
+   * The same label, authored by a reviewer (standing `reviewer`) on an item of the review queue;
+   * absent: the console's corrections answer FEEDBACK_UNAVAILABLE.
+   */
+  review?(feedback: ReviewFeedback, reviewer: { keyId: string }): Promise<ReviewResponse>;
 }
 
 /** Readiness as the engine reports it (KServe v2: ready only after load and warm-up). */

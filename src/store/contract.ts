@@ -174,6 +174,18 @@ export interface ListHardExamplesOptions {
   limit?: number;
 }
 
+export interface ListAnswersOptions {
+  /** Only records created at or after this epoch-ms instant (the retention window's start). */
+  since?: number;
+  /** Only flagged (true) or only unflagged (false) answers. */
+  flagged?: boolean;
+  /** Newest first; at most this many records. */
+  limit?: number;
+}
+
+/** Tables whose rows may hold a de-identified image. */
+export type ImageTableName = 'hard_examples' | 'answers';
+
 export interface ListOptions {
   /** SQL filter, e.g. `round = 3`. */
   where?: string;
@@ -216,8 +228,10 @@ export interface ChexpoStore extends HardExampleSink {
   listPairs(options?: ListOptions): Promise<PreferencePair[]>;
   /** Which of these hard-example ids the table holds (journal replay skips them). */
   hardExampleIds(ids: readonly string[]): Promise<Set<string>>;
-  /** Image bytes of the hard examples that have one, by id. */
-  getImages(ids: readonly string[]): Promise<Map<string, Uint8Array>>;
+  /** Image bytes of the rows that have one, by id: hard examples unless `table` says answers. */
+  getImages(ids: readonly string[], table?: ImageTableName): Promise<Map<string, Uint8Array>>;
+  /** Which of these row ids hold an image, without reading the bytes (the review console's list). */
+  imageIds(table: ImageTableName, ids: readonly string[]): Promise<Set<string>>;
   /**
    * Feedback: set the label of the hard example(s) logged for this request and mark them
    * `labelled`. Returns the number of rows updated (0 when none matches, e.g. the answer was not
@@ -239,6 +253,8 @@ export interface ChexpoStore extends HardExampleSink {
     requestIdHash: string,
     since: number,
   ): Promise<(AnswerRecord & { image: Uint8Array | null }) | null>;
+  /** Answer records (without their images), newest first: the review console's queue. */
+  listAnswers(options?: ListAnswersOptions): Promise<AnswerRecord[]>;
   /** Deletes answer records created before `before` (epoch ms); returns how many. */
   deleteAnswersBefore(before: number): Promise<number>;
   /** Move hard examples along their lifecycle; returns the number of rows updated. */

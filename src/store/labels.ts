@@ -1,14 +1,18 @@
 /**
  * A hard example's label history. Feedback never overwrites: each verdict is appended with its
- * author (the API key id) and the author's standing (`owner`: the key that asked; `admin`: a key
- * with the admin scope naming the owner), and the loop reads the latest entry by a permitted author.
+ * author (the API key id) and the author's standing (LabelAuthorRole), and the loop reads the latest
+ * entry by a permitted author.
  *
  * Stored in the row's `label` column as `{"labels": [entry, …]}`, oldest first, at most
  * MAX_LABEL_ENTRIES. Older forms stay readable: a single feedback object (before histories) and a
  * plain reference answer (pool rows).
  */
 
-export type LabelAuthorRole = 'owner' | 'admin';
+/**
+ * `owner`: the key that asked; `admin`: a key with the admin scope naming the owner; `reviewer`: a
+ * clinician's key (feedback scope) correcting an answer in the review console (`/console`).
+ */
+export type LabelAuthorRole = 'owner' | 'admin' | 'reviewer';
 
 export interface LabelEntry {
   verdict: 'correct' | 'incorrect';
@@ -30,7 +34,7 @@ export interface LabelEntry {
 /** Entries one row can hold; feedback beyond is refused (FEEDBACK_LIMIT_REACHED). */
 export const MAX_LABEL_ENTRIES = 32;
 
-const PERMITTED: ReadonlySet<string> = new Set<LabelAuthorRole>(['owner', 'admin']);
+const PERMITTED: ReadonlySet<string> = new Set<LabelAuthorRole>(['owner', 'admin', 'reviewer']);
 
 type StoredEntry = Record<string, unknown>;
 
@@ -66,7 +70,7 @@ export function appendLabelEntry(label: string | null, entry: LabelEntry): strin
 }
 
 /**
- * The label the loop trains on: the latest entry by a permitted author (owner or admin). A label
+ * The label the loop trains on: the latest entry by a permitted author (owner, admin or reviewer). A label
  * stored before histories existed (one object without `as`) counts as it did then.
  */
 export function latestPermittedEntry(label: string | null): StoredEntry | undefined {

@@ -18,6 +18,8 @@ import {
   type CompactionReport,
   type HardExample,
   type HardExampleStatus,
+  type ImageTableName,
+  type ListAnswersOptions,
   type ListHardExamplesOptions,
   type ListOptions,
   type NearestOptions,
@@ -37,6 +39,7 @@ import {
 import { backendCall, StoreError } from './errors.ts';
 import { appendLabelEntry, type LabelEntry } from './labels.ts';
 import {
+  ANSWER_COLUMNS,
   checkVector,
   decodeAnswer,
   decodeHardExample,
@@ -176,6 +179,20 @@ export class LanceStore implements ChexpoStore {
     return rows[0] ?? null;
   }
 
+  /** Sorts client-side (no ORDER BY in LanceDB queries), so it reads every matching record. */
+  async listAnswers(options: ListAnswersOptions = {}): Promise<AnswerRecord[]> {
+    const where = sqlAnd(
+      options.since === undefined ? undefined : `created_at >= ${sqlEpochMs(options.since)}`,
+      options.flagged === undefined ? undefined : `flagged = ${options.flagged ? 'true' : 'false'}`,
+    );
+    const rows = (await this.select('answers', where, { columns: ANSWER_COLUMNS })).map((r) => {
+      const { image: _image, ...record } = decodeAnswer(r);
+      return record;
+    });
+    rows.sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
+    return rows.slice(0, options.limit ?? rows.length);
+  }
+
   async deleteAnswersBefore(before: number): Promise<number> {
     const table = this.table('answers');
     const where = `created_at < ${sqlEpochMs(before)}`;
@@ -262,14 +279,28 @@ export class LanceStore implements ChexpoStore {
     return found;
   }
 
-  async getImages(ids: readonly string[]): Promise<Map<string, Uint8Array>> {
+  async getImages(
+    ids: readonly string[],
+    table: ImageTableName = 'hard_examples',
+  ): Promise<Map<string, Uint8Array>> {
     const images = new Map<string, Uint8Array>();
     if (ids.length === 0) return images;
     const where = `${sqlIn('id', ids)} AND image IS NOT NULL`;
-    for (const row of await this.select('hard_examples', where, { columns: ['id', 'image'] })) {
+    for (const row of await this.select(table, where, { columns: ['id', 'image'] })) {
       images.set(row.id as string, Uint8Array.from(row.image as Uint8Array));
     }
     return images;
+  }
+
+  async imageIds(table: ImageTableName, ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (ids.length === 0) return found;
+    for (const row of await this.select(table, `${sqlIn('id', ids)} AND image IS NOT NULL`, {
+      columns: ['id'],
+    })) {
+      found.add(row.id as string);
+    }
+    return found;
   }
 
   async setLabel(requestIdHash: string, label: string): Promise<number> {

@@ -287,3 +287,8 @@ export function decodeRun(r: Record_): RunRecord {
 export const HARD_EXAMPLE_COLUMNS = tableSchema('hard_examples', 1)
   .fields.map((f) => f.name)
   .filter((name) => name !== 'image');
+
+/** Every answers column but the image bytes. */
+export const ANSWER_COLUMNS = tableSchema('answers', 1)
+  .fields.map((f) => f.name)
+  .filter((name) => name !== 'image');

@@ -216,3 +216,46 @@ test('a bad SQL filter is a coded backend error', async () => {
     await dispose();
   }
 });
+
+test('listAnswers: newest first, by window and flag, without images; imageIds and getImages read either table', async () => {
+  const { store, dispose } = await tempStore();
+  try {
+    const rng = Rng.derive(2, 'answers');
+    const record = (i: number, flagged: boolean, image: Uint8Array | null) => {
+      const { source: _s, label: _l, status: _t, request_id_hash: _h, ...row } = hardExample(i, rng);
+      return {
+        ...row,
+        id: `ans-${i}`,
+        created_at: 1_000 * (i + 1),
+        request_id_hash: `req-${i}`,
+        key_hash: 'k'.repeat(64),
+        answer_prob: 0.5,
+        flagged,
+        input_warnings: i === 1 ? 'lateral_view' : '',
+        image,
+      };
+    };
+    const png = new Uint8Array([137, 80, 78, 71, 1]);
+    await store.addAnswers([record(0, true, png), record(1, false, null), record(2, true, null)]);
+    assert.deepEqual(
+      (await store.listAnswers()).map((r) => r.id),
+      ['ans-2', 'ans-1', 'ans-0'],
+    );
+    assert.deepEqual(
+      (await store.listAnswers({ since: 2_000 })).map((r) => r.id),
+      ['ans-2', 'ans-1'],
+    );
+    assert.deepEqual(
+      (await store.listAnswers({ flagged: true, limit: 1 })).map((r) => r.id),
+      ['ans-2'],
+    );
+    const [one] = await store.listAnswers({ flagged: false });
+    assert.equal(one.input_warnings, 'lateral_view');
+    assert.equal('image' in one, false);
+    assert.deepEqual([...(await store.imageIds('answers', ['ans-0', 'ans-1', 'nope']))], ['ans-0']);
+    assert.deepEqual([...((await store.getImages(['ans-0'], 'answers')).get('ans-0') ?? [])], [...png]);
+    assert.equal((await store.imageIds('hard_examples', ['ans-0'])).size, 0);
+  } finally {
+    await dispose();
+  }
+});

@@ -78,8 +78,23 @@ export interface RunResponse {
   record: Record<string, unknown> | null;
 }
 
+/** The trainer's schedule as the console's Models and rounds view shows it. */
+export interface ScheduleResponse {
+  enabled: boolean;
+  /** When the interval trigger fires next (null: interval off or trainer off). */
+  next_at: string | null;
+  interval_hours: number;
+  /** Hard examples that start a round early (0: off). */
+  min_hard_examples: number;
+  /** Hard examples no round has used yet (status new or labelled); null when the store cannot be read. */
+  pending_hard_examples: number | null;
+  active: { run_id: string; trigger: string; started_at: string } | null;
+}
+
 /** What the admin routes need; throws catalogue errors (NOT_FOUND, TRAINER_BUSY, ROLLBACK_REFUSED, …). */
 export interface AdminService {
+  /** The trainer's schedule and pending hard examples (the review console); optional. */
+  schedule?(): Promise<ScheduleResponse>;
   versions(): Promise<VersionsResponse>;
   rollback(request: RollbackRequest, actor: string): Promise<RollbackResponse>;
   train(actor: string): Promise<TrainResponse>;

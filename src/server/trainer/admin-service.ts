@@ -13,10 +13,11 @@ import type {
   RunResponse,
   RunSummary,
   RunsResponse,
+  ScheduleResponse,
   TrainResponse,
   VersionsResponse,
 } from '../routes/admin.ts';
-import { observeVersionScores, parseRecord, primaryScore } from './run-metrics.ts';
+import { observeVersionScores, PENDING_HARD_EXAMPLES, parseRecord, primaryScore } from './run-metrics.ts';
 import type { RunsStore, TrainerSupervisor } from './supervisor.ts';
 
 export interface RegistryAdminServiceOptions {
@@ -115,6 +116,32 @@ export class RegistryAdminService implements AdminService {
     }
     this.options.metrics?.loopRollbacks.inc();
     return { from: entry.from, to: entry.to, action: entry.action, at: entry.at };
+  }
+
+  async schedule(): Promise<ScheduleResponse> {
+    const trainer = this.options.trainer;
+    const schedule = trainer?.schedule;
+    let pending: number | null = null;
+    try {
+      pending = await (await this.options.store()).count('hard_examples', PENDING_HARD_EXAMPLES);
+    } catch {
+      // The store opens once the embedding width is known: nothing pending to show yet.
+    }
+    const active = trainer?.active ?? null;
+    return {
+      enabled: trainer?.enabled ?? false,
+      next_at: iso(schedule?.nextAt ?? null),
+      interval_hours: (schedule?.intervalMs ?? 0) / 3_600_000,
+      min_hard_examples: schedule?.minHardExamples ?? 0,
+      pending_hard_examples: pending,
+      active: active
+        ? {
+            run_id: active.runId,
+            trigger: active.trigger,
+            started_at: new Date(active.startedAt).toISOString(),
+          }
+        : null,
+    };
   }
 
   async train(actor: string): Promise<TrainResponse> {

@@ -111,6 +111,16 @@ export class TrainerSupervisor {
     return run ? { runId: run.runId, trigger: run.trigger, startedAt: run.startedAt } : null;
   }
 
+  /** When the schedule next starts a round by the clock (null: off), and its settings. */
+  get schedule(): { nextAt: number | null; intervalMs: number; minHardExamples: number } {
+    const { enabled, intervalMs, minHardExamples } = this.options;
+    return {
+      nextAt: enabled && intervalMs > 0 ? this.anchor + intervalMs : null,
+      intervalMs,
+      minHardExamples,
+    };
+  }
+
   /** Resumes the schedule from the last stored run (best effort), reconciles dead runs, starts polling. */
   async start(): Promise<void> {
     if (!this.options.enabled || this.timer) return;
