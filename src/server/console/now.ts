@@ -54,7 +54,10 @@ export class NowSampler {
   private timer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
 
-  constructor(private readonly options: NowSamplerOptions) {
+  private readonly options: NowSamplerOptions;
+
+  constructor(options: NowSamplerOptions) {
+    this.options = options;
     this.now = options.now ?? Date.now;
   }
 

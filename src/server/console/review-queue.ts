@@ -163,7 +163,10 @@ function lastLabel(label: string | null): QueueItem['labels'] {
 export class ReviewQueue {
   private readonly now: () => number;
 
-  constructor(private readonly options: ReviewQueueOptions) {
+  private readonly options: ReviewQueueOptions;
+
+  constructor(options: ReviewQueueOptions) {
+    this.options = options;
     this.now = options.now ?? Date.now;
   }
 
