@@ -162,6 +162,8 @@ interface Candidate {
   distance: number;
 }
 
+const SEARCH_CONCURRENCY = 4;
+
 export async function expandBySimilarity(
   store: Pick<ChexpoStore, 'nearest'>,
   seeds: readonly ExpansionSeed[],
@@ -176,13 +178,25 @@ export async function expandBySimilarity(
   const overall = emptyStats();
   const already = new Set(options.alreadySelected ?? seeds.map((s) => s.id));
   const candidates = new Map<string, Candidate>();
+  // Searches run a few at a time (each is an exact scan on the store's own threads); results are
+  // folded in seed order, so the outcome is the same as one at a time.
+  const search = (seed: ExpansionSeed) =>
+    store.nearest('pool', seed.embedding, { k: options.k, where: seedFilter(seed, options) });
+  const inFlight = new Map<number, ReturnType<typeof search>>();
+  const prefetch = (i: number) => {
+    if (i >= seeds.length || inFlight.has(i)) return;
+    const pending = search(seeds[i]);
+    pending.catch(() => undefined); // awaited below; a failure after an earlier one must not go unhandled
+    inFlight.set(i, pending);
+  };
+  for (let i = 0; i < SEARCH_CONCURRENCY; i++) prefetch(i);
   for (const [seedIndex, seed] of seeds.entries()) {
     bySource[seed.source].seeds++;
     overall.seeds++;
-    const neighbours = await store.nearest('pool', seed.embedding, {
-      k: options.k,
-      where: seedFilter(seed, options),
-    });
+    prefetch(seedIndex);
+    const neighbours = await inFlight.get(seedIndex)!;
+    inFlight.delete(seedIndex);
+    prefetch(seedIndex + SEARCH_CONCURRENCY);
     for (const { row, distance } of neighbours) {
       if (distance > options.maxDistance) {
         bySource[seed.source].tooFar++;
