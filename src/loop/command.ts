@@ -74,6 +74,9 @@ async function loopRun(argv: string[]): Promise<void> {
   const runId =
     values['run-id'] ?? `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
   const embeddingDim = await currentEmbeddingDim(resolve(values.registry), values.name);
+  // Watch the parent first: if it dies while the lease is being taken, the exit hook of the lease
+  // module gives back whatever was taken.
+  const unwatch = exitWithParent(() => {});
   // One writer of versions at a time, across processes and hosts sharing the registry.
   const lease = values['no-publish']
     ? null
@@ -82,7 +85,6 @@ async function loopRun(argv: string[]): Promise<void> {
         runId,
         onLost: () => console.error('the registry lease was taken over: this round will not publish'),
       });
-  const unwatch = exitWithParent(() => lease?.releaseSync());
   let store: LanceStore | null = null;
   try {
     store = await LanceStore.open({ uri: values.store, embeddingDim });

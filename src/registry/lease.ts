@@ -13,11 +13,36 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isErrno } from './errors.ts';
-import { breakIf, writeFileAtomic } from './fs-atomic.ts';
+import { breakIf, tempSibling, writeFileAtomic } from './fs-atomic.ts';
+
+/**
+ * Leases this process holds or is taking: given back on any exit (process.exit after the parent
+ * went away, an uncaught error such as EPIPE on a dead parent's pipe), so a dying round never
+ * leaves its lease to expire by ttl.
+ */
+const heldHere = new Set<{ path: string; nonce: string }>();
+let exitHookInstalled = false;
+
+function releaseOnExit(entry: { path: string; nonce: string }): void {
+  heldHere.add(entry);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const held of heldHere) unlinkIfOurs(held.path, held.nonce);
+  });
+}
+
+function unlinkIfOurs(path: string, nonce: string): void {
+  try {
+    if (parseLease(readFileSync(path, 'utf8'))?.nonce === nonce) unlinkSync(path);
+  } catch {
+    // Gone already, or unreadable: it expires by itself.
+  }
+}
 
 export const LEASE_FILE = '.round-lease.json';
 export const DEFAULT_LEASE_TTL_MS = 60_000;
@@ -93,10 +118,17 @@ export class RoundLease {
 
   readonly path: string;
   private readonly onLost?: () => void;
-  private constructor(path: string, record: LeaseRecord, onLost?: () => void) {
+  private readonly exitEntry: { path: string; nonce: string };
+  private constructor(
+    path: string,
+    record: LeaseRecord,
+    onLost: (() => void) | undefined,
+    exitEntry: { path: string; nonce: string },
+  ) {
     this.path = path;
     this.onLost = onLost;
     this.record = record;
+    this.exitEntry = exitEntry;
   }
 
   /** Takes the lease, or throws LeaseHeldError while a live holder has it; heartbeats until released. */
@@ -114,13 +146,22 @@ export class RoundLease {
         heartbeat_at: at,
         ttl_ms: ttlMs,
       };
+      // Written whole to a temporary, then hard-linked into place: the link fails if a lease exists,
+      // and nobody ever sees an empty or half-written lease file.
+      const temp = tempSibling(path, 'lease');
+      const entry = { path, nonce: record.nonce };
+      releaseOnExit(entry);
       try {
-        await writeFile(path, `${JSON.stringify(record)}\n`, { flag: 'wx' });
-        const lease = new RoundLease(path, record, options.onLost);
+        await writeFile(temp, `${JSON.stringify(record)}\n`, { flag: 'wx' });
+        await link(temp, path);
+        const lease = new RoundLease(path, record, options.onLost, entry);
         lease.startHeartbeat();
         return lease;
       } catch (thrown) {
+        heldHere.delete(entry);
         if (!isErrno(thrown, 'EEXIST')) throw thrown;
+      } finally {
+        await rm(temp, { force: true });
       }
       const current = await readLease(path);
       if (current && !leaseExpired(current)) throw new LeaseHeldError(current);
@@ -145,6 +186,7 @@ export class RoundLease {
     if (this.released || this.lostFlag) return !this.lostFlag;
     const current = await readLease(this.path).catch(() => null);
     if (current?.nonce !== this.record.nonce) {
+      heldHere.delete(this.exitEntry);
       this.markLost();
       return false;
     }
@@ -160,6 +202,7 @@ export class RoundLease {
     this.released = true;
     const current = await readLease(this.path).catch(() => null);
     if (current?.nonce === this.record.nonce) await rm(this.path, { force: true });
+    heldHere.delete(this.exitEntry);
   }
 
   /** The same, synchronously: for a process about to exit (its parent went away). */
@@ -167,11 +210,8 @@ export class RoundLease {
     this.stop();
     if (this.released) return;
     this.released = true;
-    try {
-      if (parseLease(readFileSync(this.path, 'utf8'))?.nonce === this.record.nonce) unlinkSync(this.path);
-    } catch {
-      // Gone already, or unreadable: it expires by itself.
-    }
+    unlinkIfOurs(this.path, this.record.nonce);
+    heldHere.delete(this.exitEntry);
   }
 
   private startHeartbeat(): void {

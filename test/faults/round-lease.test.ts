@@ -68,42 +68,54 @@ test('one holder at a time; an expired lease is taken over by exactly one conten
   await (winners[0] as PromiseFulfilledResult<RoundLease>).value.release();
 });
 
-test('kill -9 of the process that spawned a round: the round exits and gives its lease back', async (t) => {
-  const dir = await tempDir(t, 'orphan');
-  const registryRoot = join(dir, 'registry');
-  await mkdir(join(registryRoot, 'm'), { recursive: true });
-  const parent = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      new URL('./fixtures/trainer-parent.ts', import.meta.url).pathname,
-      registryRoot,
-      'm',
-      dir,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  parent.stdout.on('data', (c) => (output += c));
-  parent.stderr.on('data', (c) => (output += c));
-  t.after(() => void parent.kill('SIGKILL'));
-  await until(() => /"childPid":\d+/.test(output), 'the parent to report its child', { state: () => output });
-  const childPid = JSON.parse(output.split('\n')[0]).childPid as number;
-  t.after(() => {
-    if (alive(childPid)) process.kill(childPid, 'SIGKILL');
-  });
-  const lease = leasePath(registryRoot, 'm');
-  await until(() => existsSync(lease), 'the child to take the lease', { state: () => output });
+for (const moment of ['once the child holds the lease', 'at once, before the child watches its parent']) {
+  test(`kill -9 of the process that spawned a round, ${moment}: the round exits and leaves no lease`, async (t) => {
+    const dir = await tempDir(t, 'orphan');
+    const registryRoot = join(dir, 'registry');
+    await mkdir(join(registryRoot, 'm'), { recursive: true });
+    const parent = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        new URL('./fixtures/trainer-parent.ts', import.meta.url).pathname,
+        registryRoot,
+        'm',
+        dir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    parent.stdout.on('data', (c) => (output += c));
+    parent.stderr.on('data', (c) => (output += c));
+    t.after(() => void parent.kill('SIGKILL'));
+    await until(() => /"childPid":\d+/.test(output), 'the parent to report its child', {
+      state: () => output,
+    });
+    const childPid = JSON.parse(output.split('\n')[0]).childPid as number;
+    t.after(() => {
+      if (alive(childPid)) process.kill(childPid, 'SIGKILL');
+    });
+    const lease = leasePath(registryRoot, 'm');
+    const log = join(dir, 'run-orphan-check.log');
+    if (moment.startsWith('once'))
+      await until(
+        () => existsSync(log) && readFileSync(log, 'utf8').includes('holding'),
+        'the child to take the lease',
+        {
+          state: () => output,
+        },
+      );
 
-  parent.kill('SIGKILL');
-  await until(() => !alive(childPid), 'the orphaned round to exit', {
-    state: () => `child ${childPid} still alive`,
+    parent.kill('SIGKILL');
+    await until(() => !alive(childPid), 'the orphaned round to exit', {
+      state: () => `child ${childPid} still alive`,
+    });
+    assert.equal(existsSync(lease), false, 'the lease was given back');
+    const next = await RoundLease.acquire(lease, { holder: 'restarted server', runId: 'run-next' });
+    await next.release();
   });
-  assert.equal(existsSync(lease), false, 'the lease was given back');
-  const next = await RoundLease.acquire(lease, { holder: 'restarted server', runId: 'run-next' });
-  await next.release();
-});
+}
 
 test('a restarted server: busy while another process holds a live lease; dead running runs reconciled to failed', async (t) => {
   const h = await makeHarness();

@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
+import { LIFELINE_ENV } from '../../loop/parent-watch.ts';
 
 export type LoopTrigger = 'manual' | 'schedule' | 'hard_examples' | 'admin';
 
@@ -122,7 +123,11 @@ export function spawnLoopRun(spec: LoopChildSpec): LoopChild {
   const logPath = join(spec.workDir, `${spec.runId}.log`);
   const log = createWriteStream(logPath, { flags: 'a' });
   const child: ChildProcess = spawn(process.execPath, loopRunArgs(spec), {
-    env: childEnvironment(process.env, { OMP_NUM_THREADS: String(spec.threads), ...spec.env }),
+    env: childEnvironment(process.env, {
+      OMP_NUM_THREADS: String(spec.threads),
+      [LIFELINE_ENV]: '1',
+      ...spec.env,
+    }),
     cwd: spec.cwd,
     // The IPC channel is the child's lifeline: when this process dies, however abruptly, it closes
     // and the child stops (src/loop/parent-watch.ts). It carries no messages.
