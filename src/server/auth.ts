@@ -4,14 +4,17 @@
  * keys nor the time taken reveal how much of a guess was right.
  *
  * CHEXPO_API_KEYS format: entries separated by `;`, each `<key>:<scope>[,<scope>…]`, e.g.
- * `k3y-for-the-ris-0001:answer,feedback;k3y-for-the-ops-0002:admin`. Scopes are independent
- * (admin does not imply answer).
+ * `k3y-for-the-ris-0001:answer,feedback;k3y-for-the-rad-0003:review;k3y-for-the-ops-0002:admin`.
+ * Scopes are independent: admin implies neither answer nor review. `feedback` labels the key's own
+ * answers (/v1/feedback); `review` labels any answer in the console's review queue with the standing
+ * `reviewer`, which the loop trains on as a clinician's label, so it is kept apart from `admin`
+ * (separation of duties: whoever deploys models does not also write the labels that train them).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { apiError } from './errors.ts';
 
-export const SCOPES = ['answer', 'feedback', 'admin'] as const;
+export const SCOPES = ['answer', 'feedback', 'review', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const MIN_KEY_LENGTH = 16;

@@ -122,7 +122,7 @@ export const ERROR_CATALOGUE = {
   FORBIDDEN: {
     status: 403,
     message: 'this API key lacks the scope this endpoint needs',
-    when: "A known key without the route’s scope (answer, feedback or admin), or feedback naming another key's answer (`key_id`) without the admin scope.",
+    when: "A known key without the route’s scope (answer, feedback, review or admin; the console's review queue needs review, which admin does not imply), or feedback naming another key's answer (`key_id`) without the admin scope.",
   },
   NOT_FOUND: {
     status: 404,

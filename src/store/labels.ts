@@ -10,7 +10,7 @@
 
 /**
  * `owner`: the key that asked; `admin`: a key with the admin scope naming the owner; `reviewer`: a
- * clinician's key (feedback scope) correcting an answer in the review console (`/console`).
+ * clinician's key (review scope) correcting an answer in the review console (`/console`).
  */
 export type LabelAuthorRole = 'owner' | 'admin' | 'reviewer';
 

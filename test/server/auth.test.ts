@@ -10,6 +10,7 @@ import {
   FAKE_PNG,
   FakeAnswerService,
   FEEDBACK_KEY,
+  REVIEW_KEY,
   testApp,
 } from './helpers.ts';
 
@@ -17,11 +18,12 @@ const answerBody = { image: FAKE_PNG.toString('base64'), question: 'q' };
 
 test('parseApiKeys keeps digests and scopes, and reports every bad entry', () => {
   const { keys, problems } = parseApiKeys(
-    ' alpha-key-0000000001 : answer, feedback ;beta-key-00000000002:admin;',
+    ' alpha-key-0000000001 : answer, feedback ;beta-key-00000000002:admin;gamma-key-0000000003:review',
   );
   assert.deepEqual(problems, []);
-  assert.equal(keys.length, 2);
+  assert.equal(keys.length, 3);
   assert.deepEqual([...keys[0].scopes], ['answer', 'feedback']);
+  assert.deepEqual([...keys[2].scopes], ['review']);
   assert.ok(!JSON.stringify(keys).includes('alpha-key'), 'the key text is not kept');
   const bad = parseApiKeys(
     'short:answer;no-scopes-given-000000;good-key-000000000001:answer,root;dup-key-0000000000001:answer;dup-key-0000000000001:admin',
@@ -55,13 +57,16 @@ test('401 without a valid bearer key, 403 with a key lacking the scope', async (
     assert.equal(res.json().error.code, 'UNAUTHORIZED');
     assert.match(String(res.headers['www-authenticate']), /^Bearer/);
   }
-  for (const key of [FEEDBACK_KEY, ADMIN_KEY]) {
+  for (const key of [FEEDBACK_KEY, ADMIN_KEY, REVIEW_KEY]) {
     const res = await post('/v1/answer', bearer(key), answerBody);
     assert.equal(res.statusCode, 403);
     assert.equal(res.json().error.code, 'FORBIDDEN');
   }
-  const res = await post('/v1/feedback', bearer(ANSWER_KEY), { request_id: 'req-1', verdict: 'correct' });
-  assert.equal(res.json().error.code, 'FORBIDDEN');
+  // review (the console's reviewer standing) does not imply feedback (the own-answer /v1/feedback).
+  for (const key of [ANSWER_KEY, REVIEW_KEY]) {
+    const res = await post('/v1/feedback', bearer(key), { request_id: 'req-1', verdict: 'correct' });
+    assert.equal(res.json().error.code, 'FORBIDDEN');
+  }
   assert.equal((await post('/v1/answer', bearer(ANSWER_KEY), answerBody)).statusCode, 200);
   assert.equal(
     (await post('/v1/feedback', bearer(FEEDBACK_KEY), { request_id: 'req-1', verdict: 'correct' }))

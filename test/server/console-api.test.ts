@@ -20,7 +20,17 @@ import { HardExampleLogger } from '../../src/server/hard-example-logger.ts';
 import { createMetrics, type Metrics, observeAnswer } from '../../src/server/metrics.ts';
 import { type ChexpoStore, LanceStore, latestPermittedEntry } from '../../src/store/index.ts';
 import { DIM, hashOf, seedStore } from './console-fixtures.ts';
-import { ADMIN_KEY, ANSWER_KEY, bearer, FEEDBACK_KEY, keyIdOf, testConfig } from './helpers.ts';
+import {
+  ADMIN_KEY,
+  ANSWER_KEY,
+  bearer,
+  CLINIC_KEY,
+  FEEDBACK_KEY,
+  keyIdOf,
+  postFeedback,
+  REVIEW_KEY,
+  testConfig,
+} from './helpers.ts';
 
 const HOUR = 3_600_000;
 let dir: string;
@@ -56,12 +66,12 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const queue = async (query = '', key = FEEDBACK_KEY) => {
+const queue = async (query = '', key = REVIEW_KEY) => {
   const rep = await app.inject({ url: `/console/api/queue${query}`, headers: bearer(key) });
   assert.equal(rep.statusCode, 200, rep.body);
   return rep.json();
 };
-const review = (payload: Record<string, unknown>, key = FEEDBACK_KEY) =>
+const review = (payload: Record<string, unknown>, key = REVIEW_KEY) =>
   app.inject({ method: 'POST', url: '/console/api/feedback', headers: bearer(key), payload });
 const labelsOf = async (requestId: string) => {
   const rows = (await store.listHardExamples({ source: 'live' })).filter(
@@ -93,7 +103,7 @@ test('the queue lists flagged answers newest first, with shaded tokens, spans, w
   });
   assert.deepEqual(first.form, { kind: 'yes_no' });
   assert.equal(first.image, 'images/hard_examples/he-ris-flagged-effusion');
-  const image = await app.inject({ url: `/console/api/${first.image}`, headers: bearer(FEEDBACK_KEY) });
+  const image = await app.inject({ url: `/console/api/${first.image}`, headers: bearer(REVIEW_KEY) });
   assert.equal(image.statusCode, 200);
   assert.equal(image.headers['content-type'], 'image/png');
   assert.equal(image.headers['cache-control'], 'no-store');
@@ -131,11 +141,11 @@ test('all recent answers, riskiest first, filtered by task, warning, model versi
   assert.equal((await queue('?view=all&min_risk=0.8')).total, 2);
   const second = await queue('?view=all&page_size=3&page=2');
   assert.deepEqual([second.total, second.page, second.pages, second.items.length], [4, 2, 2, 1]);
-  const bad = await app.inject({ url: '/console/api/queue?sort=oldest', headers: bearer(FEEDBACK_KEY) });
+  const bad = await app.inject({ url: '/console/api/queue?sort=oldest', headers: bearer(REVIEW_KEY) });
   assert.equal(bad.statusCode, 400);
 });
 
-test('scopes: the queue needs feedback; no key is 401; any key signs in', async () => {
+test('scopes: the queue needs review; no key is 401; any key signs in', async () => {
   const refused = await app.inject({ url: '/console/api/queue', headers: bearer(ANSWER_KEY) });
   assert.equal(refused.statusCode, 403);
   assert.equal(refused.json().error.code, 'FORBIDDEN');
@@ -150,6 +160,53 @@ test('scopes: the queue needs feedback; no key is 401; any key signs in', async 
   assert.equal(image.statusCode, 403);
   const correction = await review({ item: hashOf('ris-flagged-effusion'), verdict: 'correct' }, ANSWER_KEY);
   assert.equal(correction.statusCode, 403);
+});
+
+test('reviewer labels need the review scope: feedback and admin keys get 403 FORBIDDEN, /v1/feedback stays the owner’s', async () => {
+  // FEEDBACK_KEY: feedback only; CLINIC_KEY: answer,feedback and the owner of the seeded answers;
+  // ADMIN_KEY: admin, which does not imply review (separation of duties).
+  for (const key of [FEEDBACK_KEY, CLINIC_KEY, ADMIN_KEY]) {
+    const who = keyIdOf(key);
+    for (const url of [
+      '/console/api/queue',
+      '/console/api/catalogue',
+      '/console/api/images/hard_examples/he-ris-flagged-effusion',
+    ]) {
+      const rep = await app.inject({ url, headers: bearer(key) });
+      assert.equal(rep.statusCode, 403, `${url} as ${who}`);
+      assert.equal(rep.json().error.code, 'FORBIDDEN', `${url} as ${who}`);
+    }
+    const rep = await review(
+      { item: hashOf('ris-flagged-side'), verdict: 'incorrect', correction: { answer: 'right' } },
+      key,
+    );
+    assert.equal(rep.statusCode, 403, `reviewer feedback as ${who}`);
+    assert.deepEqual(
+      [rep.json().error.code, rep.json().error.message],
+      ['FORBIDDEN', "this API key lacks the scope this endpoint needs: needs scope 'review'"],
+    );
+  }
+  assert.deepEqual((await labelsOf('ris-flagged-side')).entries, [], 'no refused correction was stored');
+
+  // A feedback key labels its own answer through /v1/feedback as before: as its owner, not a reviewer.
+  const own = await postFeedback(app, CLINIC_KEY, {
+    request_id: 'ris-flagged-side',
+    verdict: 'incorrect',
+    correct_answer: 'right',
+  });
+  assert.equal(own.statusCode, 200, own.body);
+  const { entries } = await labelsOf('ris-flagged-side');
+  assert.deepEqual(
+    entries.map((e: Record<string, unknown>) => [e.verdict, e.correct_answer, e.by, e.as]),
+    [['incorrect', 'right', keyIdOf(CLINIC_KEY), 'owner']],
+  );
+
+  const session = await app.inject({ url: '/console/api/session', headers: bearer(REVIEW_KEY) });
+  assert.deepEqual(session.json(), { key_id: keyIdOf(REVIEW_KEY), scopes: ['review'] });
+  assert.equal(
+    (await app.inject({ url: '/console/api/catalogue', headers: bearer(REVIEW_KEY) })).statusCode,
+    200,
+  );
 });
 
 test('a correction lands as a feedback label entry authored by the reviewer, audited, read by the loop', async () => {
@@ -168,7 +225,7 @@ test('a correction lands as a feedback label entry authored by the reviewer, aud
   assert.equal(row.status, 'labelled');
   assert.deepEqual(
     entries.map((e: Record<string, unknown>) => [e.verdict, e.correct_answer, e.by, e.as]),
-    [['incorrect', 'no', keyIdOf(FEEDBACK_KEY), 'reviewer']],
+    [['incorrect', 'no', keyIdOf(REVIEW_KEY), 'reviewer']],
   );
   assert.equal(latestPermittedEntry(row.label)?.correct_answer, 'no');
 
@@ -177,8 +234,10 @@ test('a correction lands as a feedback label entry authored by the reviewer, aud
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));
-  const line = lines.find((l) => l.action === 'feedback' && l.outcome === 'ok');
-  assert.equal(line.actor, keyIdOf(FEEDBACK_KEY));
+  const line = lines.find(
+    (l) => l.action === 'feedback' && l.outcome === 'ok' && l.details.via === 'console',
+  );
+  assert.equal(line.actor, keyIdOf(REVIEW_KEY));
   assert.equal(line.target, hashOf('ris-flagged-effusion'));
   assert.deepEqual(line.details, {
     via: 'console',

@@ -5,7 +5,8 @@
  *
  * - a flagged answer (asked over HTTP) appears in the queue with its image and shaded tokens;
  * - a correction made with the keyboard alone lands as feedback in the store, by the reviewer's key;
- * - a key without the feedback scope is refused the queue, a non-admin key the admin view;
+ * - a key without the review scope (a feedback key included) is refused the queue, a non-admin key
+ *   the admin view;
  * - a rollback through the page (with its confirmation) moves CURRENT and is in the audit log;
  * - axe-core reports no serious or critical violation on any view;
  * - a screenshot of each view (CHEXPO_UPDATE_SCREENSHOTS=1 writes them to docs/images/, shown in
@@ -34,7 +35,16 @@ import { HardExampleLogger, hashRequestId } from '../../src/server/hard-example-
 import { createMetrics } from '../../src/server/metrics.ts';
 import { RegistryAdminService, seedWritableRegistry } from '../../src/server/trainer/index.ts';
 import { seedRuns, seedStore } from './console-fixtures.ts';
-import { ADMIN_KEY, ANSWER_KEY, bearer, CLINIC_KEY, FEEDBACK_KEY, keyIdOf, testConfig } from './helpers.ts';
+import {
+  ADMIN_KEY,
+  ANSWER_KEY,
+  bearer,
+  CLINIC_KEY,
+  FEEDBACK_KEY,
+  keyIdOf,
+  REVIEW_KEY,
+  testConfig,
+} from './helpers.ts';
 
 const require = createRequire(import.meta.url);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -236,7 +246,7 @@ test('a flagged answer is in the queue with its image and tokens shaded by proba
   skip,
   timeout: STEP_MS,
 }, async () => {
-  await signIn(FEEDBACK_KEY);
+  await signIn(REVIEW_KEY);
   await page.waitForSelector('li.item');
   const first = await page.$eval('li.item', (li) => ({
     question: li.querySelector('.question')?.textContent ?? '',
@@ -258,7 +268,7 @@ test('a correction made with the keyboard alone lands as feedback by the reviewe
   skip,
   timeout: STEP_MS,
 }, async () => {
-  // Still signed in as the reviewer (feedback scope), on the queue.
+  // Still signed in as the reviewer (review scope), on the queue.
   await page.keyboard.press('j');
   await page.keyboard.press('x');
   await page.waitForSelector('li.item.selected fieldset.correction');
@@ -284,16 +294,14 @@ test('a correction made with the keyboard alone lands as feedback by the reviewe
   const entries = await storedLabels();
   assert.deepEqual(
     entries.map((e: Record<string, unknown>) => [e.verdict, e.correct_answer, e.by, e.as]),
-    [['incorrect', expected, keyIdOf(FEEDBACK_KEY), 'reviewer']],
+    [['incorrect', expected, keyIdOf(REVIEW_KEY), 'reviewer']],
   );
   const lines = (await readFile(audit.path, 'utf8'))
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));
   assert.ok(
-    lines.some(
-      (l) => l.action === 'feedback' && l.target === flaggedHash && l.actor === keyIdOf(FEEDBACK_KEY),
-    ),
+    lines.some((l) => l.action === 'feedback' && l.target === flaggedHash && l.actor === keyIdOf(REVIEW_KEY)),
     'the correction is audited',
   );
 });
@@ -304,10 +312,18 @@ test('the admin view is refused to a key without the admin scope', { skip, timeo
   assert.match(await page.$eval('.refused', (e) => e.textContent ?? ''), /FORBIDDEN/);
 });
 
-test('a key without the feedback scope is refused the queue', { skip, timeout: STEP_MS }, async () => {
-  await signIn(ANSWER_KEY);
-  await page.waitForSelector('.refused');
-  assert.match(await page.$eval('.refused', (e) => e.textContent ?? ''), /FORBIDDEN: .*feedback/);
+test('a key without the review scope is refused the queue, a feedback key included', {
+  skip,
+  timeout: STEP_MS,
+}, async () => {
+  for (const key of [ANSWER_KEY, FEEDBACK_KEY, CLINIC_KEY]) {
+    await signIn(key);
+    await page.waitForSelector('.refused');
+    assert.match(
+      await page.$eval('.refused', (e) => e.textContent ?? ''),
+      /FORBIDDEN: .*needs scope 'review'/,
+    );
+  }
   const labels = await storedLabels();
   assert.equal(labels.length, 1, 'nothing more was recorded');
 });
@@ -383,7 +399,7 @@ test('under its own CSP the page runs every view with no policy violation', {
       await strict.keyboard.press('Enter');
       await strict.waitForSelector(ready, { timeout: STEP_MS });
     };
-    await open(FEEDBACK_KEY, 'review', 'li.item');
+    await open(REVIEW_KEY, 'review', 'li.item');
     await strict.waitForFunction(IMAGE_SHOWN, { timeout: STEP_MS });
     const shaded = await strict.evaluate(
       "getComputedStyle(document.querySelector('.tok.p0, .tok.p1, .tok.p2, .tok.p3, .tok.p4, .tok.p5, .tok.p6, .tok.p7, .tok.p8')).backgroundColor",

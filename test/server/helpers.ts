@@ -14,6 +14,8 @@ import type {
 export const ANSWER_KEY = 'answer-key-0123456789';
 export const FEEDBACK_KEY = 'feedback-key-0123456789';
 export const ADMIN_KEY = 'admin-key-0123456789ab';
+/** A clinician's key for the console's review queue (scope review: labels as `reviewer`). */
+export const REVIEW_KEY = 'review-key-0123456789ab';
 /** A calling system that asks and gives feedback on its own answers (request ids are per key). */
 export const CLINIC_KEY = 'clinic-key-0123456789ab';
 
@@ -22,7 +24,7 @@ export const keyIdOf = (key: string): string => createHash('sha256').update(key)
 
 export function testConfig(env: Record<string, string> = {}): ServerConfig {
   return loadConfig({
-    CHEXPO_API_KEYS: `${ANSWER_KEY}:answer;${FEEDBACK_KEY}:feedback;${ADMIN_KEY}:admin;${CLINIC_KEY}:answer,feedback`,
+    CHEXPO_API_KEYS: `${ANSWER_KEY}:answer;${FEEDBACK_KEY}:feedback;${ADMIN_KEY}:admin;${REVIEW_KEY}:review;${CLINIC_KEY}:answer,feedback`,
     CHEXPO_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env,
   }).config;
@@ -44,6 +46,10 @@ export const TEST_IMAGE_INFO = {
 } as const;
 
 export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
+
+/** POST /v1/feedback with `key`. */
+export const postFeedback = (app: FastifyInstance, key: string, payload: Record<string, unknown>) =>
+  app.inject({ method: 'POST', url: '/v1/feedback', headers: bearer(key), payload });
 
 /** A schema-valid answer, as the engine would return it. */
 export function cannedResult(request: AnswerRequest): AnswerResult {

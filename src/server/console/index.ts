@@ -1,5 +1,5 @@
 /**
- * The review console at /console: a page for clinicians (review queue, scope feedback) and operators
+ * The review console at /console: a page for clinicians (review queue, scope review) and operators
  * (models and rounds, scope admin; now, any key), served by the same app. It is a client of the API:
  * sign-in keeps the API key in the page's memory and sends it as a bearer token, so there is no
  * cookie and no session to forge (nothing for CSRF to ride on). The page's own routes live under
@@ -110,7 +110,7 @@ async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Promise<v
     return deps.queue;
   };
 
-  app.get('/console/api/catalogue', { config: { scope: 'feedback' }, schema: hide }, async () => ({
+  app.get('/console/api/catalogue', { config: { scope: 'review' }, schema: hide }, async () => ({
     findings: catalogueForForms(),
     sides: SIDES,
     severities: SEVERITIES,
@@ -119,7 +119,7 @@ async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Promise<v
   app.get<{ Querystring: QueueQuery }>(
     '/console/api/queue',
     {
-      config: { scope: 'feedback' },
+      config: { scope: 'review' },
       schema: {
         ...hide,
         querystring: {
@@ -145,7 +145,7 @@ async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Promise<v
   app.get<{ Params: { table: 'hard_examples' | 'answers'; id: string } }>(
     '/console/api/images/:table/:id',
     {
-      config: { scope: 'feedback' },
+      config: { scope: 'review' },
       schema: {
         ...hide,
         params: {
@@ -180,7 +180,7 @@ async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Promise<v
   app.post<{ Body: FeedbackBody }>(
     '/console/api/feedback',
     {
-      config: { scope: 'feedback' },
+      config: { scope: 'review' },
       ...(deps.audit ? { onResponse: auditHook(deps.audit, describeReview) } : {}),
       schema: {
         ...hide,

@@ -1,4 +1,4 @@
-// Review queue (scope feedback): flagged and recent answers, keyboard first.
+// Review queue (scope review): flagged and recent answers, keyboard first.
 //   j / k  next / previous answer      c / x  mark correct / incorrect
 //   y / n  the yes/no correction       1–9    an option
 //   Enter  submit                      Esc    cancel the correction
