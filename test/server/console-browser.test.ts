@@ -5,6 +5,7 @@
  *
  * - a flagged answer (asked over HTTP) appears in the queue with its image and shaded tokens;
  * - a correction made with the keyboard alone lands as feedback in the store, by the reviewer's key;
+ * - the nav and sign-out are hidden until sign-in;
  * - a key without the review scope (a feedback key included) is refused the queue, a non-admin key
  *   the admin view;
  * - a rollback through the page (with its confirmation) moves CURRENT and is in the audit log;
@@ -232,12 +233,23 @@ const storedLabels = async () => {
   return rows.flatMap((r) => JSON.parse(r.label ?? '{"labels":[]}').labels);
 };
 
-test('sign-in page: the key field and no serious accessibility violation', {
+/** Whether the element takes up room on the page (not display:none, a box of some size). */
+const visible = (selector: string) =>
+  page.$eval(selector, (e) => {
+    const box = e.getBoundingClientRect();
+    return box.width > 0 && box.height > 0;
+  });
+
+test('sign-in page: the key field, no nav or sign-out before sign-in, no serious accessibility violation', {
   skip,
   timeout: STEP_MS,
 }, async () => {
   await page.goto(`${base}/console/`, { waitUntil: 'domcontentloaded' });
   await page.waitForSelector('#api-key');
+  assert.equal(await visible('#api-key'), true);
+  for (const hidden of ['#nav', '#who', '#sign-out', '#view']) {
+    assert.equal(await visible(hidden), false, `${hidden} is not shown before sign-in`);
+  }
   await screenshot('sign-in');
   await assertAccessible('sign-in');
 });
@@ -247,6 +259,8 @@ test('a flagged answer is in the queue with its image and tokens shaded by proba
   timeout: STEP_MS,
 }, async () => {
   await signIn(REVIEW_KEY);
+  assert.equal(await visible('#nav'), true, 'the nav is shown once signed in');
+  assert.equal(await visible('#sign-in'), false, 'the sign-in form is gone');
   await page.waitForSelector('li.item');
   const first = await page.$eval('li.item', (li) => ({
     question: li.querySelector('.question')?.textContent ?? '',
