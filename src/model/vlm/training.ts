@@ -6,13 +6,14 @@ import { type BuildOptions, ModelBuilder } from './layers.ts';
 import { findingLogits, type SequenceLogProbs, sequenceLogProbs } from './vlm.ts';
 
 /** Inputs of one side of a batch: image, input ids, target ids, loss mask, named `<prefix>…`. */
-function sequenceInputs(m: ModelBuilder, prefix: string): SequenceLogProbs {
+/** `batch` names the rows' dimension: inputs sharing a name must have equal sizes (ORT plans buffers so). */
+function sequenceInputs(m: ModelBuilder, prefix: string, batch = 'batch'): SequenceLogProbs {
   const g = m.g;
   const s = m.config.imageSize;
-  const image = g.input(`${prefix}image`, m.dtype, ['batch', 1, s, s]);
-  const ids = g.input(`${prefix}input_ids`, 'int64', ['batch', `${prefix}text`]);
-  const targets = g.input(`${prefix}target_ids`, 'int64', ['batch', `${prefix}text`]);
-  const mask = g.input(`${prefix}loss_mask`, m.dtype, ['batch', `${prefix}text`]);
+  const image = g.input(`${prefix}image`, m.dtype, [batch, 1, s, s]);
+  const ids = g.input(`${prefix}input_ids`, 'int64', [batch, `${prefix}text`]);
+  const targets = g.input(`${prefix}target_ids`, 'int64', [batch, `${prefix}text`]);
+  const mask = g.input(`${prefix}loss_mask`, m.dtype, [batch, `${prefix}text`]);
   return sequenceLogProbs(m, image, ids, targets, mask);
 }
 
@@ -199,7 +200,9 @@ export function buildDpoGraph(
       loss,
       op.mul(weightedMean(op.neg(logSigmoid(op.mul(ratioChosen, o.beta)))), o.anchorWeight),
     );
-  if (o.replayWeight > 0) loss = op.add(loss, op.mul(sequenceInputs(m, 'replay.').meanNll, o.replayWeight));
+  // The replay batch has its own size (a short last pair batch still replays a full one).
+  if (o.replayWeight > 0)
+    loss = op.add(loss, op.mul(sequenceInputs(m, 'replay.', 'replay_batch').meanNll, o.replayWeight));
 
   const rewardsChosen = op.mul(ratioChosen, o.beta); // (B)
   const rewardsRejected = op.mul(ratioRejected, o.beta); // (B)

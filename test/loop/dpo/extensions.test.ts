@@ -16,9 +16,10 @@ let baseDir: string;
 let config: Awaited<ReturnType<typeof writeBaseVersion>>;
 let result: DpoResult;
 const resolveImage = async (ref: ImageRef) => caseImage(config, ref.kind === 'case' ? ref.case_id : '');
-const pairs = closedPairs(8);
+// 10 pairs in batches of 4: the last batch (2) is shorter than the replay batch (3).
+const pairs = closedPairs(10);
 // Held-out pairs: the same recipe on cases never trained on.
-const heldOut = closedPairs(12).slice(8);
+const heldOut = closedPairs(14).slice(10);
 
 function replaySamples(n: number): InstructionSample[] {
   return Array.from({ length: n }, (_, i) => ({
