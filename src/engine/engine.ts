@@ -9,9 +9,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ImageInfo, type InputGateConfig, type InputWarning, warningRisk } from '../data/image/index.ts';
+import type { AnswerTimings, ModelInfo } from '../inference/answer.ts';
 import { Registry } from '../registry/index.ts';
 import type { Metrics } from '../server/metrics.ts';
-import type { ModelInfo, ModelStatus } from '../server/services.ts';
 import { allocatorWarning } from './allocator.ts';
 import { usableCores } from './cpu-budget.ts';
 import { EngineError } from './errors.ts';
@@ -73,7 +73,15 @@ export interface EngineAnswer extends WorkerAnswer {
   image: ImageInfo;
   /** The input gate's warnings; `risk` already includes them (warningRisk). */
   inputWarnings: InputWarning[];
-  timings_ms: { queue: number; preprocess: number; encode: number; generate: number; total: number };
+  timings_ms: AnswerTimings;
+}
+
+/** Readiness (KServe v2: ready only after load and warm-up), as GET /v2/health/ready reports it. */
+export interface ModelStatus {
+  ready: boolean;
+  model?: ModelInfo;
+  /** Why not ready, for humans (e.g. "warming up"). */
+  reason?: string;
 }
 
 type State = 'idle' | 'loading' | 'ready' | 'no_model' | 'failed' | 'closed';

@@ -3,7 +3,14 @@
  * batched greedy generation with a KV cache, token and span confidences, risk, OOD, and the version
  * lifecycle (load, warm-up, swap, drain). See docs/serving.md.
  */
-export { Engine, type EngineAnswer, type EngineOptions, type SwapEvent, sizeWorkers } from './engine.ts';
+export {
+  Engine,
+  type EngineAnswer,
+  type EngineOptions,
+  type ModelStatus,
+  type SwapEvent,
+  sizeWorkers,
+} from './engine.ts';
 export { EngineError, type EngineErrorCode } from './errors.ts';
 export { mergeBatches } from './merge.ts';
 export { intensityStats, type OodReference, oodScore, parseOodReference } from './ood.ts';

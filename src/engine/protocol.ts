@@ -6,7 +6,13 @@
  */
 import type { ImageInfo, InputGateConfig, InputWarning } from '../data/image/index.ts';
 import type { TaskType } from '../data/types.ts';
-import type { AnswerSpan, AnswerTask, TokenConfidence } from '../server/services.ts';
+import type {
+  AnswerConfidence,
+  AnswerSpan,
+  AnswerTask,
+  FinishReason,
+  TokenConfidence,
+} from '../inference/answer.ts';
 
 export interface WorkerInit {
   versionDir: string;
@@ -74,7 +80,7 @@ export interface WorkerAnswer {
   answer: string;
   answerSpan: AnswerSpan[];
   tokens: TokenConfidence[];
-  confidence: { min_prob: number; mean_logprob: number; answer_prob: number };
+  confidence: AnswerConfidence;
   risk: number;
   /** The instruction task the answer was scored as (calibrator feature, hard-example row). */
   taskType: TaskType;
@@ -97,8 +103,6 @@ export interface WorkerAnswer {
   /** Tokens generated, a final <eos> included. */
   completionTokens: number;
 }
-
-export type FinishReason = 'stop' | 'length';
 
 export type WorkerToMain =
   | { type: 'ready'; warmupMs: number }

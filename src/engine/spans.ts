@@ -6,9 +6,9 @@
  * token list.
  */
 import type { Tokenizer } from '../data/tokenizer/index.ts';
+import type { AnswerConfidence, AnswerSpan, AnswerTask, TokenConfidence } from '../inference/answer.ts';
 import { answerConfidence } from '../model/vlm/confidence.ts';
 import type { GeneratedToken } from '../model/vlm/generate.ts';
-import type { AnswerSpan, AnswerTask, TokenConfidence } from '../server/services.ts';
 
 export interface ScoredAnswer {
   answer: string;
@@ -16,7 +16,7 @@ export interface ScoredAnswer {
   shortAnswer: string;
   answerSpan: AnswerSpan[];
   tokens: TokenConfidence[];
-  confidence: { min_prob: number; mean_logprob: number; answer_prob: number };
+  confidence: AnswerConfidence;
 }
 
 /** `generated` is every generated token, a final `<eos>` included when the model produced one. */

@@ -1,10 +1,21 @@
 /**
  * What the HTTP layer needs from the rest of chexpo. The engine implements AnswerService and the
  * hard-example store FeedbackService; the routes only validate, call these and serialise. Shapes
- * mirror schemas/*.json (snake_case, as on the wire).
+ * mirror schemas/*.json (snake_case, as on the wire); the parts of an answer are inference's
+ * (src/inference/answer.ts).
  */
+import type { ImageInfo, InputWarning } from '../data/image/index.ts';
+import type {
+  AnswerConfidence,
+  AnswerSpan,
+  AnswerTask,
+  AnswerTimings,
+  FinishReason,
+  ModelInfo,
+  TokenConfidence,
+} from '../inference/answer.ts';
 
-export type AnswerTask = 'vqa' | 'report';
+export type { AnswerSpan, AnswerTask, ModelInfo, TokenConfidence } from '../inference/answer.ts';
 
 /** A validated /v1/answer request, with the image as raw file bytes (not yet decoded). */
 export interface AnswerRequest {
@@ -24,30 +35,6 @@ export interface AnswerRequest {
   key_id: string;
 }
 
-import type { ImageInfo, InputWarning } from '../data/image/index.ts';
-
-export interface AnswerSpan {
-  kind: 'yes_no' | 'option' | 'value' | 'finding';
-  text: string;
-  confidence: number;
-  finding?: string;
-  start?: number;
-  end?: number;
-}
-
-export interface TokenConfidence {
-  token: string;
-  prob: number;
-  logprob: number;
-  entropy?: number;
-  top_logprobs?: { token: string; logprob: number }[];
-}
-
-export interface ModelInfo {
-  name: string;
-  version: string;
-}
-
 /** What was decoded (schemas/answer-response.json `image`), and the input gate's warning codes. */
 export type { ImageInfo as AnswerImage, InputWarning as InputWarningCode } from '../data/image/index.ts';
 
@@ -57,16 +44,16 @@ export interface AnswerResult {
   answer_span: AnswerSpan[];
   /** Omitted from the response when the request set return_tokens=false. */
   tokens?: TokenConfidence[];
-  confidence: { min_prob: number; mean_logprob: number; answer_prob: number };
+  confidence: AnswerConfidence;
   risk: number;
   flagged: boolean;
   model: ModelInfo;
-  timings_ms: { queue: number; preprocess: number; encode: number; generate: number; total: number };
+  timings_ms: AnswerTimings;
   image: ImageInfo;
   /** Input-gate warnings; each raised `risk`. */
   input_warnings: InputWarning[];
   /** `stop`: the model ended the answer; `length`: max_tokens (or the model's room) cut it off. */
-  finish_reason: 'stop' | 'length';
+  finish_reason: FinishReason;
   usage: Usage;
 }
 
@@ -143,12 +130,7 @@ export interface FeedbackService {
 }
 
 /** Readiness as the engine reports it (KServe v2: ready only after load and warm-up). */
-export interface ModelStatus {
-  ready: boolean;
-  model?: ModelInfo;
-  /** Why not ready, for humans (e.g. "warming up"). */
-  reason?: string;
-}
+export type { ModelStatus } from '../engine/index.ts';
 
 export const DISCLAIMER =
   'Research use only. Not a medical device and not a diagnosis; a qualified clinician must review every image.';
