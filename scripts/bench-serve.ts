@@ -36,7 +36,7 @@ import { BUNDLED_MODELS_ROOT, Registry } from '../src/registry/index.ts';
 import { EngineAnswerService } from '../src/server/answer-service.ts';
 import { buildApp } from '../src/server/app.ts';
 import { loadConfig } from '../src/server/config.ts';
-import { createMetrics } from '../src/server/metrics.ts';
+import { createMetrics, engineObserver } from '../src/server/metrics.ts';
 import type { AnswerTask } from '../src/server/services.ts';
 
 const { values } = parseArgs({
@@ -141,7 +141,7 @@ async function startStack(maxBatch: number): Promise<Stack> {
     maxQueue: config.limits.maxQueue,
     maxBatch,
     watch: false,
-    metrics,
+    observer: engineObserver(metrics),
   });
   const status = engine.status();
   if (!status.ready) throw new Error(`${modelName} in ${registryRoot} is not servable: ${status.reason}`);

@@ -20,7 +20,7 @@ import { EngineAnswerService, StoreFeedbackService } from '../src/server/answer-
 import { buildApp } from '../src/server/app.ts';
 import { loadConfig } from '../src/server/config.ts';
 import { HardExampleLogger } from '../src/server/hard-example-logger.ts';
-import { createMetrics } from '../src/server/metrics.ts';
+import { createMetrics, engineObserver } from '../src/server/metrics.ts';
 
 const { values } = parseArgs({
   options: {
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     executionProvider: 'cpu',
     maxQueue: 64,
     pollMs: 200,
-    metrics,
+    observer: engineObserver(metrics),
   });
   const logger = new HardExampleLogger({
     uri: join(root, 'store'),

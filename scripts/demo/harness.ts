@@ -16,7 +16,7 @@ import { EngineAnswerService, StoreFeedbackService } from '../../src/server/answ
 import { buildApp } from '../../src/server/app.ts';
 import { loadConfig } from '../../src/server/config.ts';
 import { HardExampleLogger } from '../../src/server/hard-example-logger.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createMetrics, engineObserver } from '../../src/server/metrics.ts';
 import { RunObserver, seedWritableRegistry } from '../../src/server/trainer/index.ts';
 
 export const MODEL = 'chexpo-tiny';
@@ -147,7 +147,7 @@ export async function startStack(
     executionProvider: 'cpu',
     maxQueue: 256,
     pollMs: 500,
-    metrics,
+    observer: engineObserver(metrics),
   });
   const logger = new HardExampleLogger({ uri: storeUri, embeddingDim: () => engine.embeddingDim, metrics });
   const app = await buildApp({

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { type ImageInfo, type InputGateConfig, type InputWarning, warningRisk } from '../data/image/index.ts';
 import type { AnswerTimings, ModelInfo } from '../inference/answer.ts';
 import { Registry } from '../registry/index.ts';
-import type { Metrics } from '../server/metrics.ts';
 import { allocatorWarning } from './allocator.ts';
 import { usableCores } from './cpu-budget.ts';
 import { EngineError } from './errors.ts';
+import { type EngineMetricHandles, type EngineObserver, metricsObserver } from './observer.ts';
 import { WorkerPool } from './pool.ts';
 import { type PreparedResult, PrepPool } from './prep-pool.ts';
 import { now, type WorkerAnswer, type WorkerInit, type WorkerRequest } from './protocol.ts';
@@ -52,7 +52,13 @@ export interface EngineOptions {
   /** Follow CURRENT (registry.watch); default true. */
   watch?: boolean;
   pollMs?: number;
-  metrics?: Metrics;
+  /** What the engine reports as it serves (src/server/metrics.ts `engineObserver` records it). */
+  observer?: EngineObserver;
+  /**
+   * Metric handles to report to instead, through `metricsObserver`, when no observer is given
+   * (scripts/bench-swap.ts passes the catalogue's this way).
+   */
+  metrics?: EngineMetricHandles;
   /** Called once a swap has finished: the new version serves and the old workers are gone. */
   onSwap?: (event: SwapEvent) => void;
   log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
@@ -109,8 +115,10 @@ export class Engine {
   private readonly imageSizes = new WeakMap<WorkerPool, number>();
 
   private readonly options: EngineOptions;
+  private readonly observer: EngineObserver | undefined;
   private constructor(options: EngineOptions) {
     this.options = options;
+    this.observer = options.observer ?? (options.metrics ? metricsObserver(options.metrics) : undefined);
     this.size = sizeWorkers(options.workers);
   }
 
@@ -308,17 +316,17 @@ export class Engine {
         joinGroup: this.options.joinGroup ?? 1,
         joinEverySteps: this.options.joinEverySteps ?? 0,
       };
-      const metrics = this.options.metrics;
+      const observer = this.observer;
       const fresh = await WorkerPool.start(version, init, this.size.workers, {
         onBatch: (stage_, size) => {
-          metrics?.batchSize.observe({ stage: stage_ }, size);
+          observer?.batch?.(stage_, size);
           this.observeOccupancy();
         },
         onHealth: () => {
-          if (this.pool) metrics?.workersHealthy.set(this.pool.healthy);
+          if (this.pool) observer?.workersHealthy?.(this.pool.healthy);
         },
         onRestart: () => {
-          metrics?.workerRestarts.inc();
+          observer?.workerRestarted?.();
           this.log('warn', 'inference worker died; replacing it', { version });
         },
         onReplaceFailed: (error) =>
@@ -334,9 +342,8 @@ export class Engine {
       this.servedEmbeddingDim = embeddingDim;
       this.state = 'ready';
       this.reason = 'ready';
-      metrics?.workersHealthy.set(fresh.healthy);
-      if (old) metrics?.modelInfo.remove({ name: this.options.modelName, version: old.version });
-      metrics?.modelInfo.set({ name: this.options.modelName, version }, 1);
+      observer?.workersHealthy?.(fresh.healthy);
+      observer?.versionServed?.(this.options.modelName, version, old?.version);
       this.log('info', old ? 'model version swapped' : 'model version loaded', {
         version,
         previous: old?.version,
@@ -353,7 +360,7 @@ export class Engine {
       });
       return true;
     } catch (error) {
-      this.options.metrics?.modelLoadFailures.inc({ stage: stage.current });
+      this.observer?.versionRefused?.(stage.current);
       this.log('error', 'model version refused; the current one keeps serving', {
         version,
         serving: this.pool?.version ?? null,
@@ -375,29 +382,32 @@ export class Engine {
 
   private setOutstanding(n: number): void {
     this.outstanding = n;
-    this.options.metrics?.queueLength.set(n);
+    this.observer?.outstanding?.(n);
     this.observeOccupancy();
   }
 
   /** Running = in a decode batch; waiting = the rest of the outstanding requests. */
   private observeOccupancy(): void {
-    const metrics = this.options.metrics;
-    if (!metrics) return;
+    if (!this.observer?.occupancy) return;
     const running = Math.min(this.pool?.running ?? 0, this.outstanding);
-    metrics.requestsRunning.set(running);
-    metrics.requestsWaiting.set(this.outstanding - running);
+    this.observer.occupancy(running, this.outstanding - running);
   }
 
   private observe(task: string, answer: WorkerAnswer, ttftSeconds: number): void {
-    const metrics = this.options.metrics;
-    if (!metrics) return;
-    metrics.tokensGenerated.inc({ task }, answer.tokens.length);
-    metrics.timeToFirstToken.observe({ task }, Math.max(0, ttftSeconds));
-    if (answer.completionTokens > 1) {
-      const interval = (now() - answer.firstTokenAt) / 1000 / (answer.completionTokens - 1);
-      metrics.timePerOutputToken.observe({ task }, Math.max(0, interval));
-    }
-    for (const t of answer.tokens) metrics.tokenProbability.observe({ task }, t.prob);
+    if (!this.observer?.answered) return;
+    this.observer.answered(task, {
+      tokens: answer.tokens.length,
+      probabilities: answer.tokens.map((t) => t.prob),
+      firstTokenSeconds: Math.max(0, ttftSeconds),
+      ...(answer.completionTokens > 1
+        ? {
+            tokenIntervalSeconds: Math.max(
+              0,
+              (now() - answer.firstTokenAt) / 1000 / (answer.completionTokens - 1),
+            ),
+          }
+        : {}),
+    });
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>): void {

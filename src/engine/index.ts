@@ -13,6 +13,12 @@ export {
 } from './engine.ts';
 export { EngineError, type EngineErrorCode } from './errors.ts';
 export { mergeBatches } from './merge.ts';
+export {
+  type AnsweredTokens,
+  type EngineMetricHandles,
+  type EngineObserver,
+  metricsObserver,
+} from './observer.ts';
 export { intensityStats, type OodReference, oodScore, parseOodReference } from './ood.ts';
 export { buildPrompt, listOptions, REPORT_PROMPT, taskTypeOf } from './prompt.ts';
 export type { WorkerAnswer, WorkerInit, WorkerRequest } from './protocol.ts';

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type EngineObserver, metricsObserver } from '../engine/observer.ts';
 
 const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const RATIO_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
@@ -282,4 +283,22 @@ export function observeAnswer(
   metrics.answers.inc({ task });
   metrics.answerRisk.observe({ task }, answer.risk);
   if (answer.flagged) metrics.answersFlagged.inc({ task });
+}
+
+/** The engine's observer (src/engine/observer.ts), recording into the catalogue's engine metrics. */
+export function engineObserver(metrics: Metrics): EngineObserver {
+  return metricsObserver({
+    queueLength: metrics.queueLength,
+    requestsRunning: metrics.requestsRunning,
+    requestsWaiting: metrics.requestsWaiting,
+    batchSize: metrics.batchSize,
+    workersHealthy: metrics.workersHealthy,
+    workerRestarts: metrics.workerRestarts,
+    modelLoadFailures: metrics.modelLoadFailures,
+    modelInfo: metrics.modelInfo,
+    tokensGenerated: metrics.tokensGenerated,
+    timeToFirstToken: metrics.timeToFirstToken,
+    timePerOutputToken: metrics.timePerOutputToken,
+    tokenProbability: metrics.tokenProbability,
+  });
 }

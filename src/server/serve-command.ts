@@ -19,7 +19,7 @@ import { AuditLog } from './audit-log.ts';
 import { loadConfig, type ServerConfig, scrubSecrets } from './config.ts';
 import { ReviewQueue } from './console/index.ts';
 import { HardExampleLogger } from './hard-example-logger.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { createMetrics, engineObserver, type Metrics } from './metrics.ts';
 import {
   observeVersionScores,
   RegistryAdminService,
@@ -132,7 +132,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     maxQueue: config.limits.maxQueue,
     keepImagePng: config.store.images,
     inputGate: config.gate,
-    metrics,
+    observer: engineObserver(metrics),
     onSwap: (swap) => {
       void refreshScores(registry, metrics, log, () => swap.version);
       metrics.swapDuration.observe({ phase: 'load' }, swap.loadMs / 1000);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import { Engine } from '../../src/engine/index.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createMetrics, engineObserver } from '../../src/server/metrics.ts';
 import { until } from '../support/until.ts';
 import { histogramCounts, MODEL_NAME, type TempRegistry, tempRegistry, testPng } from './helpers.ts';
 
@@ -20,7 +20,7 @@ before(async () => {
     executionProvider: 'cpu',
     maxQueue: 64,
     watch: false,
-    metrics,
+    observer: engineObserver(metrics),
   });
 });
 after(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { Engine } from '../../src/engine/index.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createMetrics, engineObserver } from '../../src/server/metrics.ts';
 import { CR_FIXTURE, MODEL_NAME, type TempRegistry, tempRegistry, testPng } from './helpers.ts';
 
 let reg: TempRegistry;
@@ -25,7 +25,7 @@ const engineOptions = (extra: Partial<Parameters<typeof Engine.create>[0]> = {})
 
 test('vqa and report answers carry tokens, spans, confidences, risk and timings; the CR DICOM decodes in the worker', async () => {
   const metrics = createMetrics({ defaultMetrics: false });
-  const engine = Engine.create(engineOptions({ metrics }));
+  const engine = Engine.create(engineOptions({ observer: engineObserver(metrics) }));
   assert.equal(engine.status().ready, false);
   const starting = engine.start();
   assert.equal(engine.status().ready, false, 'not ready while warming up');

@@ -3,7 +3,7 @@ import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Engine, type EngineOptions } from '../../src/engine/index.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createMetrics, engineObserver } from '../../src/server/metrics.ts';
 import { until } from '../support/until.ts';
 import { MODEL_NAME, type TempRegistry, tempRegistry, testPng } from './helpers.ts';
 
@@ -50,7 +50,7 @@ test('no CURRENT: not ready; the first published version is picked up by the wat
 
 test('a killed worker fails only its in-flight requests with WORKER_FAILED and is replaced', async () => {
   const metrics = createMetrics({ defaultMetrics: false });
-  const engine = await Engine.start(options({ watch: false, metrics }));
+  const engine = await Engine.start(options({ watch: false, observer: engineObserver(metrics) }));
   try {
     const pool = engine.servingPool!;
     // Both workers hold their requests before any ORT call, so all four are in flight when the crash
@@ -100,7 +100,7 @@ test('readiness drops while the only worker is dead and returns once it is repla
 
 test('a swap under concurrent load drops no request; a corrupt or unloadable version is refused', async () => {
   const metrics = createMetrics({ defaultMetrics: false });
-  const engine = await Engine.start(options({ metrics }));
+  const engine = await Engine.start(options({ observer: engineObserver(metrics) }));
   const before = engine.model!.version;
   let stop = false;
   try {

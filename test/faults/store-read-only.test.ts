@@ -13,7 +13,7 @@ import { Engine } from '../../src/engine/index.ts';
 import { EngineAnswerService, StoreFeedbackService } from '../../src/server/answer-service.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { HardExampleLogger, hashRequestId } from '../../src/server/hard-example-logger.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createMetrics, engineObserver } from '../../src/server/metrics.ts';
 import { testPng } from '../engine/helpers.ts';
 import { bearer, CLINIC_KEY, keyIdOf, testConfig } from '../server/helpers.ts';
 import { until } from '../support/until.ts';
@@ -43,7 +43,7 @@ if (!rerunUnprivileged(import.meta.url)) {
       executionProvider: 'cpu',
       maxQueue: 16,
       watch: false,
-      metrics,
+      observer: engineObserver(metrics),
     });
     const logger = new HardExampleLogger({
       uri: storeDir,

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { Engine } from '../../src/engine/index.ts';
 import { EngineAnswerService } from '../../src/server/answer-service.ts';
 import { buildApp } from '../../src/server/app.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createMetrics, engineObserver } from '../../src/server/metrics.ts';
 import { testPng } from '../engine/helpers.ts';
 import { ANSWER_KEY, bearer, testConfig } from '../server/helpers.ts';
 import { until } from '../support/until.ts';
@@ -46,7 +46,7 @@ test('tampered, incomplete and un-warmable versions are never served; the releas
     executionProvider: 'cpu',
     maxQueue: 16,
     pollMs: 20,
-    metrics,
+    observer: engineObserver(metrics),
     log: (level, message, details) => logs.push({ level, message, details }),
   });
   const app = await buildApp({
@@ -148,7 +148,7 @@ test('a truncated ONNX graph is refused without taking the process down; the rel
     executionProvider: 'cpu',
     maxQueue: 16,
     watch: false,
-    metrics,
+    observer: engineObserver(metrics),
   });
   try {
     for (let i = 0; i < 4; i++) {

@@ -11,7 +11,7 @@ import { Engine } from '../../src/engine/index.ts';
 import { EngineAnswerService } from '../../src/server/answer-service.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { ERROR_CATALOGUE } from '../../src/server/errors.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createMetrics, engineObserver } from '../../src/server/metrics.ts';
 import { testPng } from '../engine/helpers.ts';
 import { ANSWER_KEY, bearer, testConfig } from '../server/helpers.ts';
 import { until } from '../support/until.ts';
@@ -32,7 +32,7 @@ test('a worker crash mid-inference: its requests get 500 WORKER_FAILED, the othe
     executionProvider: 'cpu',
     maxQueue: 16,
     watch: false,
-    metrics,
+    observer: engineObserver(metrics),
   });
   const app = await buildApp({
     config: testConfig(),

@@ -8,7 +8,7 @@ import { Engine } from '../../src/engine/index.ts';
 import { EngineAnswerService, StoreFeedbackService } from '../../src/server/answer-service.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { HardExampleLogger, hashRequestId } from '../../src/server/hard-example-logger.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createMetrics, engineObserver } from '../../src/server/metrics.ts';
 import { CR_FIXTURE, MODEL_NAME, type TempRegistry, tempRegistry, testPng } from '../engine/helpers.ts';
 import { bearer, CLINIC_KEY, keyIdOf, multipartBody, testConfig } from './helpers.ts';
 
@@ -44,7 +44,7 @@ test('answers through inject(): readiness after warm-up, both tasks, flagged row
     maxQueue: 8,
     watch: false,
     keepImagePng: true,
-    metrics,
+    observer: engineObserver(metrics),
   });
   const logger = new HardExampleLogger({ uri: storeDir, metrics, queue: { flushIntervalMs: 20 } });
   const app = await buildApp({

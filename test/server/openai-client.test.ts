@@ -15,7 +15,7 @@ import { Engine } from '../../src/engine/index.ts';
 import { EngineAnswerService, StoreFeedbackService } from '../../src/server/answer-service.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { HardExampleLogger } from '../../src/server/hard-example-logger.ts';
-import { createMetrics, type Metrics } from '../../src/server/metrics.ts';
+import { createMetrics, engineObserver, type Metrics } from '../../src/server/metrics.ts';
 import { MODEL_NAME, type ReleaseRegistry, releaseRegistry } from '../faults/release-registry.ts';
 import { ANSWER_KEY, bearer, CLINIC_KEY, testConfig } from './helpers.ts';
 
@@ -49,7 +49,7 @@ before(async () => {
     executionProvider: 'cpu',
     maxQueue: 8,
     watch: false,
-    metrics,
+    observer: engineObserver(metrics),
   });
   logger = new HardExampleLogger({ uri: storeDir, metrics, queue: { flushIntervalMs: 20 } });
   app = await buildApp({
