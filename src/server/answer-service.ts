@@ -159,7 +159,7 @@ export class EngineAnswerService implements AnswerService {
     return {
       answer: answer.answer,
       answer_span: answer.answerSpan,
-      ...(request.return_tokens ? { tokens: answer.tokens } : {}),
+      tokens: answer.tokens,
       confidence: answer.confidence,
       risk: answer.risk,
       flagged,

@@ -28,6 +28,7 @@ export interface AnswerRequest {
   options?: string[];
   max_tokens?: number;
   top_logprobs: number;
+  /** The answering route drops the token list from the response when false; services return it always. */
   return_tokens: boolean;
   /** The client's id, or one the server generated. */
   request_id: string;
@@ -42,7 +43,7 @@ export type { ImageInfo as AnswerImage, InputWarning as InputWarningCode } from 
 export interface AnswerResult {
   answer: string;
   answer_span: AnswerSpan[];
-  /** Omitted from the response when the request set return_tokens=false. */
+  /** The route omits them from the response when the request set return_tokens=false. */
   tokens?: TokenConfidence[];
   confidence: AnswerConfidence;
   risk: number;
