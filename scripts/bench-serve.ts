@@ -21,7 +21,6 @@ import { buildPrompt, Engine, sizeWorkers } from '../src/engine/index.ts';
 import { prepareImage, preparePrompt } from '../src/engine/prepare.ts';
 import { loadRuntime, type ModelRuntime } from '../src/engine/runtime.ts';
 import { Scheduler } from '../src/engine/scheduler.ts';
-import type { Feeds, OrtSession } from '../src/model/ort/session.ts';
 import {
   chooseTokens,
   type DecodeRow,
@@ -30,7 +29,8 @@ import {
   prefill,
   stopAtEos,
   stopAtMaxTokens,
-} from '../src/model/vlm/generate.ts';
+} from '../src/inference/generate.ts';
+import type { Feeds, OrtSession } from '../src/model/ort/session.ts';
 import { promptIds } from '../src/model/vlm/tokens.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../src/registry/index.ts';
 import { EngineAnswerService } from '../src/server/answer-service.ts';

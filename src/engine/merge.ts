@@ -5,8 +5,9 @@
  * get no attention weight. Position ids are per row (promptLength + generated), so padding never
  * shifts them: a merged row decodes exactly as it would alone (up to float rounding).
  */
+
+import type { DecodeBatch } from '../inference/generate.ts';
 import { type Feeds, ortTensor } from '../model/ort/session.ts';
-import type { DecodeBatch } from '../model/vlm/generate.ts';
 
 /** (B, h, T, hd) data → (B, h, total, hd), new positions in front. */
 function leftPadCache(data: Float32Array, dims: readonly number[], total: number): Float32Array {

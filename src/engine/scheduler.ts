@@ -20,7 +20,7 @@ import {
   type GeneratedToken,
   prefill,
   step,
-} from '../model/vlm/generate.ts';
+} from '../inference/generate.ts';
 import { keepRowsTrimmed, mergeBatches } from './merge.ts';
 import type { PreparedRequest } from './prepare.ts';
 import { taskTypeOf } from './prompt.ts';

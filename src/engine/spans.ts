@@ -7,8 +7,8 @@
  */
 import type { Tokenizer } from '../data/tokenizer/index.ts';
 import type { AnswerConfidence, AnswerSpan, AnswerTask, TokenConfidence } from '../inference/answer.ts';
+import type { GeneratedToken } from '../inference/generate.ts';
 import { answerConfidence } from '../model/vlm/confidence.ts';
-import type { GeneratedToken } from '../model/vlm/generate.ts';
 
 export interface ScoredAnswer {
   answer: string;

@@ -5,7 +5,7 @@
  * in ORT; only the prompt is tokenised here.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { chooseTokens, type DecodeRow, encodeImages, prefill, step } from '../model/vlm/generate.ts';
+import { chooseTokens, type DecodeRow, encodeImages, prefill, step } from '../inference/generate.ts';
 import { promptIds } from '../model/vlm/tokens.ts';
 import { EngineError } from './errors.ts';
 import { preparePrompt } from './prepare.ts';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../src/data/random.ts';
 import { keepRowsTrimmed, trimLeft } from '../../src/engine/merge.ts';
+import { type DecodeBatch, keepRows } from '../../src/inference/generate.ts';
 import { ortTensor } from '../../src/model/ort/session.ts';
-import { type DecodeBatch, keepRows } from '../../src/model/vlm/generate.ts';
 
 /** 4 rows, 2 heads, 6 columns, head dim 3; row r is left-padded by `pads[r]` columns. */
 function batch(pads: number[]): DecodeBatch {

@@ -22,7 +22,7 @@ import { labelSentence } from '../../data/labeler/labeler.ts';
 import { reportFindingSentences } from '../../data/report/index.ts';
 import type { Tokenizer } from '../../data/tokenizer/index.ts';
 import type { FindingKey, TaskType } from '../../data/types.ts';
-import type { GeneratedToken } from './generate.ts';
+import type { GeneratedToken } from '../../inference/generate.ts';
 
 /** Floor for log-probabilities and the mean of an empty generation (the risk calibrator clips there too). */
 export const LOGPROB_FLOOR = -50;

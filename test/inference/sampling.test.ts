@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../../src/data/random.ts';
-import { TEST_TINY } from '../../../src/model/vlm/config.ts';
+import { Rng } from '../../src/data/random.ts';
 import {
   type GenerationRequest,
   Generator,
   greedyToken,
   nucleusSampler,
   type SamplingOptions,
-} from '../../../src/model/vlm/generate.ts';
-import { initWeights } from '../../../src/model/vlm/weights.ts';
-import { jitteredWeights, randomImages, servingSessions } from './helpers.ts';
+} from '../../src/inference/generate.ts';
+import { TEST_TINY } from '../../src/model/vlm/config.ts';
+import { initWeights } from '../../src/model/vlm/weights.ts';
+import { jitteredWeights, randomImages, servingSessions } from '../model/vlm/helpers.ts';
 
 const NEG = Number.NEGATIVE_INFINITY;
 

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TEST_TINY } from '../../../src/model/vlm/config.ts';
 import {
   type GenerationRequest,
   Generator,
@@ -8,10 +7,11 @@ import {
   stopAtEos,
   stopAtMaxTokens,
   suppressTokens,
-} from '../../../src/model/vlm/generate.ts';
-import { initWeights } from '../../../src/model/vlm/weights.ts';
-import { greedyRecompute } from './generate.ts';
-import { jitteredWeights, randomImages, servingSessions } from './helpers.ts';
+} from '../../src/inference/generate.ts';
+import { TEST_TINY } from '../../src/model/vlm/config.ts';
+import { initWeights } from '../../src/model/vlm/weights.ts';
+import { greedyRecompute } from '../model/vlm/generate.ts';
+import { jitteredWeights, randomImages, servingSessions } from '../model/vlm/helpers.ts';
 
 const config = TEST_TINY;
 // Larger-than-init weights so logits are far from uniform and greedy choices are not near-ties.
