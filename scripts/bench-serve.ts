@@ -17,7 +17,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodePng16, grayToDecoded, toModelInput } from '../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
-import { buildPrompt, Engine, sizeWorkers } from '../src/engine/index.ts';
+import { Engine, sizeWorkers } from '../src/engine/index.ts';
 import { prepareImage, preparePrompt } from '../src/engine/prepare.ts';
 import { loadRuntime, type ModelRuntime } from '../src/engine/runtime.ts';
 import { Scheduler } from '../src/engine/scheduler.ts';
@@ -30,6 +30,7 @@ import {
   stopAtEos,
   stopAtMaxTokens,
 } from '../src/inference/generate.ts';
+import { buildPrompt } from '../src/inference/prompt.ts';
 import type { Feeds, OrtSession } from '../src/model/ort/session.ts';
 import { promptIds } from '../src/model/vlm/tokens.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../src/registry/index.ts';

@@ -1,7 +1,8 @@
 /**
  * The serving engine: ORT sessions in worker threads (never on the HTTP thread), iteration-level
- * batched greedy generation with a KV cache, token and span confidences, risk, OOD, and the version
- * lifecycle (load, warm-up, swap, drain). See docs/serving.md.
+ * batched greedy generation with a KV cache, and the version lifecycle (load, warm-up, swap, drain).
+ * What an answer is made of (generation, confidences, prompt, risk, OOD) is src/inference's. See
+ * docs/serving.md.
  */
 export {
   Engine,
@@ -20,7 +21,4 @@ export {
   metricsObserver,
 } from './observer.ts';
 export { intensityStats, type OodReference, oodScore, parseOodReference } from './ood.ts';
-export { buildPrompt, listOptions, REPORT_PROMPT, taskTypeOf } from './prompt.ts';
 export type { WorkerAnswer, WorkerInit, WorkerRequest } from './protocol.ts';
-export { fallbackRisk, type RiskInputs, type RiskModel, riskModel } from './risk.ts';
-export { type ScoredAnswer, scoreAnswer } from './spans.ts';

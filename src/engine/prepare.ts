@@ -18,9 +18,9 @@ import {
 import { hasJpegSignature } from '../data/image/jpeg.ts';
 import { decodeJpegReduced } from '../data/image/jpeg-reduced.ts';
 import { unknownWordRate } from '../eval/index.ts';
+import { buildPrompt } from '../inference/prompt.ts';
 import { promptIds } from '../model/vlm/tokens.ts';
 import { decodeGrayPngFast } from './fast-png.ts';
-import { buildPrompt } from './prompt.ts';
 import type { InferenceRequest, PreparedImage } from './protocol.ts';
 import type { ModelRuntime } from './runtime.ts';
 

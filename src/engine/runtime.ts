@@ -6,12 +6,12 @@
 import type { Tokenizer } from '../data/tokenizer/index.ts';
 import { oodScorerFromJson } from '../evaluation-run/ood-detector.ts';
 import { type LogitsProcessor, type ServingSessions, suppressTokens } from '../inference/generate.ts';
+import { type RiskModel, riskModel } from '../inference/risk.ts';
 import { OrtSession } from '../model/ort/session.ts';
 import type { VlmConfig } from '../model/vlm/config.ts';
 import { loadVersion } from '../model/vlm/version.ts';
 import { intensityStats, oodScore, parseOodReference } from './ood.ts';
 import type { WorkerInit } from './protocol.ts';
-import { type RiskModel, riskModel } from './risk.ts';
 
 export interface ModelRuntime {
   config: VlmConfig;

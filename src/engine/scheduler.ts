@@ -21,13 +21,13 @@ import {
   prefill,
   step,
 } from '../inference/generate.ts';
+import { taskTypeOf } from '../inference/prompt.ts';
+import { clampUnit } from '../inference/risk.ts';
+import { scoreAnswer } from '../inference/spans.ts';
 import { keepRowsTrimmed, mergeBatches } from './merge.ts';
 import type { PreparedRequest } from './prepare.ts';
-import { taskTypeOf } from './prompt.ts';
 import { type InferenceRequest, now, type WorkerAnswer } from './protocol.ts';
-import { clampUnit } from './risk.ts';
 import type { ModelRuntime } from './runtime.ts';
-import { scoreAnswer } from './spans.ts';
 
 interface Job {
   id: number;

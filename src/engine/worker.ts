@@ -6,10 +6,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { chooseTokens, type DecodeRow, encodeImages, prefill, step } from '../inference/generate.ts';
+import { REPORT_PROMPT } from '../inference/prompt.ts';
 import { promptIds } from '../model/vlm/tokens.ts';
 import { EngineError } from './errors.ts';
 import { preparePrompt } from './prepare.ts';
-import { REPORT_PROMPT } from './prompt.ts';
 import { type MainToWorker, now, toWireError, type WorkerInit, type WorkerToMain } from './protocol.ts';
 import { loadRuntime, type ModelRuntime } from './runtime.ts';
 import { Scheduler } from './scheduler.ts';

@@ -18,9 +18,9 @@ import {
   unknownWordRate,
 } from '../eval/index.ts';
 import { scoreAll } from '../eval/metrics.ts';
+import { answerConfidence } from '../inference/confidence.ts';
 import { Generator, type LogitsProcessor, suppressTokens } from '../inference/generate.ts';
 import { OrtSession, type OrtSessionOptions } from '../model/ort/session.ts';
-import { answerConfidence } from '../model/vlm/confidence.ts';
 import { promptIds } from '../model/vlm/tokens.ts';
 import { type LoadedVersion, loadVersion } from '../model/vlm/version.ts';
 import { caseInput, type DataCase, readSplit, seededPick, selectSamples } from './dataset.ts';

@@ -5,7 +5,7 @@
  */
 import { TEMPLATES } from '../data/instructions/templates.ts';
 import type { TaskType } from '../data/types.ts';
-import type { AnswerTask } from '../inference/answer.ts';
+import type { AnswerTask } from './answer.ts';
 
 /** The report instruction (templates: report.4). */
 export const REPORT_PROMPT = TEMPLATES.report.find((t) => t.text.includes('findings and impression'))!.text;

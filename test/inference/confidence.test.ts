@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Tokenizer } from '../../src/data/tokenizer/index.ts';
+import { answerConfidence, LOGPROB_FLOOR, placeWords } from '../../src/inference/confidence.ts';
 import type { GeneratedToken } from '../../src/inference/generate.ts';
-import { answerConfidence, LOGPROB_FLOOR, placeWords } from '../../src/model/vlm/confidence.ts';
 
 const tokenizer = Tokenizer.build([
   'yes. There is blunting of the right costophrenic angle.',

@@ -1,14 +1,14 @@
 /**
  * The API view of one generation: its text, token list and answer-level confidences. The spans and
- * confidences come from src/model/vlm/confidence.ts (the same definitions evaluation and the risk
+ * confidences come from ./confidence.ts (the same definitions evaluation and the risk
  * calibrator are fitted on: answer_prob = Π p over the short answer, or the weakest finding
  * statement of a report); this file only shapes them for the response and drops `<eos>` from the
  * token list.
  */
 import type { Tokenizer } from '../data/tokenizer/index.ts';
-import type { AnswerConfidence, AnswerSpan, AnswerTask, TokenConfidence } from '../inference/answer.ts';
-import type { GeneratedToken } from '../inference/generate.ts';
-import { answerConfidence } from '../model/vlm/confidence.ts';
+import type { AnswerConfidence, AnswerSpan, AnswerTask, TokenConfidence } from './answer.ts';
+import { answerConfidence } from './confidence.ts';
+import type { GeneratedToken } from './generate.ts';
 
 export interface ScoredAnswer {
   answer: string;
