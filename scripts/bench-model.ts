@@ -8,7 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { grayToDecoded, toModelInput } from '../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
-import { openVersion } from '../src/evaluation-run/index.ts';
+import { openVersion } from '../src/inference/offline/index.ts';
 import { promptIds } from '../src/model/vlm/tokens.ts';
 
 const { values } = parseArgs({

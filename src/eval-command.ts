@@ -11,9 +11,9 @@ import {
   controlsRecord,
   formatControls,
   runControls,
-} from './evaluation-run/controls.ts';
-import { readSplit, runSplit } from './evaluation-run/index.ts';
-import { formatFolder, scoreFolder } from './evaluation-run/ood-folder.ts';
+} from './inference/offline/controls.ts';
+import { readSplit, runSplit } from './inference/offline/index.ts';
+import { formatFolder, scoreFolder } from './inference/offline/ood-folder.ts';
 import { evalPlots } from './plots/eval.ts';
 import { writePlot } from './plots/render.ts';
 

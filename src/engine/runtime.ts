@@ -4,8 +4,8 @@
  * create a runtime: session.run() blocks the thread it runs on.
  */
 import type { Tokenizer } from '../data/tokenizer/index.ts';
-import { oodScorerFromJson } from '../evaluation-run/ood-detector.ts';
 import { type LogitsProcessor, type ServingSessions, suppressTokens } from '../inference/generate.ts';
+import { oodScorerFromJson } from '../inference/ood/detector.ts';
 import { type RiskModel, riskModel } from '../inference/risk.ts';
 import { OrtSession } from '../model/ort/session.ts';
 import type { VlmConfig } from '../model/vlm/config.ts';

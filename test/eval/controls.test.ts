@@ -7,7 +7,7 @@ import type { InstructionSample } from '../../src/data/types.ts';
 import { fitQuestionOnly, questionOnlyPredictions } from '../../src/eval/baselines.ts';
 import { evaluate } from '../../src/eval/metrics.ts';
 import { contrastToClutter } from '../../src/eval/visibility.ts';
-import { derangement } from '../../src/evaluation-run/run.ts';
+import { derangement } from '../../src/inference/offline/run.ts';
 
 const cases = Array.from({ length: 900 }, (_, i) => sampleCase(50_000 + i));
 const drawn = cases.flatMap((c) => synthesizeInstructions(c, Rng.derive(7, c.id)));

@@ -18,7 +18,7 @@
  * The JSON keeps the fields of the engine's centroid reference (src/engine/ood.ts: centroid,
  * distance, intensity) next to its own (`knn`, `quantiles`), under the same schema tag.
  */
-import { EvaluationRunError } from './errors.ts';
+import { EvaluationRunError } from '../errors.ts';
 
 export interface IntensityStats {
   mean: number;

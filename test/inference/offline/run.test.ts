@@ -4,12 +4,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { decodeImage, toModelInput } from '../../src/data/image/index.ts';
-import { Rng } from '../../src/data/random.ts';
-import { synthesize } from '../../src/data/synth/run.ts';
-import { oodScorer } from '../../src/engine/runtime.ts';
-import { evaluate, formatEvalTable, RiskCalibrator } from '../../src/eval/index.ts';
-import { evalCommand } from '../../src/eval-command.ts';
+import { decodeImage, toModelInput } from '../../../src/data/image/index.ts';
+import { Rng } from '../../../src/data/random.ts';
+import { synthesize } from '../../../src/data/synth/run.ts';
+import { oodScorer } from '../../../src/engine/runtime.ts';
+import { evaluate, formatEvalTable, RiskCalibrator } from '../../../src/eval/index.ts';
+import { evalCommand } from '../../../src/eval-command.ts';
 import {
   caseInput,
   fitCalibration,
@@ -17,12 +17,12 @@ import {
   openVersion,
   readSplit,
   runSplit,
-} from '../../src/evaluation-run/index.ts';
-import { TEST_TINY, type VlmConfig } from '../../src/model/vlm/config.ts';
-import { loadVersion, writeVersion } from '../../src/model/vlm/version.ts';
-import { initWeights } from '../../src/model/vlm/weights.ts';
-import { REAL_CR_DICOM } from '../fixtures/paths.ts';
-import { jitteredWeights } from '../model/vlm/helpers.ts';
+} from '../../../src/inference/offline/index.ts';
+import { TEST_TINY, type VlmConfig } from '../../../src/model/vlm/config.ts';
+import { loadVersion, writeVersion } from '../../../src/model/vlm/version.ts';
+import { initWeights } from '../../../src/model/vlm/weights.ts';
+import { REAL_CR_DICOM } from '../../fixtures/paths.ts';
+import { jitteredWeights } from '../../model/vlm/helpers.ts';
 
 let root: string;
 let dataDir: string;

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeImage, toModelInput } from '../data/image/index.ts';
+import { decodeImage, toModelInput } from '../../data/image/index.ts';
 import { openVersion } from './run.ts';
 
 export interface OodFileResult {

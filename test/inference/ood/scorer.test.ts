@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../src/data/random.ts';
-import { oodScorer } from '../../src/engine/runtime.ts';
-import { intensityStats, OodReference } from '../../src/evaluation-run/ood.ts';
+import { Rng } from '../../../src/data/random.ts';
+import { oodScorer } from '../../../src/engine/runtime.ts';
+import { intensityStats, OodReference } from '../../../src/inference/ood/v1.ts';
 
 const DIM = 8;
 function image(rng: Rng, mean: number): { embedding: Float32Array; input: Float32Array } {

@@ -12,8 +12,8 @@
  * score is the held-out quantile of the larger part quantile: ~uniform on [0, 1] in distribution.
  * `flag_quantile` = 1 − the configured false-flag rate: scores above it are out of distribution.
  */
-import { EvaluationRunError } from './errors.ts';
-import { intensityStats, OodReference, quantileOf } from './ood.ts';
+import { EvaluationRunError } from '../errors.ts';
+import { intensityStats, OodReference, quantileOf } from './v1.ts';
 
 export const IMAGE_STAT_NAMES = [
   'q05',

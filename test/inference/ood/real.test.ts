@@ -9,13 +9,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decodeImage, toModelInput } from '../../src/data/image/index.ts';
-import { grayToDecoded } from '../../src/data/image/preprocess.ts';
-import { renderCase, sampleCase } from '../../src/data/phantom/index.ts';
-import { type OpenedVersion, openVersion } from '../../src/evaluation-run/index.ts';
+import { decodeImage, toModelInput } from '../../../src/data/image/index.ts';
+import { grayToDecoded } from '../../../src/data/image/preprocess.ts';
+import { renderCase, sampleCase } from '../../../src/data/phantom/index.ts';
+import { type OpenedVersion, openVersion } from '../../../src/inference/offline/index.ts';
 
-const models = fileURLToPath(new URL('../../models/chexpo-tiny/', import.meta.url));
-const shared = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+const models = fileURLToPath(new URL('../../../models/chexpo-tiny/', import.meta.url));
+const shared = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
 let model: OpenedVersion;
 let size: number;
 

@@ -5,10 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../data/random.ts';
-import type { InstructionSample, LabelledCase, Split } from '../data/types.ts';
-import { loadCaseImage, readJsonl } from '../model/train/dataset.ts';
-import { EvaluationRunError } from './errors.ts';
+import { Rng } from '../../data/random.ts';
+import type { InstructionSample, LabelledCase, Split } from '../../data/types.ts';
+import { loadCaseImage, readJsonl } from '../../model/train/dataset.ts';
+import { EvaluationRunError } from '../errors.ts';
 
 /** A case row: labels plus its image (`png16` relative to the data set, or an absolute `source`). */
 export interface DataCase extends LabelledCase {

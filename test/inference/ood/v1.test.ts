@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../src/data/random.ts';
-import { parseOodReference } from '../../src/engine/ood.ts';
-import { type ImageFeatures, OodReference, quantileOf } from '../../src/evaluation-run/ood.ts';
+import { Rng } from '../../../src/data/random.ts';
+import { parseOodReference } from '../../../src/engine/ood.ts';
+import { type ImageFeatures, OodReference, quantileOf } from '../../../src/inference/ood/v1.ts';
 
 const DIM = 8;
 
