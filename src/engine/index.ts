@@ -20,5 +20,4 @@ export {
   type EngineObserver,
   metricsObserver,
 } from './observer.ts';
-export { intensityStats, type OodReference, oodScore, parseOodReference } from './ood.ts';
 export type { WorkerAnswer, WorkerInit, WorkerRequest } from './protocol.ts';

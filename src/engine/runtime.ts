@@ -5,12 +5,11 @@
  */
 import type { Tokenizer } from '../data/tokenizer/index.ts';
 import { type LogitsProcessor, type ServingSessions, suppressTokens } from '../inference/generate.ts';
-import { oodScorerFromJson } from '../inference/ood/detector.ts';
+import { oodScorer, oodScorerFromJson } from '../inference/ood/index.ts';
 import { type RiskModel, riskModel } from '../inference/risk.ts';
 import { OrtSession } from '../model/ort/session.ts';
 import type { VlmConfig } from '../model/vlm/config.ts';
 import { loadVersion } from '../model/vlm/version.ts';
-import { intensityStats, oodScore, parseOodReference } from './ood.ts';
 import type { WorkerInit } from './protocol.ts';
 
 export interface ModelRuntime {
@@ -52,16 +51,4 @@ export async function loadRuntime(init: WorkerInit): Promise<ModelRuntime> {
     ood: oodScorer(version.ood, version.config.embeddingDim),
     processors: [suppressTokens([t.padId, t.bosId, t.sepId, t.imageId])],
   };
-}
-
-/**
- * The k-NN reference written by `chexpo eval` (src/evaluation-run/ood.ts) when ood.json has one;
- * else the centroid reference of ./ood.ts; none → 0.
- */
-export function oodScorer(json: unknown, embeddingDim: number): ModelRuntime['ood'] {
-  if (json === undefined) return () => 0;
-  const fitted = oodScorerFromJson(json);
-  if (fitted) return (embedding, input) => fitted.score(embedding, input);
-  const centroid = parseOodReference(json, embeddingDim);
-  return (embedding, input) => oodScore(centroid, embedding, input);
 }

@@ -1,16 +1,8 @@
-/** Running a model version over a data set: predictions for `chexpo eval`, and the version's risk calibrator and OOD reference. */
-
+/**
+ * The offline runner: a model version over a data set, for predictions (`chexpo eval`, mining) and
+ * to fit the version's risk calibrator and OOD reference (release). The OOD module is ../ood/.
+ */
 export { EvaluationRunError, type EvaluationRunErrorCode } from '../errors.ts';
-export {
-  type ImageFeatures,
-  type IntensityStats,
-  intensityStats,
-  type OodDetails,
-  type OodFitOptions,
-  type OodJSON,
-  OodReference,
-  quantileOf,
-} from '../ood/v1.ts';
 export { caseInput, type DataCase, readSplit, type SplitData, seededPick, selectSamples } from './dataset.ts';
 export {
   type CalibrationOptions,

@@ -26,12 +26,13 @@ import { EvaluationRunError } from '../errors.ts';
 import { Generator, type LogitsProcessor, suppressTokens } from '../generate.ts';
 import {
   type DetectorFeatures,
+  type ImageFeatures,
+  intensityStats,
   OodDetector,
   type OodDetectorJSON,
   type OodScorer,
   oodScorerFromJson,
-} from '../ood/detector.ts';
-import { type ImageFeatures, intensityStats } from '../ood/v1.ts';
+} from '../ood/index.ts';
 import { caseInput, type DataCase, readSplit, seededPick, selectSamples } from './dataset.ts';
 
 export interface RunPrediction extends Prediction {

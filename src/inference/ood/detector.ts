@@ -1,5 +1,5 @@
 /**
- * The out-of-distribution detector of a model version (`ood.json`, schema chexpo.ood/2).
+ * The out-of-distribution detector of a model version (`ood.json`, schema chexpo.ood/2, since v0003).
  *
  * Two Gaussian models fitted on TRAINING images, each scored by Mahalanobis distance:
  * - image statistics of the model input that phantoms and real films, CT, MR, thumbnails and mirrored
@@ -13,7 +13,7 @@
  * `flag_quantile` = 1 − the configured false-flag rate: scores above it are out of distribution.
  */
 import { EvaluationRunError } from '../errors.ts';
-import { intensityStats, OodReference, quantileOf } from './v1.ts';
+import { quantileOf } from './stats.ts';
 
 export const IMAGE_STAT_NAMES = [
   'q05',
@@ -355,27 +355,4 @@ export class OodDetector {
     // The threshold: the held-out combined score's (1 − rate) quantile is 1 − rate by construction.
     return new OodDetector(json);
   }
-}
-
-/** Scores an image from its embedding and model input: ~uniform on [0, 1] in distribution. */
-export interface OodScorer {
-  score(embedding: ArrayLike<number>, input: Float32Array): number;
-  /** Scores above this are out of distribution (1 − the false-flag rate the version was fitted for). */
-  flagQuantile: number;
-}
-
-/**
- * The scorer of an ood.json: the chexpo.ood/2 detector, or a chexpo.ood/1 k-NN reference (v0001–v0002,
- * flagged past the 99th held-out percentile as before); undefined for anything else.
- */
-export function oodScorerFromJson(json: unknown): OodScorer | undefined {
-  if (OodDetector.isDetectorJSON(json)) {
-    const d = OodDetector.fromJSON(json);
-    return { score: (e, input) => d.score(e, input), flagQuantile: d.flagQuantile };
-  }
-  if ((json as { knn?: unknown } | null)?.knn !== undefined) {
-    const knn = OodReference.fromJSON(json);
-    return { score: (e, input) => knn.score(e, intensityStats(input)), flagQuantile: 0.99 };
-  }
-  return undefined;
 }

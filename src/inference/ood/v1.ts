@@ -1,6 +1,8 @@
 /**
- * The out-of-distribution reference of a model version (`ood.json`), fitted from encoder embeddings.
+ * The chexpo.ood/1 references of v0001–v0002 (`ood.json`): read for those versions; new versions
+ * write chexpo.ood/2 (./detector.ts). One schema tag, two forms, told apart by the `knn` field.
  *
+ * ## k-NN form (`OodReference`, fitted from encoder embeddings; what `chexpo eval` wrote)
  * Embedding part: the mean cosine distance d = 1 − cos of an image's L2-normalised embedding to its
  * k nearest reference embeddings (up to a few hundred training images), turned into a quantile among
  * the same distance of HELD-OUT in-distribution images (validation; measured against the training
@@ -15,15 +17,23 @@
  * plotting positions i/(n+1) with an exponential tail past the largest held-out value, so "a little
  * beyond" and "far beyond" stay distinguishable.
  *
- * The JSON keeps the fields of the engine's centroid reference (src/engine/ood.ts: centroid,
- * distance, intensity) next to its own (`knn`, `quantiles`), under the same schema tag.
+ * The JSON keeps the fields of the centroid form (centroid, distance, intensity) next to its own
+ * (`knn`, `quantiles`), under the same schema tag.
+ *
+ * ## Centroid form (`CentroidReference`)
+ *
+ *   { "schema": "chexpo.ood/1",
+ *     "centroid": [E numbers],            mean training embedding (need not be unit length)
+ *     "distance": { "mean": m, "std": s }, cosine distance 1 − cos(e, centroid) on training images
+ *     "intensity": { "mean": [μ, σ], "std": [μ, σ] } }  model-input pixel mean/std over training images
+ *
+ * Each part is a z-score z = (x − μ)/σ (only the "further than usual" side counts); the score is
+ * σ(z_max − 3): ~0 inside three standard deviations, → 1 far outside. Intensity statistics catch
+ * images whose windowing or content is implausible even when the random or under-trained encoder
+ * maps them close to the centroid.
  */
 import { EvaluationRunError } from '../errors.ts';
-
-export interface IntensityStats {
-  mean: number;
-  std: number;
-}
+import { type IntensityStats, intensityStats, median, quantileOf } from './stats.ts';
 
 export interface ImageFeatures {
   /** L2-normalised encoder embedding (renormalised here anyway). */
@@ -50,7 +60,7 @@ export interface OodJSON {
   fitted_on: { reference: number; held_out: number };
 }
 
-export interface OodDetails {
+export interface KnnOodDetails {
   score: number;
   knn_distance: number;
   embedding_quantile: number;
@@ -63,28 +73,12 @@ export interface OodFitOptions {
   k?: number;
 }
 
-/** Mean and standard deviation of a model input (the same statistic as the engine's). */
-export function intensityStats(input: Float32Array): IntensityStats {
-  let sum = 0;
-  for (const v of input) sum += v;
-  const mean = sum / input.length;
-  let sq = 0;
-  for (const v of input) sq += (v - mean) ** 2;
-  return { mean, std: Math.sqrt(sq / input.length) };
-}
-
 function normalized(e: ArrayLike<number>): Float32Array {
   let n = 0;
   for (let i = 0; i < e.length; i++) n += e[i] * e[i];
   const s = 1 / Math.sqrt(Math.max(n, 1e-24));
   return Float32Array.from(e, (v) => v * s);
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** (centre, scale) = (median, 1.4826 · MAD), scale floored so constant statistics do not divide by 0. */
 function robust(xs: readonly number[]): [number, number] {
@@ -96,31 +90,6 @@ function meanStd(xs: readonly number[]): [number, number] {
   const m = xs.reduce((s, x) => s + x, 0) / xs.length;
   const sd = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / xs.length);
   return [m, Math.max(sd, 1e-6)];
-}
-
-/**
- * Empirical quantile of x among sorted held-out values, with plotting positions i/(n+1):
- * linear between values, linear from 0 below the smallest, and 1 − e^{−(x − max)/spread}/(n+1) above
- * the largest (spread = max − median of the values, floored).
- */
-export function quantileOf(sorted: readonly number[], x: number): number {
-  const n = sorted.length;
-  if (n === 0) return 0;
-  const first = sorted[0];
-  const last = sorted[n - 1];
-  if (x > last) {
-    const spread = Math.max(last - median(sorted), 1e-6 * Math.max(1, Math.abs(last)));
-    return 1 - Math.exp(-(x - last) / spread) / (n + 1);
-  }
-  if (x <= first) {
-    if (first <= 0) return x < first ? 0 : 1 / (n + 1);
-    return Math.max(0, x / first) / (n + 1);
-  }
-  let hi = 1;
-  while (sorted[hi] < x) hi++;
-  const lo = hi - 1;
-  const t = sorted[hi] > sorted[lo] ? (x - sorted[lo]) / (sorted[hi] - sorted[lo]) : 1;
-  return (hi + t) / (n + 1);
 }
 
 function encodeFloats(data: Float32Array): string {
@@ -177,7 +146,7 @@ export class OodReference {
     return Math.max(Math.abs(stats.mean - mean[0]) / mean[1], Math.abs(stats.std - std[0]) / std[1]);
   }
 
-  details(embedding: ArrayLike<number>, stats: IntensityStats): OodDetails {
+  details(embedding: ArrayLike<number>, stats: IntensityStats): KnnOodDetails {
     const q = this.json.quantiles;
     const knn_distance = this.knnDistance(embedding);
     const intensity_z = this.intensityZ(stats);
@@ -269,4 +238,60 @@ export class OodReference {
       .sort(byAsc);
     return new OodReference(json);
   }
+}
+
+/** The centroid form: the fields every chexpo.ood/1 file has. */
+export interface CentroidReference {
+  schema: 'chexpo.ood/1';
+  centroid: number[];
+  distance: { mean: number; std: number };
+  intensity?: { mean: [number, number]; std: [number, number] };
+}
+
+export class OodError extends Error {
+  readonly code = 'ENGINE_BAD_OOD_REFERENCE';
+}
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+export function parseOodReference(json: unknown, embeddingDim: number): CentroidReference {
+  const j = json as Partial<CentroidReference> | null;
+  const pair = (p: unknown): boolean => Array.isArray(p) && p.length === 2 && p.every(finite) && p[1] > 0;
+  const ok =
+    j?.schema === 'chexpo.ood/1' &&
+    Array.isArray(j.centroid) &&
+    j.centroid.length === embeddingDim &&
+    j.centroid.every(finite) &&
+    finite(j.distance?.mean) &&
+    finite(j.distance?.std) &&
+    j.distance.std > 0 &&
+    (j.intensity === undefined || (pair(j.intensity.mean) && pair(j.intensity.std)));
+  if (!ok) throw new OodError(`ood.json is not a chexpo.ood/1 reference for ${embeddingDim}-d embeddings`);
+  return j as CentroidReference;
+}
+
+/** The centroid form's score (0 without a reference). */
+export function centroidScore(
+  ref: CentroidReference | undefined,
+  embedding: Float32Array,
+  input: Float32Array,
+): number {
+  if (!ref) return 0;
+  let dot = 0;
+  let norm = 0;
+  let embNorm = 0;
+  ref.centroid.forEach((c, i) => {
+    dot += c * embedding[i];
+    norm += c * c;
+    embNorm += embedding[i] * embedding[i];
+  });
+  const cos = dot / Math.sqrt(Math.max(norm * embNorm, 1e-24));
+  const zs = [(1 - cos - ref.distance.mean) / ref.distance.std];
+  if (ref.intensity) {
+    const { mean, std } = intensityStats(input);
+    zs.push(Math.abs(mean - ref.intensity.mean[0]) / ref.intensity.mean[1]);
+    zs.push(Math.abs(std - ref.intensity.std[0]) / ref.intensity.std[1]);
+  }
+  return sigmoid(Math.max(...zs) - 3);
 }

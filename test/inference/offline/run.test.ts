@@ -7,17 +7,16 @@ import { after, before, test } from 'node:test';
 import { decodeImage, toModelInput } from '../../../src/data/image/index.ts';
 import { Rng } from '../../../src/data/random.ts';
 import { synthesize } from '../../../src/data/synth/run.ts';
-import { oodScorer } from '../../../src/engine/runtime.ts';
 import { evaluate, formatEvalTable, RiskCalibrator } from '../../../src/eval/index.ts';
 import { evalCommand } from '../../../src/eval-command.ts';
 import {
   caseInput,
   fitCalibration,
-  intensityStats,
   openVersion,
   readSplit,
   runSplit,
 } from '../../../src/inference/offline/index.ts';
+import { intensityStats, oodScorer } from '../../../src/inference/ood/index.ts';
 import { TEST_TINY, type VlmConfig } from '../../../src/model/vlm/config.ts';
 import { loadVersion, writeVersion } from '../../../src/model/vlm/version.ts';
 import { initWeights } from '../../../src/model/vlm/weights.ts';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../../src/data/random.ts';
-import { oodScorer } from '../../../src/engine/runtime.ts';
-import { intensityStats, OodReference } from '../../../src/inference/ood/v1.ts';
+import { intensityStats, OodReference, oodScorer } from '../../../src/inference/ood/index.ts';
 
 const DIM = 8;
 function image(rng: Rng, mean: number): { embedding: Float32Array; input: Float32Array } {

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../../src/data/random.ts';
-import { parseOodReference } from '../../../src/engine/ood.ts';
-import { type ImageFeatures, OodReference, quantileOf } from '../../../src/inference/ood/v1.ts';
+import {
+  type ImageFeatures,
+  OodReference,
+  parseOodReference,
+  quantileOf,
+} from '../../../src/inference/ood/index.ts';
 
 const DIM = 8;
 
