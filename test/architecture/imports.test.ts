@@ -1,0 +1,175 @@
+/**
+ * The import rules of docs/architecture.md ("Parts and what each may import"), enforced on every
+ * TypeScript file under src/: each import (static, dynamic or a re-export, read by TypeScript's own
+ * pre-processor, so comments and strings do not count) stays in its part or goes to a part the table
+ * allows. Exceptions are named one by one with their reason, and each must still exist: once fixed,
+ * it leaves the list.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, posix, relative } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const SRC = join(REPO, 'src');
+
+/** What each part may import besides itself; `cli` (the commands) may import every part. */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  data: [],
+  registry: [],
+  store: ['data'],
+  plots: ['data'],
+  eval: ['data'],
+  model: ['data'],
+  inference: ['data', 'eval', 'model'],
+  engine: ['data', 'eval', 'inference', 'model', 'registry'],
+  loop: ['data', 'eval', 'inference', 'model', 'plots', 'registry', 'store'],
+  server: ['data', 'engine', 'inference', 'loop', 'registry', 'store'],
+  cli: ['*'],
+};
+
+/** The command layer's files: the `chexpo` program, its argument layer and one file per command. */
+const COMMANDS_ELSEWHERE = [
+  'cli.ts',
+  'cli-args.ts',
+  'eval-command.ts',
+  'data/import-command.ts',
+  'data/synth-command.ts',
+  'model/release-command.ts',
+  'model/train/train-command.ts',
+  'server/serve-command.ts',
+  'loop/command.ts',
+  'loop/export-command.ts',
+  'loop/dpo/command.ts',
+  'loop/experiment/command.ts',
+];
+
+/**
+ * Re-exports left at a moved file's old path while importers outside this change (src/loop,
+ * src/server/console) still use it (issue 15): they count as the part they moved to.
+ */
+const MOVED: Record<string, string> = {
+  'evaluation-run/index.ts': 'inference',
+  'evaluation-run/run.ts': 'inference',
+  'evaluation-run/controls.ts': 'inference',
+  'model/vlm/generate.ts': 'inference',
+  'model/vlm/confidence.ts': 'inference',
+};
+
+/** Imports the table forbids, kept on purpose; paths relative to src/. */
+const EXCEPTIONS: readonly { from: string; to: string; why: string }[] = [
+  {
+    from: 'loop/loop-data.ts',
+    to: 'data/synth-command.ts',
+    why: 'the loop builds its data set by running the synth command with argv strings (issue 15, seam 3)',
+  },
+  {
+    from: 'loop/dpo/index.ts',
+    to: 'loop/dpo/command.ts',
+    why: "the DPO part's index re-exports its command and two helpers that live in the command file",
+  },
+];
+
+export function partOf(file: string): string {
+  if (COMMANDS_ELSEWHERE.includes(file)) return 'cli';
+  if (MOVED[file]) return MOVED[file];
+  const [top, ...rest] = file.split('/');
+  if (rest.length === 0) throw new Error(`src/${file}: a file outside every part`);
+  return top;
+}
+
+/** Relative specifiers of one source text, resolved to paths relative to src/. */
+export function importsOf(file: string, text: string): string[] {
+  return ts
+    .preProcessFile(text, true, true)
+    .importedFiles.map((i) => i.fileName)
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => posix.normalize(posix.join(posix.dirname(file), spec)));
+}
+
+export interface Violation {
+  from: string;
+  to: string;
+  rule: string;
+}
+
+export function violations(sources: ReadonlyMap<string, string>): Violation[] {
+  const out: Violation[] = [];
+  for (const [file, text] of sources) {
+    const from = partOf(file);
+    const allowed = MAY_IMPORT[from] ?? [];
+    for (const to of importsOf(file, text)) {
+      if (to.startsWith('../')) continue; // outside src/ (package.json): no part
+      const target = partOf(to);
+      if (target === from || allowed.includes('*') || allowed.includes(target)) continue;
+      if (EXCEPTIONS.some((e) => e.from === file && e.to === to)) continue;
+      out.push({ from: file, to, rule: `${from} may not import ${target}` });
+    }
+  }
+  return out;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(path);
+    return e.name.endsWith('.ts') ? [relative(SRC, path).split('\\').join('/')] : [];
+  });
+}
+
+const sources = new Map(sourceFiles(SRC).map((f) => [f, readFileSync(join(SRC, f), 'utf8')]));
+
+test('every import in src/ goes where docs/architecture.md allows', () => {
+  assert.ok(sources.size > 100, `${sources.size} source files`);
+  assert.deepEqual(violations(sources), []);
+});
+
+test('a forbidden import fails the check: engine → server, model → registry, inference → engine, anything → cli', () => {
+  const planted = new Map([
+    ['engine/x.ts', "import type { Metrics } from '../server/metrics.ts';"],
+    ['model/x.ts', "export { Registry } from '../registry/index.ts';"],
+    ['inference/x.ts', "const { Engine } = await import('../engine/index.ts');"],
+    ['server/x.ts', "import { parseCommandArgs } from '../cli-args.ts';"],
+    [
+      'store/x.ts',
+      "// import { x } from '../server/app.ts' in a comment is no import\nconst s = \"from '../cli.ts'\";",
+    ],
+  ]);
+  assert.deepEqual(
+    violations(planted).map((v) => v.rule),
+    [
+      'engine may not import server',
+      'model may not import registry',
+      'inference may not import engine',
+      'server may not import cli',
+    ],
+  );
+});
+
+test('each exception, re-export and command file named here still exists', () => {
+  for (const e of EXCEPTIONS) {
+    assert.ok(
+      importsOf(e.from, sources.get(e.from) ?? '').includes(e.to),
+      `stale exception ${e.from} → ${e.to}`,
+    );
+  }
+  for (const file of [...COMMANDS_ELSEWHERE, ...Object.keys(MOVED)])
+    assert.ok(sources.has(file), `no src/${file}`);
+});
+
+test('docs/architecture.md lists the same parts and imports as this test enforces', () => {
+  const doc = readFileSync(join(REPO, 'docs/architecture.md'), 'utf8');
+  const rows = new Map(
+    [...doc.matchAll(/^\| `([a-z-]+)\/?` \|[^|\n]*\| ([^|\n]+) \|$/gm)].map((m) => [
+      m[1],
+      m[2].trim() === 'every part'
+        ? ['*']
+        : m[2].trim() === '—'
+          ? []
+          : m[2].split(',').map((p) => p.trim().replace(/`/g, '')),
+    ]),
+  );
+  assert.deepEqual(Object.fromEntries(rows), MAY_IMPORT);
+});
