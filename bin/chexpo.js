@@ -7,4 +7,4 @@ if (!process.features.typescript) {
   const { register } = await import('tsx/esm/api');
   register();
 }
-await import('../src/cli.ts');
+await import('../src/cli/main.ts');

@@ -1,7 +1,7 @@
 /**
  * The `chexpo` command as scripts see it, run as a real process (node bin/chexpo.js): --version,
  * --help on every command (exit 0), every usage error exit 2, --json output that parses, and a
- * read-only command that creates nothing. The argument layer itself (src/cli-args.ts) directly.
+ * read-only command that creates nothing. The argument layer itself (src/cli/args.ts) directly.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CliExit, parseCommandArgs, UsageError } from '../src/cli-args.ts';
+import { CliExit, parseCommandArgs, UsageError } from '../src/cli/args.ts';
 import { Tokenizer } from '../src/data/tokenizer/index.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { synthCommand } from '../../src/data/synth-command.ts';
+import { synthCommand } from '../../src/cli/synth.ts';
 import type { InstructionSample, LabelledCase, TaskType } from '../../src/data/types.ts';
 import { Engine } from '../../src/engine/index.ts';
 import { judgeAnswer } from '../../src/loop/pairs/index.ts';

@@ -30,16 +30,11 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   cli: ['*'],
 };
 
-/** The command layer's files: the `chexpo` program, its argument layer and one file per command. */
+/** Command files outside src/cli/: part of the command layer wherever they sit. */
 const COMMANDS_ELSEWHERE = [
-  'cli.ts',
-  'cli-args.ts',
-  'eval-command.ts',
-  'data/import-command.ts',
-  'data/synth-command.ts',
-  'model/release-command.ts',
-  'model/train/train-command.ts',
-  'server/serve-command.ts',
+  // Until `chexpo serve` parses its argv in src/cli/.
+  'server/start.ts',
+  // The loop's commands stay in src/loop (its owner moves them).
   'loop/command.ts',
   'loop/export-command.ts',
   'loop/dpo/command.ts',
@@ -56,6 +51,8 @@ const MOVED: Record<string, string> = {
   'evaluation-run/controls.ts': 'inference',
   'model/vlm/generate.ts': 'inference',
   'model/vlm/confidence.ts': 'inference',
+  'cli-args.ts': 'cli',
+  'data/synth-command.ts': 'cli',
 };
 
 /** Imports the table forbids, kept on purpose; paths relative to src/. */

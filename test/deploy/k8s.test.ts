@@ -357,7 +357,7 @@ test('serving pods: replicas, resources, spread, non-root read-only with a tmp e
     }
   }
   // SIGTERM → stop admitting, finish in-flight requests (≤ the request deadline), flush the
-  // hard-example queue (serve-command.ts gives it 10 s); preStop runs first.
+  // hard-example queue (src/server/start.ts gives it 10 s); preStop runs first.
   const preStopSeconds = Number(server.lifecycle.preStop.exec.command[1]);
   const drainSeconds = preStopSeconds + Number(configMap.data?.CHEXPO_REQUEST_TIMEOUT_MS) / 1000 + 10;
   assert.ok(podSpec.terminationGracePeriodSeconds > drainSeconds, `grace > drain (${drainSeconds} s)`);

@@ -4,11 +4,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { evalCommand } from '../../../src/cli/eval.ts';
 import { decodeImage, toModelInput } from '../../../src/data/image/index.ts';
 import { Rng } from '../../../src/data/random.ts';
 import { synthesize } from '../../../src/data/synth/run.ts';
 import { evaluate, formatEvalTable, RiskCalibrator } from '../../../src/eval/index.ts';
-import { evalCommand } from '../../../src/eval-command.ts';
 import {
   caseInput,
   fitCalibration,

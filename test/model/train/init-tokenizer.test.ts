@@ -3,11 +3,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { trainCommand } from '../../../src/cli/train.ts';
 import { synthesize } from '../../../src/data/synth/run.ts';
 import type { Tokenizer } from '../../../src/data/tokenizer/index.ts';
 import { loadSplit } from '../../../src/model/train/dataset.ts';
 import { SplitScorer } from '../../../src/model/train/sft.ts';
-import { trainCommand } from '../../../src/model/train/train-command.ts';
 import { loadVersion, loadVersionWeights } from '../../../src/model/vlm/version.ts';
 
 let dir: string;

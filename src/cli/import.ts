@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseCommandArgs, UsageError } from '../cli-args.ts';
-import { importedInstructions, importLabelCsvFile, type UncertainPolicy } from './import/index.ts';
-import { splitForPatient } from './splits.ts';
-import { Tokenizer } from './tokenizer/index.ts';
-import type { Split } from './types.ts';
+import { importedInstructions, importLabelCsvFile, type UncertainPolicy } from '../data/import/index.ts';
+import { splitForPatient } from '../data/splits.ts';
+import { Tokenizer } from '../data/tokenizer/index.ts';
+import type { Split } from '../data/types.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo import --csv LABELS.csv --images ROOT --out DIR [--uncertain ignore|positive|negative] [--seed S]
 

@@ -1,21 +1,21 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { parseCommandArgs, UsageError } from './cli-args.ts';
-import type { Split } from './data/types.ts';
-import { evaluate, formatEvalTable, toEvalRecord } from './eval/index.ts';
-import { scoreAll } from './eval/metrics.ts';
-import { formatRiskQuality, riskPoints } from './eval/risk-quality.ts';
+import type { Split } from '../data/types.ts';
+import { evaluate, formatEvalTable, toEvalRecord } from '../eval/index.ts';
+import { scoreAll } from '../eval/metrics.ts';
+import { formatRiskQuality, riskPoints } from '../eval/risk-quality.ts';
 import {
   type ControlsReport,
   controlsRecord,
   formatControls,
   runControls,
-} from './inference/offline/controls.ts';
-import { readSplit, runSplit } from './inference/offline/index.ts';
-import { formatFolder, scoreFolder } from './inference/offline/ood-folder.ts';
-import { evalPlots } from './plots/eval.ts';
-import { writePlot } from './plots/render.ts';
+} from '../inference/offline/controls.ts';
+import { readSplit, runSplit } from '../inference/offline/index.ts';
+import { formatFolder, scoreFolder } from '../inference/offline/ood-folder.ts';
+import { evalPlots } from '../plots/eval.ts';
+import { writePlot } from '../plots/render.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo eval --model DIR --data DIR [--split test] [--limit N] [--seed S] [--json OUT.json]
        chexpo eval --model DIR --ood IMAGES_DIR   (OOD scores and flags of every image in a folder)

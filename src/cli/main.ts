@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { CliExit, UsageError } from './cli-args.ts';
+import { CliExit, UsageError } from './args.ts';
 
 interface Subcommand {
   summary: string;
@@ -14,45 +14,45 @@ interface Subcommand {
 const commands: Record<string, Subcommand> = {
   serve: {
     summary: 'serve the current model version over HTTP',
-    run: async (argv) => (await import('./server/serve-command.ts')).serveCommand(argv),
+    run: async (argv) => (await import('../server/start.ts')).serveCommand(argv),
   },
   synth: {
     summary: 'generate synthetic chest radiographs, labels and instruction samples',
-    run: async (argv) => (await import('./data/synth-command.ts')).synthCommand(argv),
+    run: async (argv) => (await import('./synth.ts')).synthCommand(argv),
   },
   train: {
     summary: 'train chexpo-tiny: "chexpo train sft --data DIR --out RUN_DIR"',
-    run: async (argv) => (await import('./model/train/train-command.ts')).trainCommand(argv),
+    run: async (argv) => (await import('./train.ts')).trainCommand(argv),
   },
   eval: {
     summary: 'evaluate a model version on a data split (task scores, safety metrics, calibration)',
-    run: async (argv) => (await import('./eval-command.ts')).evalCommand(argv),
+    run: async (argv) => (await import('./eval.ts')).evalCommand(argv),
   },
   release: {
     summary: 'calibrate, evaluate and publish a trained version into a registry',
-    run: async (argv) => (await import('./model/release-command.ts')).releaseCommand(argv),
+    run: async (argv) => (await import('./release.ts')).releaseCommand(argv),
   },
   loop: {
     summary: 'one CheXPO round: mine, pair, DPO, evaluate, gate, publish ("chexpo loop run --help")',
-    run: async (argv) => (await import('./loop/command.ts')).loopCommand(argv),
+    run: async (argv) => (await import('../loop/command.ts')).loopCommand(argv),
   },
   experiment: {
     summary: "reproduce the paper's ablation table on this project's model (writes docs/results.md)",
-    run: async (argv) => (await import('./loop/experiment/command.ts')).experimentCommand(argv),
+    run: async (argv) => (await import('../loop/experiment/command.ts')).experimentCommand(argv),
   },
   import: {
     summary: 'turn a CheXpert/MIMIC-CXR-JPG label CSV and its images into a chexpo data set',
-    run: async (argv) => (await import('./data/import-command.ts')).importCommand(argv),
+    run: async (argv) => (await import('./import.ts')).importCommand(argv),
   },
 };
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 
 /**
  * The program: `--version`, `--help` and the command list here; each command parses its own options
- * through the same layer (cli-args.ts), so `chexpo <command> --help` is the command's help. Exit
+ * through the same layer (args.ts), so `chexpo <command> --help` is the command's help. Exit
  * codes: 0 done (or help/version), 1 the command failed, 2 a usage error (unknown command or option,
  * missing value or required option, stray argument).
  */

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCommandArgs } from '../cli-args.ts';
+import { parseCommandArgs } from '../cli/args.ts';
 import { Engine } from '../engine/index.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../registry/index.ts';
 import { EngineAnswerService, StoreFeedbackService } from './answer-service.ts';

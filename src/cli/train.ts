@@ -2,17 +2,17 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { parseCommandArgs, UsageError } from '../../cli-args.ts';
-import { Tokenizer } from '../../data/tokenizer/index.ts';
-import { writePlot } from '../../plots/render.ts';
-import { sftLossSpec } from '../../plots/training.ts';
-import { CHEXPO_TINY, CHEXPO_TINY_128, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
-import { loadVersionWeights, writeVersion } from '../vlm/version.ts';
-import { countParameters, initWeights, noWeightDecay } from '../vlm/weights.ts';
-import { loadSplit, oversampleTasks, parseOversample } from './dataset.ts';
-import { runTraining, type StepLog } from './loop.ts';
-import { modelCard } from './model-card.ts';
-import { parameterShapes, SplitScorer, sftProgram } from './sft.ts';
+import { Tokenizer } from '../data/tokenizer/index.ts';
+import { loadSplit, oversampleTasks, parseOversample } from '../model/train/dataset.ts';
+import { runTraining, type StepLog } from '../model/train/loop.ts';
+import { modelCard } from '../model/train/model-card.ts';
+import { parameterShapes, SplitScorer, sftProgram } from '../model/train/sft.ts';
+import { CHEXPO_TINY, CHEXPO_TINY_128, TEST_TINY, type VlmConfig } from '../model/vlm/config.ts';
+import { loadVersionWeights, writeVersion } from '../model/vlm/version.ts';
+import { countParameters, initWeights, noWeightDecay } from '../model/vlm/weights.ts';
+import { writePlot } from '../plots/render.ts';
+import { sftLossSpec } from '../plots/training.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo train sft --data DIR --out RUN_DIR [options]
 

@@ -6,13 +6,13 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseCommandArgs, UsageError } from '../cli-args.ts';
 import { evaluate, formatEvalTable, toEvalRecord } from '../eval/index.ts';
 import { controlsRecord, formatControls, runControls } from '../inference/offline/controls.ts';
 import { fitCalibration, readSplit, runSplit } from '../inference/offline/index.ts';
 import { evalPlots } from '../plots/eval.ts';
 import { writePlot } from '../plots/render.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo release --model RUN/version --data DIR --registry ROOT --name NAME [--version ID] [--set-current]
   [--eval-limit N] [--calibration-limit N] [--no-controls] [--seed S] [--threads K]
