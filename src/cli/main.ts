@@ -14,7 +14,7 @@ interface Subcommand {
 const commands: Record<string, Subcommand> = {
   serve: {
     summary: 'serve the current model version over HTTP',
-    run: async (argv) => (await import('../server/start.ts')).serveCommand(argv),
+    run: async (argv) => (await import('./serve.ts')).serveCommand(argv),
   },
   synth: {
     summary: 'generate synthetic chest radiographs, labels and instruction samples',

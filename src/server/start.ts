@@ -1,5 +1,5 @@
 /**
- * `chexpo serve`: loads the configuration from the environment (flags override host and port),
+ * The server `chexpo serve` starts (src/cli/serve.ts): loads the configuration from the environment,
  * listens at once (liveness answers during warm-up), then starts the engine on the registry's
  * CURRENT version. Readiness turns true only once it is loaded and warmed up; without a CURRENT the
  * server keeps answering health with ready 503 and picks up the first version published.
@@ -10,7 +10,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCommandArgs } from '../cli/args.ts';
 import { Engine } from '../engine/index.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../registry/index.ts';
 import { EngineAnswerService, StoreFeedbackService } from './answer-service.ts';
@@ -30,13 +29,6 @@ import {
 
 const APP_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_SCRIPT = resolve(APP_ROOT, 'bin', 'chexpo.js');
-
-const HELP = `usage: chexpo serve [--host <address>] [--port <number>]
-
-Configuration comes from CHEXPO_* environment variables (see docs/configuration.md);
---host and --port override CHEXPO_HOST and CHEXPO_PORT. Without CHEXPO_MODEL_DIR the registry is
-./var/models, seeded from the bundled release (models/) on first start, so the trainer publishes
-there and never into the checkout.`;
 
 type Log = (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
 
@@ -102,14 +94,11 @@ async function refreshScores(
   }
 }
 
-export async function serveCommand(argv: string[]): Promise<void> {
-  const { values } = parseCommandArgs(HELP, {
-    args: argv,
-    options: { host: { type: 'string' }, port: { type: 'string' } },
-  });
-  const env = { ...process.env };
-  if (values.host !== undefined) env.CHEXPO_HOST = values.host;
-  if (values.port !== undefined) env.CHEXPO_PORT = values.port;
+/**
+ * Serves with the configuration of `env` (CHEXPO_* variables; `chexpo serve` passes a copy of
+ * process.env with its flags applied) until SIGTERM or SIGINT.
+ */
+export async function startServer(env: NodeJS.ProcessEnv): Promise<void> {
   const { config, warnings } = loadConfig(env);
   // The keys now live only as digests in `config`: drop them from the environment, so no child
   // process, crash dump of the environment or dependency reading process.env sees them.

@@ -32,8 +32,6 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
 
 /** Command files outside src/cli/: part of the command layer wherever they sit. */
 const COMMANDS_ELSEWHERE = [
-  // Until `chexpo serve` parses its argv in src/cli/.
-  'server/start.ts',
   // The loop's commands stay in src/loop (its owner moves them).
   'loop/command.ts',
   'loop/export-command.ts',
