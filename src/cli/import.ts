@@ -1,9 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { importedInstructions, importLabelCsvFile, type UncertainPolicy } from '../data/import/index.ts';
-import { splitForPatient } from '../data/splits.ts';
-import { Tokenizer } from '../data/tokenizer/index.ts';
-import type { Split } from '../data/types.ts';
+import { resolve } from 'node:path';
+import { importDataset, type UncertainPolicy } from '../data/import/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo import --csv LABELS.csv --images ROOT --out DIR [--uncertain ignore|positive|negative] [--seed S]
@@ -13,7 +9,6 @@ as 'chexpo synth' (cases/<split>.jsonl, instructions/<split>.jsonl, tokenizer.js
 trainer and 'chexpo eval' read real data the same way. Images stay where they are (absolute paths).
 Patient and study ids are salted hashes; splits are by patient.`;
 
-const SPLITS: Split[] = ['train', 'validation', 'test'];
 const POLICIES: UncertainPolicy[] = ['ignore', 'positive', 'negative'];
 
 export async function importCommand(argv: string[]): Promise<void> {
@@ -42,54 +37,4 @@ export async function importCommand(argv: string[]): Promise<void> {
     salt: values.salt,
   });
   console.log(JSON.stringify(summary, null, 2));
-}
-
-export interface ImportDatasetOptions {
-  csvPath: string;
-  imageRoot: string;
-  outDir: string;
-  uncertain: UncertainPolicy;
-  seed: number;
-  salt: string;
-}
-
-export async function importDataset(o: ImportDatasetOptions) {
-  const records = await importLabelCsvFile(o.csvPath, {
-    imageRoot: o.imageRoot,
-    uncertain: o.uncertain,
-    salt: o.salt,
-  });
-  await mkdir(join(o.outDir, 'cases'), { recursive: true });
-  await mkdir(join(o.outDir, 'instructions'), { recursive: true });
-  const cases: Record<Split, string[]> = { train: [], validation: [], test: [] };
-  const samples: Record<Split, string[]> = { train: [], validation: [], test: [] };
-  const trainTexts: string[] = [];
-  for (const record of records) {
-    const split = splitForPatient(record.patientId);
-    const row = { ...record.case, patient_id: record.patientId, split, images: { source: record.imagePath } };
-    cases[split].push(JSON.stringify(row));
-    for (const s of importedInstructions([record], o.seed)) {
-      samples[split].push(JSON.stringify({ ...s, split }));
-      if (split === 'train') trainTexts.push(s.question, s.target_text);
-    }
-  }
-  for (const split of SPLITS) {
-    await writeFile(join(o.outDir, 'cases', `${split}.jsonl`), cases[split].map((l) => `${l}\n`).join(''));
-    await writeFile(
-      join(o.outDir, 'instructions', `${split}.jsonl`),
-      samples[split].map((l) => `${l}\n`).join(''),
-    );
-  }
-  const tokenizer = Tokenizer.build(trainTexts);
-  await writeFile(join(o.outDir, 'tokenizer.json'), `${JSON.stringify(tokenizer.toJSON())}\n`);
-  const summary = {
-    generator: 'chexpo import',
-    uncertain: o.uncertain,
-    seed: o.seed,
-    cases: Object.fromEntries(SPLITS.map((s) => [s, cases[s].length])),
-    samples: Object.fromEntries(SPLITS.map((s) => [s, samples[s].length])),
-    unmappedPositive: records.reduce((n, r) => n + r.unmappedPositive.length, 0),
-  };
-  await writeFile(join(o.outDir, 'manifest.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  return summary;
 }

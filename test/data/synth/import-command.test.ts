@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { importDataset } from '../../../src/cli/import.ts';
 import { decodeImage } from '../../../src/data/image/index.ts';
+import { importDataset } from '../../../src/data/import/index.ts';
 
 const fixture = new URL('../../fixtures/chexpert/', import.meta.url).pathname;
 
