@@ -46,23 +46,65 @@ export async function releaseCommand(argv: string[]): Promise<void> {
   if (!values.model || !values.data || !values.registry)
     throw new UsageError(`--model, --data and --registry are required\n\n${HELP}`);
   // With --json, progress goes to stderr and stdout carries one JSON object.
-  const say = values.json ? console.error : console.log;
-  const seed = Number(values.seed);
-  const threads = values.threads ? Number(values.threads) : undefined;
+  const released = await release(
+    {
+      model: values.model,
+      data: values.data,
+      registry: values.registry,
+      name: values.name,
+      version: values.version,
+      setCurrent: values['set-current'],
+      evalLimit: values['eval-limit'] ? Number(values['eval-limit']) : undefined,
+      calibrationLimit: values['calibration-limit'] ? Number(values['calibration-limit']) : undefined,
+      controls: !values['no-controls'],
+      seed: Number(values.seed),
+      threads: values.threads ? Number(values.threads) : undefined,
+    },
+    values.json ? console.error : console.log,
+  );
+  if (values.json) console.log(JSON.stringify(released));
+}
 
+export interface ReleaseOptions {
+  /** The staging version directory (RUN/version; RUN/metrics.json is read when present). */
+  model: string;
+  /** The data set it was trained on. */
+  data: string;
+  /** Registry root; the version is published into ROOT/`name`. */
+  registry: string;
+  name: string;
+  /** The version id (default: the registry's). */
+  version?: string;
+  setCurrent: boolean;
+  /** Test samples, whole cases in a seeded order (default: all). */
+  evalLimit?: number;
+  /** Validation samples the calibrator is fitted on (default: all). */
+  calibrationLimit?: number;
+  /** Run the controls of `chexpo eval` beside the evaluation. */
+  controls: boolean;
+  seed: number;
+  threads?: number;
+}
+
+export interface Released {
+  name: string;
+  version: string;
+  files: number;
+  current: boolean;
+  eval: Record<string, unknown>;
+}
+
+/** Calibrates, evaluates and publishes a staging version (the steps above); progress lines go to `say`. */
+export async function release(o: ReleaseOptions, say: (line: string) => void): Promise<Released> {
+  const { seed, threads } = o;
   say('fitting the risk calibrator and OOD reference on the validation split…');
-  const calibrationLimit = values['calibration-limit'] ? Number(values['calibration-limit']) : undefined;
-  const calibration = await fitCalibration(values.model, values.data, {
-    seed,
-    threads,
-    limit: calibrationLimit,
-  });
+  const calibration = await fitCalibration(o.model, o.data, { seed, threads, limit: o.calibrationLimit });
   say(`calibration (in-sample): ${JSON.stringify(calibration.quality)}`);
 
   say('evaluating on the test split…');
-  const limit = values['eval-limit'] ? Number(values['eval-limit']) : undefined;
-  const predictions = await runSplit(values.model, values.data, 'test', { seed, threads, limit });
-  const test = await readSplit(values.data, 'test');
+  const limit = o.evalLimit;
+  const predictions = await runSplit(o.model, o.data, 'test', { seed, threads, limit });
+  const test = await readSplit(o.data, 'test');
   const asked = new Set(predictions.map((p) => p.sample_id));
   const result = evaluate(
     test.samples.filter((s) => asked.has(s.id)),
@@ -72,10 +114,10 @@ export async function releaseCommand(argv: string[]): Promise<void> {
   say(formatEvalTable(result));
   let controls: ReturnType<typeof controlsRecord> | undefined;
   let permuted: Parameters<typeof evalPlots>[1];
-  if (!values['no-controls']) {
+  if (o.controls) {
     const report = await runControls({
-      versionDir: values.model,
-      dataDir: values.data,
+      versionDir: o.model,
+      dataDir: o.data,
       split: 'test',
       samples: test.samples.filter((s) => asked.has(s.id)),
       data: test,
@@ -101,7 +143,7 @@ export async function releaseCommand(argv: string[]): Promise<void> {
         }
       : {}),
   };
-  const runDir = dirname(values.model);
+  const runDir = dirname(o.model);
   await writeFile(
     join(runDir, 'eval.json'),
     `${JSON.stringify({ ...evalRecord, ...(controls ? { controls } : {}), predictions }, null, 2)}\n`,
@@ -109,13 +151,13 @@ export async function releaseCommand(argv: string[]): Promise<void> {
   for (const [file, spec] of Object.entries(evalPlots(result, permuted)))
     await writePlot(join(runDir, file), spec);
 
-  const config = JSON.parse(await readFile(join(values.model, 'config.json'), 'utf8'));
-  const dataManifest = JSON.parse(await readFile(join(values.data, 'manifest.json'), 'utf8'));
+  const config = JSON.parse(await readFile(join(o.model, 'config.json'), 'utf8'));
+  const dataManifest = JSON.parse(await readFile(join(o.data, 'manifest.json'), 'utf8'));
   const metrics = JSON.parse(await readFile(join(runDir, 'metrics.json'), 'utf8').catch(() => '{}'));
-  const registry = await Registry.open(values.registry, values.name, { requiredFiles: CHEXPO_VERSION_FILES });
+  const registry = await Registry.open(o.registry, o.name, { requiredFiles: CHEXPO_VERSION_FILES });
   try {
-    const manifest = await registry.publish(values.model, {
-      version: values.version,
+    const manifest = await registry.publish(o.model, {
+      version: o.version,
       config,
       data: {
         seed: Number(dataManifest.seed ?? 0),
@@ -133,22 +175,18 @@ export async function releaseCommand(argv: string[]): Promise<void> {
       },
       eval: evalRecord,
     });
-    say(`published ${values.name} ${manifest.version} (${manifest.files.length} files)`);
-    if (values['set-current']) {
+    say(`published ${o.name} ${manifest.version} (${manifest.files.length} files)`);
+    if (o.setCurrent) {
       await registry.setCurrent(manifest.version, { reason: 'release', actor: 'chexpo release' });
       say(`CURRENT → ${manifest.version}`);
     }
-    if (values.json) {
-      console.log(
-        JSON.stringify({
-          name: values.name,
-          version: manifest.version,
-          files: manifest.files.length,
-          current: values['set-current'],
-          eval: evalRecord,
-        }),
-      );
-    }
+    return {
+      name: o.name,
+      version: manifest.version,
+      files: manifest.files.length,
+      current: o.setCurrent,
+      eval: evalRecord,
+    };
   } finally {
     registry.close();
   }
