@@ -7,7 +7,7 @@
  *   result.versionDir   // config + tokenizer of the base, new weights; refit the calibrator, then publish
  *   result.summary      // the run record's `dpo` block
  */
-export { caseImageResolver, dpoCommand, readPairsFile } from './command.ts';
+export { dpoCommand } from './command.ts';
 export {
   buildDpoDataset,
   type DatasetOptions,
@@ -19,6 +19,7 @@ export {
 export { DpoError, type DpoErrorCode } from './errors.ts';
 export { type DpoStepStats, type DpoSummary, TRL_KEYS } from './metrics.ts';
 export { DEFAULT_DPO_TRAIN, type DpoTrainOptions, resolveDpoOptions } from './options.ts';
+export { caseImageResolver, readPairsFile } from './pair-files.ts';
 export { DPO_STAT_OUTPUTS, type DpoBatch, type DpoProgramOptions, dpoProgram } from './program.ts';
 export { type PairLogProbs, PairScorer, referenceLogProbs } from './reference.ts';
 export { type DpoDataCounts, type DpoResult, type TrainDpoInput, trainDpo } from './train.ts';
