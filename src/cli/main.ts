@@ -34,11 +34,11 @@ const commands: Record<string, Subcommand> = {
   },
   loop: {
     summary: 'one CheXPO round: mine, pair, DPO, evaluate, gate, publish ("chexpo loop run --help")',
-    run: async (argv) => (await import('../loop/command.ts')).loopCommand(argv),
+    run: async (argv) => (await import('./loop.ts')).loopCommand(argv),
   },
   experiment: {
     summary: "reproduce the paper's ablation table on this project's model (writes docs/results.md)",
-    run: async (argv) => (await import('../loop/experiment/command.ts')).experimentCommand(argv),
+    run: async (argv) => (await import('./experiment.ts')).experimentCommand(argv),
   },
   import: {
     summary: 'turn a CheXpert/MIMIC-CXR-JPG label CSV and its images into a chexpo data set',

@@ -30,15 +30,6 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   cli: ['*'],
 };
 
-/** Command files outside src/cli/: part of the command layer wherever they sit. */
-const COMMANDS_ELSEWHERE = [
-  // The loop's commands stay in src/loop (its owner moves them).
-  'loop/command.ts',
-  'loop/export-command.ts',
-  'loop/dpo/command.ts',
-  'loop/experiment/command.ts',
-];
-
 /**
  * Re-exports left at a moved file's old path while importers outside this change (src/loop,
  * src/server/console) still use it (issue 15): they count as the part they moved to.
@@ -60,15 +51,9 @@ const EXCEPTIONS: readonly { from: string; to: string; why: string }[] = [
     to: 'data/synth-command.ts',
     why: 'the loop builds its data set by running the synth command with argv strings (issue 15, seam 3)',
   },
-  {
-    from: 'loop/dpo/index.ts',
-    to: 'loop/dpo/command.ts',
-    why: "the DPO part's index re-exports its command and two helpers that live in the command file",
-  },
 ];
 
 export function partOf(file: string): string {
-  if (COMMANDS_ELSEWHERE.includes(file)) return 'cli';
   if (MOVED[file]) return MOVED[file];
   const [top, ...rest] = file.split('/');
   if (rest.length === 0) throw new Error(`src/${file}: a file outside every part`);
@@ -143,15 +128,14 @@ test('a forbidden import fails the check: engine → server, model → registry,
   );
 });
 
-test('each exception, re-export and command file named here still exists', () => {
+test('each exception and re-export named here still exists', () => {
   for (const e of EXCEPTIONS) {
     assert.ok(
       importsOf(e.from, sources.get(e.from) ?? '').includes(e.to),
       `stale exception ${e.from} → ${e.to}`,
     );
   }
-  for (const file of [...COMMANDS_ELSEWHERE, ...Object.keys(MOVED)])
-    assert.ok(sources.has(file), `no src/${file}`);
+  for (const file of Object.keys(MOVED)) assert.ok(sources.has(file), `no src/${file}`);
 });
 
 test('docs/architecture.md lists the same parts and imports as this test enforces', () => {

@@ -7,7 +7,6 @@
  *   result.versionDir   // config + tokenizer of the base, new weights; refit the calibrator, then publish
  *   result.summary      // the run record's `dpo` block
  */
-export { dpoCommand } from './command.ts';
 export {
   buildDpoDataset,
   type DatasetOptions,

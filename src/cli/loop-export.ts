@@ -1,9 +1,9 @@
 /** `chexpo loop export`: the preference pairs in the store (one round or all) as a TRL dataset. */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseCommandArgs } from '../cli-args.ts';
+import { exportTrl, fromPreferencePair, ImageResolver } from '../loop/pairs/index.ts';
 import { LanceStore } from '../store/index.ts';
-import { exportTrl, fromPreferencePair, ImageResolver } from './pairs/index.ts';
+import { parseCommandArgs } from './args.ts';
 
 const HELP = `usage: chexpo loop export --store URI --data DIR --out DIR [--round N] [--json]
 

@@ -1,12 +1,12 @@
-/** `chexpo experiment`: runs the ablation and writes docs/results.md (see run-experiment.ts). */
+/** `chexpo experiment`: runs the ablation and writes docs/results.md (see src/loop/experiment/run-experiment.ts). */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseCommandArgs, UsageError } from '../../cli-args.ts';
-import { resolveLoopConfig } from '../config.ts';
-import { ARM_NAMES, type ArmName } from './arms.ts';
-import { resultsDoc, resultsJson, resultsTable } from './results-doc.ts';
-import { runExperiment } from './run-experiment.ts';
+import { resolveLoopConfig } from '../loop/config.ts';
+import { ARM_NAMES, type ArmName } from '../loop/experiment/arms.ts';
+import { resultsDoc, resultsJson, resultsTable } from '../loop/experiment/results-doc.ts';
+import { runExperiment } from '../loop/experiment/run-experiment.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo experiment --model VERSION_DIR --data DIR [--work DIR] [--out docs/results.md]
          [--seed S] [--threads N] [--mining-limit N] [--eval-limit N] [--split test|validation]

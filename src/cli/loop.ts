@@ -6,14 +6,14 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseCommandArgs, UsageError } from '../cli-args.ts';
+import { resolveLoopConfig } from '../loop/config.ts';
+import { ensureLoopData } from '../loop/loop-data.ts';
+import { exitWithParent } from '../loop/parent-watch.ts';
+import type { RunTrigger } from '../loop/record.ts';
+import { runLoop } from '../loop/run.ts';
 import { CHEXPO_VERSION_FILES, leasePath, Registry, RoundLease } from '../registry/index.ts';
 import { LanceStore } from '../store/index.ts';
-import { resolveLoopConfig } from './config.ts';
-import { ensureLoopData } from './loop-data.ts';
-import { exitWithParent } from './parent-watch.ts';
-import type { RunTrigger } from './record.ts';
-import { runLoop } from './run.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo loop run --registry ROOT --store URI [--name NAME] [--data DIR] [--run-id ID]
          [--trigger manual|schedule|hard_examples|admin] [--threads N] [--config loop.json] [--work DIR] [--no-publish]
@@ -32,7 +32,7 @@ const TRIGGERS: RunTrigger[] = ['manual', 'schedule', 'hard_examples', 'admin', 
 export async function loopCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   if (sub === 'run') return loopRun(rest);
-  if (sub === 'export') return (await import('./export-command.ts')).loopExport(rest);
+  if (sub === 'export') return (await import('./loop-export.ts')).loopExport(rest);
   console.log(HELP);
   if (sub !== undefined && sub !== '--help' && sub !== '-h')
     throw new UsageError(`unknown loop subcommand '${sub}'`);

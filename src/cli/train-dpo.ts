@@ -1,13 +1,14 @@
 /**
- * `chexpo train dpo` (registered by src/cli.ts): DPO on a pairs file from a model version, images of
+ * `chexpo train dpo` (not registered in src/cli/main.ts; `chexpo train` runs SFT only): DPO on a pairs file from a model version, images of
  * `case` references read from a data set directory.
  */
-import { parseCommandArgs, UsageError } from '../../cli-args.ts';
-import { loadVersion } from '../../model/vlm/version.ts';
-import type { PairCandidate } from '../types.ts';
-import { DEFAULT_DPO_TRAIN, type DpoTrainOptions } from './options.ts';
-import { caseImageResolver, readPairsFile } from './pair-files.ts';
-import { trainDpo } from './train.ts';
+
+import { DEFAULT_DPO_TRAIN, type DpoTrainOptions } from '../loop/dpo/options.ts';
+import { caseImageResolver, readPairsFile } from '../loop/dpo/pair-files.ts';
+import { trainDpo } from '../loop/dpo/train.ts';
+import type { PairCandidate } from '../loop/types.ts';
+import { loadVersion } from '../model/vlm/version.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const d = DEFAULT_DPO_TRAIN;
 const HELP = `usage: chexpo train dpo --model VERSION_DIR --pairs FILE.jsonl --data DIR --out DIR [options]
