@@ -6,6 +6,8 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { synthesize } from '../data/synth/run.ts';
+import { formatSummary } from '../data/synth/summary.ts';
 
 export const LOOP_DATA_DEFAULTS = { cases: 1500, seed: 20261127, size: 128 } as const;
 
@@ -13,16 +15,13 @@ export async function ensureLoopData(dir: string, log: (line: string) => void): 
   if (existsSync(join(dir, 'manifest.json'))) return dir;
   log(`synthesising the loop's phantom pool (${LOOP_DATA_DEFAULTS.cases} cases) into ${dir}…`);
   await rm(dir, { recursive: true, force: true });
-  const { synthCommand } = await import('../data/synth-command.ts');
-  await synthCommand([
-    '--cases',
-    String(LOOP_DATA_DEFAULTS.cases),
-    '--seed',
-    String(LOOP_DATA_DEFAULTS.seed),
-    '--size',
-    String(LOOP_DATA_DEFAULTS.size),
-    '--out',
-    dir,
-  ]);
+  const { summary } = await synthesize({
+    cases: LOOP_DATA_DEFAULTS.cases,
+    seed: LOOP_DATA_DEFAULTS.seed,
+    size: LOOP_DATA_DEFAULTS.size,
+    formats: ['png16'],
+    outDir: dir,
+  });
+  log(formatSummary(summary));
   return dir;
 }
