@@ -23,7 +23,7 @@ import {
   readSplit,
   type SplitData,
   selectSamples,
-} from '../evaluation-run/index.ts';
+} from '../inference/offline/index.ts';
 
 export interface CandidateEvaluation {
   samples: InstructionSample[];

@@ -4,7 +4,7 @@
  */
 import type { CaseEdit } from '../data/phantom/index.ts';
 import type { FindingKey, InstructionSample, TaskType } from '../data/types.ts';
-import type { DataCase, RunPrediction } from '../evaluation-run/index.ts';
+import type { DataCase, RunPrediction } from '../inference/offline/index.ts';
 import type { PairKind } from '../store/contract.ts';
 
 /** A labelled sample with the current model's answer, how good it is and how sure the model was. */

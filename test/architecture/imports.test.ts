@@ -30,23 +30,10 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   cli: ['*'],
 };
 
-/**
- * Re-exports left at a moved file's old path while importers outside this change (src/loop,
- * src/server/console) still use it (issue 15): they count as the part they moved to.
- */
-const MOVED: Record<string, string> = {
-  'evaluation-run/index.ts': 'inference',
-  'evaluation-run/run.ts': 'inference',
-  'evaluation-run/controls.ts': 'inference',
-  'model/vlm/generate.ts': 'inference',
-  'model/vlm/confidence.ts': 'inference',
-};
-
-/** Imports the table forbids, kept on purpose; paths relative to src/. */
+/** Imports the table forbids, kept on purpose; paths relative to src/ (none left since issue 15). */
 const EXCEPTIONS: readonly { from: string; to: string; why: string }[] = [];
 
 export function partOf(file: string): string {
-  if (MOVED[file]) return MOVED[file];
   const [top, ...rest] = file.split('/');
   if (rest.length === 0) throw new Error(`src/${file}: a file outside every part`);
   return top;
@@ -120,14 +107,13 @@ test('a forbidden import fails the check: engine → server, model → registry,
   );
 });
 
-test('each exception and re-export named here still exists', () => {
+test('each exception named here still exists', () => {
   for (const e of EXCEPTIONS) {
     assert.ok(
       importsOf(e.from, sources.get(e.from) ?? '').includes(e.to),
       `stale exception ${e.from} → ${e.to}`,
     );
   }
-  for (const file of Object.keys(MOVED)) assert.ok(sources.has(file), `no src/${file}`);
 });
 
 test('docs/architecture.md lists the same parts and imports as this test enforces', () => {

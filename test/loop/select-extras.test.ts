@@ -12,7 +12,7 @@ import {
   openVersion,
   readSplit,
   type SplitData,
-} from '../../src/evaluation-run/index.ts';
+} from '../../src/inference/offline/index.ts';
 import { resolveLoopConfig } from '../../src/loop/config.ts';
 import { draftsFor } from '../../src/loop/pairs/index.ts';
 import { usableWrongAnswer } from '../../src/loop/pairs/kinds/on-policy.ts';

@@ -7,7 +7,7 @@
 import { Rng } from '../../data/random.ts';
 import type { Tokenizer } from '../../data/tokenizer/index.ts';
 import type { InstructionSample } from '../../data/types.ts';
-import type { DataCase } from '../../evaluation-run/index.ts';
+import type { DataCase } from '../../inference/offline/index.ts';
 import { loadCaseImage, weightAnswerTokens } from '../../model/train/dataset.ts';
 import { type TrainingSequence, trainingSequence } from '../../model/vlm/tokens.ts';
 import { DpoError } from './errors.ts';

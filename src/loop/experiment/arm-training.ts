@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { Rng } from '../../data/random.ts';
-import { openVersion, type SplitData, selectSamples } from '../../evaluation-run/index.ts';
+import { openVersion, type SplitData, selectSamples } from '../../inference/offline/index.ts';
 import { LanceStore } from '../../store/index.ts';
 import { miningExtras } from '../config.ts';
 import { type DpoSummary, trainDpo } from '../dpo/index.ts';

@@ -3,8 +3,8 @@
  * mines, answered by the model being trained. Scoring them before and after DPO tells learning the
  * preference (held-out accuracy rises with the training-pair accuracy) from memorising the pairs.
  */
-import type { OpenedVersion, SplitData } from '../../evaluation-run/index.ts';
-import { selectSamples } from '../../evaluation-run/index.ts';
+import type { OpenedVersion, SplitData } from '../../inference/offline/index.ts';
+import { selectSamples } from '../../inference/offline/index.ts';
 import { scoreSamples } from '../mining/index.ts';
 import type { PairCandidate, SelectedSample } from '../types.ts';
 import { type ArmName, type ArmSelections, armPairs } from './arms.ts';

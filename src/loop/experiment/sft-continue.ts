@@ -5,7 +5,7 @@
  * replay batch), so a DPO gain cannot be explained by "it simply trained longer".
  */
 import type { InstructionSample } from '../../data/types.ts';
-import type { DataCase } from '../../evaluation-run/index.ts';
+import type { DataCase } from '../../inference/offline/index.ts';
 import { findingTargets, loadCaseImage, weightAnswerTokens } from '../../model/train/dataset.ts';
 import { runTraining } from '../../model/train/loop.ts';
 import { parameterShapes, sftProgram } from '../../model/train/sft.ts';

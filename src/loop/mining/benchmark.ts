@@ -4,7 +4,7 @@
  * gets wrong or is unsure of. Thresholds come from the same scored subset unless given.
  */
 import type { Split } from '../../data/types.ts';
-import { type OpenedVersion, readSplit, selectSamples } from '../../evaluation-run/index.ts';
+import { type OpenedVersion, readSplit, selectSamples } from '../../inference/offline/index.ts';
 import type { ScoredSample, SelectedSample } from '../types.ts';
 import { hardReason, type Thresholds } from './criterion.ts';
 import type { ConfidenceCurve } from './curve.ts';

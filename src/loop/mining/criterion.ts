@@ -4,7 +4,7 @@
  * small push of the weights would flip).
  *
  * Which confidence, per task (read from what `predictSamples` returns, see
- * src/model/vlm/confidence.ts) — `answer_prob` for every task, measured against the alternatives:
+ * src/inference/confidence.ts) — `answer_prob` for every task, measured against the alternatives:
  * - closed, choice, open: the probability of exactly the short-answer span (the yes/no token, the
  *   option, the attribute value); the rationale after it is not the answer.
  * - report: `answer_prob` is already the per-finding sentence confidence — the product over the
@@ -23,7 +23,7 @@
  * co-occurring finding), so they pass only when perfect (F1 = 1). Overridable per task.
  */
 import type { TaskType } from '../../data/types.ts';
-import type { RunPrediction } from '../../evaluation-run/index.ts';
+import type { RunPrediction } from '../../inference/offline/index.ts';
 import type { HardReason, ScoredSample } from '../types.ts';
 
 export type ConfidenceSource = 'answer_prob' | 'min_prob';

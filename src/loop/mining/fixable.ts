@@ -14,7 +14,7 @@ import {
   derangement,
   type OpenedVersion,
   predictSamples,
-} from '../../evaluation-run/index.ts';
+} from '../../inference/offline/index.ts';
 import type { PairKind } from '../../store/contract.ts';
 import type { Fixable, ScoredSample, SelectedSample } from '../types.ts';
 

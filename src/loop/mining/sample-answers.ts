@@ -8,8 +8,8 @@
  */
 import { Rng } from '../../data/random.ts';
 import type { InstructionSample } from '../../data/types.ts';
-import { type DataCase, type OpenedVersion, predictSamples } from '../../evaluation-run/index.ts';
-import { nucleusSampler } from '../../model/vlm/generate.ts';
+import { nucleusSampler } from '../../inference/generate.ts';
+import { type DataCase, type OpenedVersion, predictSamples } from '../../inference/offline/index.ts';
 import type { ScoredSample } from '../types.ts';
 import { MiningError } from './errors.ts';
 

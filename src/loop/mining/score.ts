@@ -9,7 +9,7 @@ import {
   type DataCase,
   type OpenedVersion,
   predictSamples,
-} from '../../evaluation-run/index.ts';
+} from '../../inference/offline/index.ts';
 import type { ScoredSample } from '../types.ts';
 import { confidenceOf, PASS_MARKS, passes, type TaskRecord } from './criterion.ts';
 import { MiningError } from './errors.ts';

@@ -17,7 +17,7 @@ import {
 } from '../../data/image/index.ts';
 import { defaultPhantomConfig, editCase, type PhantomConfig, renderCase } from '../../data/phantom/index.ts';
 import type { GrayImage } from '../../data/types.ts';
-import type { DataCase } from '../../evaluation-run/index.ts';
+import type { DataCase } from '../../inference/offline/index.ts';
 import { caseImagePath, readJsonl } from '../../model/train/dataset.ts';
 import type { ChexpoStore } from '../../store/contract.ts';
 import type { ImageRef } from '../types.ts';

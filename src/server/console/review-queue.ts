@@ -9,7 +9,7 @@
  * fine for the embedded store's scale (thousands of rows), the cost noted in docs/console.md.
  */
 import { Tokenizer } from '../../data/tokenizer/index.ts';
-import { answerConfidence } from '../../model/vlm/confidence.ts';
+import { answerConfidence } from '../../inference/confidence.ts';
 import {
   type AnswerRecord,
   type ChexpoStore,

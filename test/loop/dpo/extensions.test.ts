@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { InstructionSample } from '../../../src/data/types.ts';
-import type { DataCase } from '../../../src/evaluation-run/index.ts';
+import type { DataCase } from '../../../src/inference/offline/index.ts';
 import { buildDpoDataset, type DpoResult, trainDpo } from '../../../src/loop/dpo/index.ts';
 import { replaySchedule } from '../../../src/loop/dpo/replay.ts';
 import type { ImageRef } from '../../../src/loop/types.ts';

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Generator } from '../../../src/inference/generate.ts';
 import {
   buildDpoDataset,
   DPO_STAT_OUTPUTS,
@@ -15,7 +16,6 @@ import {
 } from '../../../src/loop/dpo/index.ts';
 import type { ImageRef } from '../../../src/loop/types.ts';
 import { OrtSession, ortTensor } from '../../../src/model/ort/session.ts';
-import { Generator } from '../../../src/model/vlm/generate.ts';
 import { promptIds } from '../../../src/model/vlm/tokens.ts';
 import { loadVersion, loadVersionWeights } from '../../../src/model/vlm/version.ts';
 import { parameterSpecs } from '../../../src/model/vlm/weights.ts';

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { splitTarget } from '../../../src/data/instructions/index.ts';
 import { synthesize } from '../../../src/data/synth/run.ts';
 import { readYesNo } from '../../../src/eval/index.ts';
-import { type OpenedVersion, openVersion, readSplit } from '../../../src/evaluation-run/index.ts';
+import { type OpenedVersion, openVersion, readSplit } from '../../../src/inference/offline/index.ts';
 import {
   type BenchmarkMining,
   balanceSelection,

@@ -10,7 +10,7 @@ import {
   predictSamples,
   readSplit,
   type SplitData,
-} from '../../../src/evaluation-run/index.ts';
+} from '../../../src/inference/offline/index.ts';
 import {
   comparableAnswer,
   fixableCounts,

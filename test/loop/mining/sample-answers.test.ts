@@ -6,7 +6,7 @@ import {
   openVersion,
   readSplit,
   type SplitData,
-} from '../../../src/evaluation-run/index.ts';
+} from '../../../src/inference/offline/index.ts';
 import { sampleAnswers, scoreSamples } from '../../../src/loop/mining/index.ts';
 import type { ScoredSample } from '../../../src/loop/types.ts';
 import { type TinySetup, tinyModelAndData } from './tiny-model.ts';

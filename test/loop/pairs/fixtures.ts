@@ -3,7 +3,7 @@ import { synthesizeInstructions } from '../../../src/data/instructions/index.ts'
 import { sampleCase } from '../../../src/data/phantom/index.ts';
 import { Rng } from '../../../src/data/random.ts';
 import type { InstructionSample, PhantomCase } from '../../../src/data/types.ts';
-import type { DataCase, RunPrediction } from '../../../src/evaluation-run/index.ts';
+import type { DataCase, RunPrediction } from '../../../src/inference/offline/index.ts';
 import type { SelectedSample } from '../../../src/loop/types.ts';
 
 export type PhantomDataCase = PhantomCase & DataCase;

@@ -1,2 +1,0 @@
-/** Moved to src/inference/offline/index.ts (issue 15); this re-export stays while src/loop imports this path. */
-export * from '../inference/offline/index.ts';
