@@ -6,7 +6,7 @@
 import { splitTarget } from '../../data/instructions/index.ts';
 import { Rng } from '../../data/random.ts';
 import type { PairKind } from '../../store/contract.ts';
-import { balanceChosenAnswers } from '../pair-balance.ts';
+import { balanceChosenAnswers } from '../pairs/balance.ts';
 import { sentenceCase } from '../pairs/casing.ts';
 import { pairsForAll } from '../pairs/index.ts';
 import type { PairCandidate, SelectedSample } from '../types.ts';

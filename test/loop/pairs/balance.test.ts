@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TaskType } from '../../src/data/types.ts';
-import { balanceChosenAnswers, chosenSide } from '../../src/loop/pair-balance.ts';
-import type { PairCandidate } from '../../src/loop/types.ts';
+import type { TaskType } from '../../../src/data/types.ts';
+import { balanceChosenAnswers, chosenSide } from '../../../src/loop/pairs/balance.ts';
+import type { PairCandidate } from '../../../src/loop/types.ts';
 
 function pair(id: string, task: TaskType, finding: string, chosen: string): PairCandidate {
   const image = { kind: 'case', case_id: id } as const;

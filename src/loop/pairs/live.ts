@@ -3,10 +3,10 @@
  * incorrect through /v1/feedback, with its correct answer and its stored de-identified image.
  * chosen = the clinician's answer, rejected = what the served model said, both on that image.
  */
-import type { TaskType } from '../data/types.ts';
-import type { LiveTrainingCase } from './mining/index.ts';
-import { sentenceCase } from './pairs/casing.ts';
-import type { PairCandidate } from './types.ts';
+import type { TaskType } from '../../data/types.ts';
+import type { LiveTrainingCase } from '../mining/index.ts';
+import type { PairCandidate } from '../types.ts';
+import { sentenceCase } from './casing.ts';
 
 function taskOf(c: LiveTrainingCase): TaskType {
   if (c.example.task !== 'vqa') return c.example.task;

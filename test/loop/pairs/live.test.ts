@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { livePairs } from '../../src/loop/live-pairs.ts';
-import type { LiveTrainingCase } from '../../src/loop/mining/index.ts';
-import type { HardExample } from '../../src/store/contract.ts';
+import type { LiveTrainingCase } from '../../../src/loop/mining/index.ts';
+import { livePairs } from '../../../src/loop/pairs/live.ts';
+import type { HardExample } from '../../../src/store/contract.ts';
 
 function corrected(
   id: string,

@@ -8,8 +8,8 @@
  * value) and those saying absent ("no", "none") are capped to each other's count (never below
  * `floor`), keeping the first ones in their given (seeded, balanced) order.
  */
-import { ABSENT_ANSWER, splitTarget } from '../data/instructions/index.ts';
-import type { PairCandidate } from './types.ts';
+import { ABSENT_ANSWER, splitTarget } from '../../data/instructions/index.ts';
+import type { PairCandidate } from '../types.ts';
 
 type Side = 'present' | 'absent';
 
