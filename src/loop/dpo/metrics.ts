@@ -4,7 +4,7 @@
  * chosen vs rejected log-prob change from the reference, the likelihood-displacement check (both falling means DPO widens the margin by pushing
  * the chosen answer down too, Razin et al. 2024).
  */
-import type { StepLog } from '../../model/train/loop.ts';
+import type { StepLog } from '../../model/train/run-training.ts';
 import type { PlotSpec } from '../../plots/render.ts';
 import { dpoSpecs } from '../../plots/training.ts';
 import type { PairLogProbs } from './reference.ts';

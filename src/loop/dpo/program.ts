@@ -1,12 +1,12 @@
 /**
- * DPO as a TrainingProgram for the shared loop (src/model/train/loop.ts): the `train_dpo` graph, batches of
+ * DPO as a TrainingProgram for the shared loop (src/model/train/run-training.ts): the `train_dpo` graph, batches of
  * pairs bucketed by length, and feeds of both sides plus their reference log-probs and pair weights.
  */
 import { toBytes } from '../../model/graph/index.ts';
 import type { Feeds } from '../../model/ort/session.ts';
 import { ortTensor } from '../../model/ort/session.ts';
 import { epochBatches } from '../../model/train/dataset.ts';
-import type { TrainingProgram } from '../../model/train/loop.ts';
+import type { TrainingProgram } from '../../model/train/run-training.ts';
 import type { VlmConfig } from '../../model/vlm/config.ts';
 import { buildDpoGraph, DEFAULT_DPO, type DpoOptions } from '../../model/vlm/training.ts';
 import type { DpoDataset, DpoExample } from './data.ts';

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_ADAMW } from '../../model/train/adamw.ts';
-import { runTraining } from '../../model/train/loop.ts';
+import { runTraining } from '../../model/train/run-training.ts';
 import { parameterShapes } from '../../model/train/sft.ts';
 import type { VlmConfig } from '../../model/vlm/config.ts';
 import { loadVersion, loadVersionWeights, writeVersion } from '../../model/vlm/version.ts';

@@ -7,7 +7,7 @@
 import type { InstructionSample } from '../../data/types.ts';
 import type { DataCase } from '../../inference/offline/index.ts';
 import { findingTargets, loadCaseImage, weightAnswerTokens } from '../../model/train/dataset.ts';
-import { runTraining } from '../../model/train/loop.ts';
+import { runTraining } from '../../model/train/run-training.ts';
 import { parameterShapes, sftProgram } from '../../model/train/sft.ts';
 import { trainingSequence } from '../../model/vlm/tokens.ts';
 import { loadVersion, loadVersionWeights, writeVersion } from '../../model/vlm/version.ts';

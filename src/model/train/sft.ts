@@ -11,7 +11,7 @@ import { collate } from '../vlm/tokens.ts';
 import { buildScoreGraph, buildSftGraph } from '../vlm/training.ts';
 import { parameterSpecs, type Weights } from '../vlm/weights.ts';
 import { type DatasetExample, epochBatches, type LoadedSplit } from './dataset.ts';
-import type { TrainingProgram } from './loop.ts';
+import type { TrainingProgram } from './run-training.ts';
 
 /** (B, 1, S, S) images and (B, T) token tensors for a list of examples. */
 export function sequenceFeeds(split: LoadedSplit, examples: DatasetExample[], imageSize: number): Feeds {

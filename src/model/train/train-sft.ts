@@ -11,8 +11,8 @@ import { CHEXPO_TINY, CHEXPO_TINY_128, TEST_TINY, type VlmConfig } from '../vlm/
 import { loadVersionWeights, writeVersion } from '../vlm/version.ts';
 import { countParameters, initWeights, noWeightDecay } from '../vlm/weights.ts';
 import { loadSplit, oversampleTasks, parseOversample } from './dataset.ts';
-import { runTraining, type StepLog } from './loop.ts';
 import { modelCard } from './model-card.ts';
+import { runTraining, type StepLog } from './run-training.ts';
 import { parameterShapes, SplitScorer, sftProgram } from './sft.ts';
 
 export interface TrainSftOptions {

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { synthesize } from '../../../src/data/synth/run.ts';
 import type { Tokenizer } from '../../../src/data/tokenizer/index.ts';
 import { epochBatches, type LoadedSplit, loadSplit } from '../../../src/model/train/dataset.ts';
-import { runTraining } from '../../../src/model/train/loop.ts';
+import { runTraining } from '../../../src/model/train/run-training.ts';
 import { parameterShapes, SplitScorer, sftProgram } from '../../../src/model/train/sft.ts';
 import { CHEXPO_TINY, TEST_TINY, type VlmConfig } from '../../../src/model/vlm/config.ts';
 import { initWeights, noWeightDecay } from '../../../src/model/vlm/weights.ts';
