@@ -23,7 +23,7 @@ import { balanceChosenAnswers } from './pairs/balance.ts';
 import { ImageResolver, pairsForAll, toPreferencePairs } from './pairs/index.ts';
 import { livePairs } from './pairs/live.ts';
 import { emptyRunRecord, type RunRecordDoc, type RunTrigger } from './record.ts';
-import { mineAndSelect } from './select.ts';
+import { mineAndSelect, roundBudget } from './select.ts';
 import type { PairCandidate } from './types.ts';
 
 export interface LoopRunOptions {
@@ -151,10 +151,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
     } finally {
       await model.close();
     }
-    const budget = Math.max(
-      1,
-      Math.min(Math.floor(train.samples.length * c.balance.budgetFraction), c.balance.maxPairs ?? Infinity),
-    );
+    const budget = roundBudget(train.samples.length, c).pairs;
     if (candidates.length > budget) candidates = candidates.slice(0, budget);
     rec.counts.pairs = candidates.length;
     for (const p of candidates)

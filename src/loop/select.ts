@@ -110,6 +110,18 @@ async function ensurePool(ctx: SelectContext): Promise<number> {
   return entries.length;
 }
 
+/**
+ * A round's budget, from the SFT sample count: `budgetFraction` of it (at least 1) in preference pairs,
+ * capped by `maxPairs`, and the samples selected for them (the uncapped share over `maxPerSample`).
+ */
+export function roundBudget(trainSamples: number, c: LoopConfig): { pairs: number; samples: number } {
+  const share = Math.max(1, Math.floor(trainSamples * c.balance.budgetFraction));
+  return {
+    pairs: Math.max(1, Math.min(share, c.balance.maxPairs ?? Number.POSITIVE_INFINITY)),
+    samples: Math.ceil(share / c.pairs.maxPerSample),
+  };
+}
+
 export async function mineAndSelect(ctx: SelectContext): Promise<Selection> {
   const c = ctx.config;
   const rec = ctx.record;
@@ -177,8 +189,7 @@ export async function mineAndSelect(ctx: SelectContext): Promise<Selection> {
     );
   }
 
-  const pairBudget = Math.max(1, Math.floor(ctx.train.samples.length * c.balance.budgetFraction));
-  const sampleBudget = Math.ceil(pairBudget / c.pairs.maxPerSample);
+  const sampleBudget = roundBudget(ctx.train.samples.length, c).samples;
   const selected = balanceSelection(dedupeSelection([...hard, ...(expansion?.selected ?? [])]), {
     budget: sampleBudget,
     capPerCell: c.balance.capPerCell,
