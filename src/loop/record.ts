@@ -3,6 +3,7 @@
  * and to `<run dir>/run.json`. The server's trainer supervisor reads it to update the loop metrics.
  */
 import type { PairKind, RunStatus } from '../store/contract.ts';
+import type { RunRecordDpo } from './dpo/metrics.ts';
 
 export type RunTrigger = 'manual' | 'schedule' | 'hard_examples' | 'admin' | 'experiment';
 
@@ -32,15 +33,7 @@ export interface RunRecordDoc {
   };
   /** Share of retrieved neighbours that were really hard (wrong or unsure). */
   retrieval_precision: number | null;
-  dpo: {
-    steps: number;
-    final_loss: number;
-    final_margin: number;
-    final_accuracy: number;
-    logp_chosen_change: number;
-    logp_rejected_change: number;
-    minutes: number;
-  } | null;
+  dpo: RunRecordDpo | null;
   /** Primary scores on the held-out test subset (never mined). */
   eval: { split: 'test'; samples: number; seed: number; current: number; candidate: number } | null;
   /** The promotion gate's decision and every check's evidence. */

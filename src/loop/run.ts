@@ -16,7 +16,7 @@ import { writePlot } from '../plots/render.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
 import type { ChexpoStore, RunStatus } from '../store/contract.ts';
 import { type LoopConfig, miningExtras } from './config.ts';
-import { trainDpo } from './dpo/index.ts';
+import { runRecordDpo, trainDpo } from './dpo/index.ts';
 import type { ReplaySource } from './dpo/replay.ts';
 import { evaluateCandidate } from './evaluate-candidate.ts';
 import { balanceChosenAnswers } from './pairs/balance.ts';
@@ -181,15 +181,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
       }),
     );
     candidateDir = dpo.versionDir;
-    rec.dpo = {
-      steps: dpo.summary.steps,
-      final_loss: dpo.summary.final_loss,
-      final_margin: dpo.summary.final_margin,
-      final_accuracy: dpo.summary.final_accuracy,
-      logp_chosen_change: dpo.summary.logp_chosen_change,
-      logp_rejected_change: dpo.summary.logp_rejected_change,
-      minutes: dpo.summary.minutes,
-    };
+    rec.dpo = runRecordDpo(dpo.summary);
     await stage(rec, 'calibration', o.log, () =>
       fitCalibration(candidateDir!, o.dataDir, {
         threads: c.threads,

@@ -16,7 +16,13 @@ export {
   imageRefKey,
 } from './data.ts';
 export { DpoError, type DpoErrorCode } from './errors.ts';
-export { type DpoStepStats, type DpoSummary, TRL_KEYS } from './metrics.ts';
+export {
+  type DpoStepStats,
+  type DpoSummary,
+  type RunRecordDpo,
+  runRecordDpo,
+  TRL_KEYS,
+} from './metrics.ts';
 export { DEFAULT_DPO_TRAIN, type DpoTrainOptions, resolveDpoOptions } from './options.ts';
 export { caseImageResolver, readPairsFile } from './pair-files.ts';
 export { DPO_STAT_OUTPUTS, type DpoBatch, type DpoProgramOptions, dpoProgram } from './program.ts';

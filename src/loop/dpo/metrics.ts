@@ -81,6 +81,24 @@ export interface DpoSummary {
   mean_ms_per_step: number;
 }
 
+/** The summary fields a run record keeps (its `dpo` block, src/loop/record.ts), in the record's order. */
+export const RUN_RECORD_DPO_KEYS = [
+  'steps',
+  'final_loss',
+  'final_margin',
+  'final_accuracy',
+  'logp_chosen_change',
+  'logp_rejected_change',
+  'minutes',
+] as const;
+
+export type RunRecordDpo = Pick<DpoSummary, (typeof RUN_RECORD_DPO_KEYS)[number]>;
+
+/** The run record's `dpo` block of a summary. */
+export function runRecordDpo(summary: DpoSummary): RunRecordDpo {
+  return Object.fromEntries(RUN_RECORD_DPO_KEYS.map((k) => [k, summary[k]])) as RunRecordDpo;
+}
+
 function mean(xs: readonly number[]): number {
   return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
 }
