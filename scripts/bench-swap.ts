@@ -16,7 +16,8 @@
  *
  * `--allocators glibc,trim,jemalloc` runs the whole bench once per allocator setting, one after the
  * other, each in a child process started with that environment (malloc settings are read only at
- * process start), and prints their figures side by side (ALLOCATOR_SETTINGS below).
+ * process start), and prints their figures side by side (ALLOCATOR_SETTINGS below; `jemalloc-conf`
+ * takes its MALLOC_CONF from --malloc-conf).
  * Usage: npm run bench:swap [-- --swaps 50 --concurrency 16 --rss-every 5 --allocators glibc,trim,jemalloc]
  */
 import { spawn } from 'node:child_process';
@@ -52,6 +53,8 @@ const { values } = parseArgs({
     allocators: { type: 'string' },
     /** Internal (set by --allocators): where a child run writes its RunSummary as JSON. */
     'summary-file': { type: 'string' },
+    /** MALLOC_CONF of the `jemalloc-conf` setting, to try other jemalloc options against the images'. */
+    'malloc-conf': { type: 'string' },
   },
 });
 const modelName = values.name;
@@ -357,7 +360,7 @@ async function benchOnce(): Promise<void> {
       console.log(
         `${what}: RSS(swap ${flat.last}) / RSS(swap ${flat.from}) ${fmt(flat.ratio, 3)}; from swap ${flat.from} on ` +
           `${signedPct(flat.low)} … ${signedPct(flat.high)} of swap ${flat.from} ` +
-          `(${flat.within5 ? 'within' : 'NOT within'} ±5%)`,
+          `(${flat.within5 ? 'within' : 'NOT within'} ±5%); trend ${signed(flat.slope, 2)} MiB per swap`,
       );
   }
   const loadEnd = load();
@@ -422,8 +425,9 @@ interface RunSummary {
 }
 
 /**
- * RSS from the first reading after a swap (swap `rssEvery`) to the last: their ratio, and the lowest
- * and highest reading relative to the first (flat = every one within ±5%).
+ * RSS from the first reading after a swap (swap `rssEvery`) to the last: their ratio, the lowest and
+ * highest reading relative to the first (flat = every one within ±5%), and the least-squares slope
+ * through them in MiB per swap (growth, less at the mercy of one reading than the ratio).
  */
 function flatness(readings: readonly { swap: number; mib: number }[]) {
   const after = readings.filter((r) => r.swap > 0);
@@ -431,7 +435,13 @@ function flatness(readings: readonly { swap: number; mib: number }[]) {
   const base = after[0].mib;
   const rel = after.map((r) => r.mib / base);
   const [low, high] = [Math.min(...rel), Math.max(...rel)];
+  const mx = after.reduce((sum, r) => sum + r.swap, 0) / after.length;
+  const my = after.reduce((sum, r) => sum + r.mib, 0) / after.length;
+  const slope =
+    after.reduce((sum, r) => sum + (r.swap - mx) * (r.mib - my), 0) /
+    after.reduce((sum, r) => sum + (r.swap - mx) ** 2, 0);
   return {
+    slope,
     from: after[0].swap,
     last: after.at(-1)!.swap,
     ratio: rel.at(-1)!,
@@ -441,6 +451,7 @@ function flatness(readings: readonly { swap: number; mib: number }[]) {
   };
 }
 
+const signed = (x: number, digits: number): string => `${x >= 0 ? '+' : '−'}${fmt(Math.abs(x), digits)}`;
 const signedPct = (x: number): string => `${x >= 1 ? '+' : '−'}${fmt(Math.abs(x - 1) * 100)}%`;
 
 // ---- --allocators: the same bench under each allocator, side by side -----------------------------
@@ -481,6 +492,13 @@ const ALLOCATOR_SETTINGS: Record<string, { title: string; env: () => Record<stri
     }),
   },
   'jemalloc-defaults': { title: 'jemalloc, no MALLOC_CONF', env: () => ({ LD_PRELOAD: jemallocPath() }) },
+  'jemalloc-conf': {
+    title: `jemalloc, MALLOC_CONF=${values['malloc-conf']} (--malloc-conf)`,
+    env: () => {
+      if (!values['malloc-conf']) throw new Error('--allocators jemalloc-conf needs --malloc-conf');
+      return { LD_PRELOAD: jemallocPath(), MALLOC_CONF: values['malloc-conf'] };
+    },
+  },
 };
 
 async function compareAllocators(names: string[]): Promise<number> {
@@ -564,6 +582,7 @@ async function compareAllocators(names: string[]): Promise<number> {
       `${what}: range from swap ${f0.from}`,
       ...flats.map((f) => (f ? `${signedPct(f.low)} … ${signedPct(f.high)}` : '')),
     ]);
+    rows.push([`${what}: trend, MiB per swap`, ...flats.map((f) => (f ? signed(f.slope, 2) : ''))]);
     rows.push([
       `${what}: within ±5% from swap ${f0.from}`,
       ...flats.map((f) => (f ? (f.within5 ? 'yes' : 'NO') : '')),
