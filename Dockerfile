@@ -22,7 +22,7 @@ WORKDIR /app
 # RSS climbs with every hot swap on glibc's malloc, MALLOC_TRIM_THRESHOLD_ or not; jemalloc keeps it flat
 # (docs/benchmarks.md, hot swap; src/engine/allocator.ts). MALLOC_TRIM_THRESHOLD_ is what npm start sets.
 ENV NODE_ENV=production CHEXPO_HOST=0.0.0.0 CHEXPO_PORT=8080 MALLOC_TRIM_THRESHOLD_=1048576 \
-  LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000
+  LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 MALLOC_CONF=background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json .npmrc ./
 COPY bin ./bin
