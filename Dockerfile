@@ -14,10 +14,15 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev
 
 FROM node:22-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
+# libjemalloc2 (Debian's / Ubuntu's jemalloc 5), linked at one path on every architecture and preloaded below.
+RUN apt-get update && apt-get install -y --no-install-recommends tini libjemalloc2 && rm -rf /var/lib/apt/lists/* \
+  && ln -s "$(dpkg -L libjemalloc2 | grep '/libjemalloc\.so\.2$')" /usr/local/lib/libjemalloc.so.2 \
+  && test -f /usr/local/lib/libjemalloc.so.2
 WORKDIR /app
-# glibc's adaptive mmap threshold makes RSS climb with every hot swap (docs/benchmarks.md, hot swap).
-ENV NODE_ENV=production CHEXPO_HOST=0.0.0.0 CHEXPO_PORT=8080 MALLOC_TRIM_THRESHOLD_=1048576
+# RSS climbs with every hot swap on glibc's malloc, MALLOC_TRIM_THRESHOLD_ or not; jemalloc keeps it flat
+# (docs/benchmarks.md, hot swap; src/engine/allocator.ts). MALLOC_TRIM_THRESHOLD_ is what npm start sets.
+ENV NODE_ENV=production CHEXPO_HOST=0.0.0.0 CHEXPO_PORT=8080 MALLOC_TRIM_THRESHOLD_=1048576 \
+  LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 MALLOC_CONF=background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json .npmrc ./
 COPY bin ./bin

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { IMAGE_JEMALLOC, JEMALLOC_CONF } from '../../src/engine/allocator.ts';
 import { loadConfig } from '../../src/server/config.ts';
 
 const repo = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
@@ -105,6 +106,21 @@ for (const [name, file] of [
       only(final, 'EXPOSE').map((i) => i.args),
       [envOf(final).CHEXPO_PORT],
     );
+  });
+
+  test(`${name}: jemalloc installed, linked at one path and preloaded with the measured MALLOC_CONF`, () => {
+    const final = finalOf(file);
+    const install = final.body.findIndex(
+      (i) => i.op === 'RUN' && /apt-get install .*\blibjemalloc2\b/.test(i.args),
+    );
+    assert.ok(install >= 0, 'libjemalloc2 is installed');
+    assert.ok(final.body[install].args.includes(`ln -s "$(dpkg -L libjemalloc2 | grep `));
+    assert.ok(final.body[install].args.includes(` ${IMAGE_JEMALLOC} && test -f ${IMAGE_JEMALLOC}`));
+    const env = envOf(final);
+    assert.equal(env.LD_PRELOAD, IMAGE_JEMALLOC);
+    assert.equal(env.MALLOC_CONF, JEMALLOC_CONF);
+    const preload = final.body.findIndex((i) => i.op === 'ENV' && /\bLD_PRELOAD=/.test(i.args));
+    assert.ok(preload > install, 'LD_PRELOAD is set only once the library is there');
   });
 
   test(`${name}: production dependencies only, built in the deps stage; every COPY source exists`, () => {

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { IMAGE_JEMALLOC, JEMALLOC_CONF } from '../../src/engine/allocator.ts';
 import { loadConfig, scrubSecrets } from '../../src/server/config.ts';
 import { childEnvironment, spawnLoopRun } from '../../src/server/trainer/child.ts';
 import { ANSWER_KEY } from '../server/helpers.ts';
@@ -77,4 +78,13 @@ writeFileSync(${JSON.stringify(out)}, text);\n`,
     Object.keys(childEnvironment({ CHEXPO_API_KEYS: 'x', PATH: '/bin', LC_ALL: 'C' })).sort(),
     ['LC_ALL', 'PATH'],
   );
+});
+
+test('a loop child runs on the allocator the images preload (jemalloc and its MALLOC_CONF)', () => {
+  const allocator = {
+    LD_PRELOAD: IMAGE_JEMALLOC,
+    MALLOC_CONF: JEMALLOC_CONF,
+    MALLOC_TRIM_THRESHOLD_: '1048576',
+  };
+  assert.deepEqual(childEnvironment({ ...allocator, CHEXPO_API_KEYS: 'x' }), allocator);
 });
