@@ -11,6 +11,7 @@
  * Requests: phantom images (256² renders, 16-bit PNG) with a mix of closed, choice and report tasks.
  * Usage: npm run bench:serve [-- --registry models --name chexpo-tiny --rounds 4 --scale 1]
  */
+
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -34,11 +35,10 @@ import { buildPrompt } from '../src/inference/prompt.ts';
 import type { Feeds, OrtSession } from '../src/model/ort/session.ts';
 import { promptIds } from '../src/model/vlm/tokens.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../src/registry/index.ts';
-import { EngineAnswerService } from '../src/server/answer-service.ts';
-import { buildApp } from '../src/server/app.ts';
 import { loadConfig } from '../src/server/config.ts';
 import { createMetrics, engineObserver } from '../src/server/metrics.ts';
 import type { AnswerTask } from '../src/server/services.ts';
+import { listenOnEngine } from './bench/listen.ts';
 
 const { values } = parseArgs({
   options: {
@@ -146,13 +146,7 @@ async function startStack(maxBatch: number): Promise<Stack> {
   });
   const status = engine.status();
   if (!status.ready) throw new Error(`${modelName} in ${registryRoot} is not servable: ${status.reason}`);
-  const app = await buildApp({
-    config,
-    metrics,
-    answerService: new EngineAnswerService({ engine, riskThreshold: 1 }),
-    modelStatus: () => engine.status(),
-  });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { app, url } = await listenOnEngine(engine, config, metrics);
   return {
     engine,
     url,

@@ -20,6 +20,7 @@
  * takes its MALLOC_CONF from --malloc-conf).
  * Usage: npm run bench:swap [-- --swaps 50 --concurrency 16 --rss-every 5 --allocators glibc,trim,jemalloc]
  */
+
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -34,10 +35,9 @@ import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
 import { IMAGE_JEMALLOC, JEMALLOC_CONF, mallocInUse } from '../src/engine/allocator.ts';
 import { Engine, type SwapEvent, sizeWorkers } from '../src/engine/index.ts';
 import { BUNDLED_MODELS_ROOT, type JsonValue, Registry } from '../src/registry/index.ts';
-import { EngineAnswerService } from '../src/server/answer-service.ts';
-import { buildApp } from '../src/server/app.ts';
 import { loadConfig } from '../src/server/config.ts';
 import { createMetrics } from '../src/server/metrics.ts';
+import { listenOnEngine } from './bench/listen.ts';
 
 const { values } = parseArgs({
   options: {
@@ -224,13 +224,7 @@ async function benchOnce(): Promise<void> {
   });
   await engine.start();
   if (!engine.status().ready) throw new Error(`not servable: ${engine.status().reason}`);
-  const app = await buildApp({
-    config,
-    metrics,
-    answerService: new EngineAnswerService({ engine, riskThreshold: 1 }),
-    modelStatus: () => engine.status(),
-  });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { app, url } = await listenOnEngine(engine, config, metrics);
 
   /** Main-thread stalls: a 20 ms timer's lateness, sampled through the run. */
   const stalls: { at: number; ms: number }[] = [];

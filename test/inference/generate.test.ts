@@ -8,15 +8,10 @@ import {
   stopAtMaxTokens,
   suppressTokens,
 } from '../../src/inference/generate.ts';
-import { TEST_TINY } from '../../src/model/vlm/config.ts';
-import { initWeights } from '../../src/model/vlm/weights.ts';
 import { greedyRecompute } from '../model/vlm/generate.ts';
-import { jitteredWeights, randomImages, servingSessions } from '../model/vlm/helpers.ts';
+import { decodingFixture, randomImages } from '../model/vlm/helpers.ts';
 
-const config = TEST_TINY;
-// Larger-than-init weights so logits are far from uniform and greedy choices are not near-ties.
-const weights = jitteredWeights(initWeights(config, 21), 0.3, 21);
-const serving = servingSessions(config, weights);
+const { config, serving } = decodingFixture();
 const NO_EOS = -1;
 
 const s2 = config.imageSize ** 2;

@@ -8,9 +8,7 @@ import {
   nucleusSampler,
   type SamplingOptions,
 } from '../../src/inference/generate.ts';
-import { TEST_TINY } from '../../src/model/vlm/config.ts';
-import { initWeights } from '../../src/model/vlm/weights.ts';
-import { jitteredWeights, randomImages, servingSessions } from '../model/vlm/helpers.ts';
+import { decodingFixture, randomImages } from '../model/vlm/helpers.ts';
 
 const NEG = Number.NEGATIVE_INFINITY;
 
@@ -103,9 +101,7 @@ test('nucleusSampler: the same seed gives the same draws; bad options are refuse
     assert.throws(() => nucleusSampler(new Rng(1), bad), /temperature|topP/);
 });
 
-const config = TEST_TINY;
-const weights = jitteredWeights(initWeights(config, 21), 0.3, 21);
-const serving = servingSessions(config, weights);
+const { config, serving } = decodingFixture();
 const s2 = config.imageSize ** 2;
 const images = randomImages(config, 2, 5);
 const image = (b: number) => images.slice(b * s2, (b + 1) * s2);

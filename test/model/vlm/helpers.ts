@@ -1,14 +1,14 @@
 import { Rng } from '../../../src/data/random.ts';
 import { toBytes } from '../../../src/model/graph/index.ts';
 import { type Feeds, OrtSession, ortTensor } from '../../../src/model/ort/session.ts';
-import type { VlmConfig } from '../../../src/model/vlm/config.ts';
+import { TEST_TINY, type VlmConfig } from '../../../src/model/vlm/config.ts';
 import {
   buildDecodeStepGraph,
   buildEncoderGraph,
   buildPrefillGraph,
   servingBytes,
 } from '../../../src/model/vlm/serving.ts';
-import { parameterSpecs, type Weights } from '../../../src/model/vlm/weights.ts';
+import { initWeights, parameterSpecs, type Weights } from '../../../src/model/vlm/weights.ts';
 
 /** Parameters as ORT feeds (float32, or converted to float64 for gradient checks). */
 export function weightFeeds(
@@ -110,6 +110,19 @@ export function jitteredWeights(weights: Weights, scale: number, seed: number): 
     out[name] = Float32Array.from(w, (v) => v + rng.normal(0, scale));
   }
   return out;
+}
+
+/**
+ * TEST_TINY with larger-than-init weights, so logits are far from uniform and greedy choices are not
+ * near-ties: the shared fixture of the decoding tests.
+ */
+export function decodingFixture(): {
+  config: typeof TEST_TINY;
+  weights: Weights;
+  serving: ReturnType<typeof servingSessions>;
+} {
+  const weights = jitteredWeights(initWeights(TEST_TINY, 21), 0.3, 21);
+  return { config: TEST_TINY, weights, serving: servingSessions(TEST_TINY, weights) };
 }
 
 export interface Tolerance {

@@ -3,24 +3,19 @@ import { test } from 'node:test';
 import { Rng } from '../../../src/data/random.ts';
 import { toBytes } from '../../../src/model/graph/index.ts';
 import { type Feeds, ortTensor } from '../../../src/model/ort/session.ts';
-import { TEST_TINY } from '../../../src/model/vlm/config.ts';
 import { buildScoreGraph, buildSftGraph } from '../../../src/model/vlm/training.ts';
-import { countParameters, initWeights } from '../../../src/model/vlm/weights.ts';
+import { countParameters } from '../../../src/model/vlm/weights.ts';
 import { encode, greedyCached, greedyRecompute, prefillFeeds } from './generate.ts';
 import {
-  jitteredWeights,
+  decodingFixture,
   randomImages,
   randomSequence,
   sequenceFeeds,
-  servingSessions,
   trainingSession,
   weightFeeds,
 } from './helpers.ts';
 
-const config = TEST_TINY;
-// Larger-than-init weights so logits are far from uniform and greedy choices are not near-ties.
-const weights = jitteredWeights(initWeights(config, 21), 0.3, 21);
-const serving = servingSessions(config, weights);
+const { config, weights, serving } = decodingFixture();
 
 /** log-softmax of one row of `v` logits. */
 function logSoftmaxAt(logits: Float32Array, offset: number, v: number, target: number): number {
