@@ -10,7 +10,7 @@ import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo experiment --model VERSION_DIR --data DIR [--work DIR] [--out docs/results.md]
          [--seed S] [--threads N] [--mining-limit N] [--eval-limit N] [--split test|validation]
-         [--epochs N] [--arms a,b,…] [--rounds N] [--held-out N] [--max-pairs N]
+         [--epochs N] [--arms a,b,…] [--rounds N] [--held-out N] [--max-pairs N] [--cap-per-cell N]
          DPO: [--lr X] [--beta B] [--sft-weight W] [--anchor W] [--replay W] [--focus W]
          continued SFT: [--sft-lr X] [--answer-weight W] [--finding-loss W]
 
@@ -45,6 +45,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       rounds: { type: 'string', default: '2' },
       'held-out': { type: 'string', default: '600' },
       'max-pairs': { type: 'string' },
+      'cap-per-cell': { type: 'string' },
       split: { type: 'string', default: 'test' },
       arms: { type: 'string', default: ARM_NAMES.join(',') },
       json: { type: 'boolean', default: false },
@@ -66,7 +67,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     threads: Number(values.threads),
     mining: { limit: Number(values['mining-limit']) },
     expansion: { k: Number(values.k) },
-    balance: { ...opt('max-pairs', 'maxPairs') },
+    balance: { ...opt('max-pairs', 'maxPairs'), ...opt('cap-per-cell', 'capPerCell') },
     dpo: {
       epochs: Number(values.epochs),
       ...opt('lr', 'learningRate'),

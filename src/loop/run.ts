@@ -19,7 +19,7 @@ import { type LoopConfig, miningExtras } from './config.ts';
 import { runRecordDpo, trainDpo } from './dpo/index.ts';
 import type { ReplaySource } from './dpo/replay.ts';
 import { evaluateCandidate } from './evaluate-candidate.ts';
-import { balanceChosenAnswers } from './pairs/balance.ts';
+import { balancePairDirections } from './pairs/balance.ts';
 import { ImageResolver, pairsForAll, toPreferencePairs } from './pairs/index.ts';
 import { livePairs } from './pairs/live.ts';
 import { emptyRunRecord, type RunRecordDoc, type RunTrigger } from './record.ts';
@@ -146,8 +146,8 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
       );
       candidates.unshift(...livePairs(selection.live?.direct ?? [], c.seed));
       const generated = candidates.length;
-      candidates = balanceChosenAnswers(candidates);
-      o.log(`pairs: ${generated} generated, ${candidates.length} after yes/no balancing`);
+      candidates = balancePairDirections(candidates);
+      o.log(`pairs: ${generated} generated, ${candidates.length} after direction balancing`);
     } finally {
       await model.close();
     }

@@ -159,6 +159,7 @@ export async function trainFullLoop(
   ctx: RunContext,
   first: MinedSelections,
   budget: number,
+  outDir: string,
 ): Promise<ArmTraining> {
   const { o } = ctx;
   const c = o.config;
@@ -178,7 +179,7 @@ export async function trainFullLoop(
     );
     const round = await trainDpoArm(ctx, 'full_loop', pairs, sel.heldOut, {
       baseDir,
-      outDir: join(o.workDir, 'full_loop', `round-${r + 1}`),
+      outDir: join(outDir, `round-${r + 1}`),
       seed,
       imageSize: first.imageSize,
     });

@@ -6,7 +6,7 @@
 import { splitTarget } from '../../data/instructions/index.ts';
 import { Rng } from '../../data/random.ts';
 import type { PairKind } from '../../store/contract.ts';
-import { balanceChosenAnswers } from '../pairs/balance.ts';
+import { balancePairDirections } from '../pairs/balance.ts';
 import { sentenceCase } from '../pairs/casing.ts';
 import { pairsForAll } from '../pairs/index.ts';
 import type { PairCandidate, SelectedSample } from '../types.ts';
@@ -118,16 +118,16 @@ export function armPairs(
       .filter((p) => p.chosen !== p.rejected);
   switch (arm) {
     case 'dpo_random':
-      return balanceChosenAnswers(answersOnly(s.random));
+      return balancePairDirections(answersOnly(s.random));
     case 'dpo_confidence':
-      return balanceChosenAnswers(answersOnly(s.confidence));
+      return balancePairDirections(answersOnly(s.confidence));
     case 'dpo_conf_sim':
-      return balanceChosenAnswers(answersOnly(s.confSim));
+      return balancePairDirections(answersOnly(s.confSim));
     case 'chexpo':
     case 'chexpo_on_policy':
     case 'chexpo_image_cf':
     case 'full_loop':
-      return balanceChosenAnswers(pairsForAll(asSeenBy(arm, s.confSim), options));
+      return balancePairDirections(pairsForAll(asSeenBy(arm, s.confSim), options));
     default:
       return [];
   }

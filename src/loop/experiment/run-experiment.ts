@@ -27,7 +27,7 @@ import {
   trainFullLoop,
 } from './arm-training.ts';
 import { ARM_NAMES, type ArmName, armPairs, isDpoArm, takeBudget } from './arms.ts';
-import { cached } from './cache.ts';
+import { cached, keyedDir } from './cache.ts';
 import { continueSft } from './sft-continue.ts';
 
 export interface SftRecipe {
@@ -103,10 +103,31 @@ function sequencesPerStep(c: LoopConfig): number {
   return 2 * c.dpo.batchSize + (c.dpo.replayWeight > 0 ? c.dpo.replayBatchSize : 0);
 }
 
+/** Everything an arm's trained weights depend on; the arm's cache directory is keyed by it. */
+function armSettings(o: ExperimentOptions, arm: ArmName, budget: number): unknown {
+  const c = o.config;
+  const common = { base: o.baseVersion, seed: c.seed, budget };
+  if (arm === 'sft') return { base: o.baseVersion };
+  const steps = { batchSize: c.dpo.batchSize, epochs: c.dpo.epochs, perStep: sequencesPerStep(c) };
+  if (arm === 'sft_continued') return { arm, ...common, sft: o.sft, steps };
+  return {
+    arm,
+    ...common,
+    mining: c.mining,
+    expansion: c.expansion,
+    balance: c.balance,
+    pairs: c.pairs,
+    dpo: c.dpo,
+    heldOutSamples: o.heldOutSamples,
+    ...(arm === 'full_loop' ? { rounds: o.rounds } : {}),
+  };
+}
+
 async function continuedSft(
   o: ExperimentOptions,
   train: SplitData,
   budget: number,
+  dir: string,
 ): Promise<{ samples: InstructionSample[]; steps: number; tokens: number }> {
   const c = o.config;
   const batch = sequencesPerStep(c);
@@ -114,8 +135,6 @@ async function continuedSft(
   const picked = Rng.derive(c.seed, 'experiment:sft-continued')
     .shuffle([...train.samples])
     .slice(0, stepsPerEpoch * batch);
-  const dir = join(o.workDir, 'sft_continued');
-  await mkdir(dir, { recursive: true });
   const r = await cached(join(dir, 'steps.json'), () =>
     continueSft({
       baseVersionDir: o.modelDir,
@@ -159,8 +178,10 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const { data: evalData, samples } = await splitSubset(o.dataDir, o.evalSplit, c.eval.limit, c.eval.seed);
   const caseIds = [...new Set(samples.map((x) => x.case_id))];
   const permutation = derangement(caseIds, c.eval.seed);
-  const predict = (dir: string, arm: string, permuted = false) =>
-    cached(join(o.workDir, `${arm}.${o.evalSplit}${permuted ? '.permuted' : ''}.predictions.json`), () =>
+  const evalName = `${o.evalSplit}.${c.eval.limit}.${c.eval.seed}`;
+  // Predictions are kept in the arm's keyed directory, named by the evaluation subset.
+  const predict = (dir: string, armDir: string, arm: string, permuted = false) =>
+    cached(join(armDir, `predictions.${evalName}${permuted ? '.permuted' : ''}.json`), () =>
       predictVersion(
         dir,
         o.dataDir,
@@ -175,15 +196,18 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       ),
     );
   const bootstrap = { cases: evalData.cases, seed: c.eval.seed, resamples: c.eval.resamples };
-  const sft = await predict(o.modelDir, 'sft');
+  const armDir = (arm: ArmName) => keyedDir(o.workDir, arm, armSettings(o, arm, budget));
+  const sftDir = await armDir('sft');
+  const sft = await predict(o.modelDir, sftDir, 'sft');
   let continued: RunPrediction[] | null = null;
   const finish = async (
     arm: ArmName,
+    dir: string,
     versionDir: string,
     t: Omit<ArmResult, 'arm' | 'comparison' | 'vsContinued' | 'permutedPrimary'>,
   ): Promise<ArmResult> => {
-    const predictions = await predict(versionDir, arm);
-    const permuted = await predict(versionDir, arm, true);
+    const predictions = await predict(versionDir, dir, arm);
+    const permuted = await predict(versionDir, dir, arm, true);
     return {
       arm,
       ...t,
@@ -201,31 +225,32 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   for (const arm of ARM_NAMES.filter((a) => o.arms.includes(a))) {
     o.log(`== ${arm}`);
     if (arm === 'sft') {
-      arms.push(await finish(arm, o.modelDir, { pairs: 0, pairsByKind: {}, steps: 0, tokens: 0 }));
+      arms.push(await finish(arm, sftDir, o.modelDir, { pairs: 0, pairsByKind: {}, steps: 0, tokens: 0 }));
       continue;
     }
+    const dir = await armDir(arm);
     if (arm === 'sft_continued') {
-      const r = await continuedSft(o, train, budget);
-      const result = await finish(arm, join(o.workDir, arm, 'version'), {
+      const r = await continuedSft(o, train, budget, dir);
+      const result = await finish(arm, dir, join(dir, 'version'), {
         pairs: 0,
         pairsByKind: {},
         steps: r.steps,
         tokens: r.tokens,
       });
-      continued = await predict(join(o.workDir, arm, 'version'), arm);
+      continued = await predict(join(dir, 'version'), dir, arm);
       arms.push(result);
       continue;
     }
     const trained: ArmTraining =
       arm === 'full_loop'
-        ? await trainFullLoop(ctx, first, budget)
+        ? await trainFullLoop(ctx, first, budget, dir)
         : await trainDpoArm(ctx, arm, takeBudget(pairsByArm.get(arm)!, budget, c.seed, arm), first.heldOut, {
             baseDir: o.modelDir,
-            outDir: join(o.workDir, arm),
+            outDir: dir,
             seed: c.seed,
             imageSize: first.imageSize,
           });
-    arms.push(await finish(arm, trained.versionDir, trained));
+    arms.push(await finish(arm, dir, trained.versionDir, trained));
   }
   return {
     baseVersion: o.baseVersion,

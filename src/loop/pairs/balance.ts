@@ -1,22 +1,31 @@
 /**
- * Present/absent balance of answer pairs. DPO moves the answer prior toward whatever the chosen
- * sides say most: on v0001, 200 pairs of which 58% chose "no" took the model's "yes" share on
- * held-out questions from 0.45 to 0.10. On v0003 the same happened to open and choice questions,
- * which only yes/no balance missed: pairs choosing a named location or device tip over "none" took
- * location/none accuracy from 0.97 to 0.52 and tip/none from 1.00 to 0.10 (docs/results.md). So
- * within each finding × task, pairs whose chosen side says the finding is present ("yes", a named
- * value) and those saying absent ("no", "none") are capped to each other's count (never below
- * `floor`), keeping the first ones in their given (seeded, balanced) order.
+ * Direction balance of preference pairs. DPO moves the answer prior toward whatever the pairs
+ * favour where the model cannot tell their images apart: on v0001, 200 pairs of which 58% chose
+ * "no" over "yes" took the model's "yes" share on held-out questions from 0.45 to 0.10. Balancing
+ * the chosen sides alone (session 5) was not enough: most on-policy pairs on present findings
+ * reject another named value (present against present, no prior shift), so they were counted as
+ * "present" while pairs choosing "none" over a named value all pushed toward "none", and choice
+ * questions on present findings fell (consolidation 0.68 → 0.12, docs/results.md).
+ *
+ * So a pair's direction is the presence it favours:
+ * - text pairs: chosen side absent ("no", "none") and rejected present → 'absent'; the reverse →
+ *   'present'; both sides the same presence → no direction;
+ * - image counterfactuals (same text, edited rejected image): removing the asked finding teaches
+ *   "do not say present when it is gone" → 'absent'; adding it → 'present'; other edits (side,
+ *   severity, another finding) → no direction.
+ * Within each finding × task the two directions are capped to each other's count (never below
+ * `floor`), keeping the first ones in their given (seeded, balanced) order; pairs with no direction
+ * pass untouched.
  */
 import { ABSENT_ANSWER, splitTarget } from '../../data/instructions/index.ts';
 import type { PairCandidate } from '../types.ts';
 
-type Side = 'present' | 'absent';
+export type Presence = 'present' | 'absent';
 
-/** What the chosen answer says of its finding; null for tasks without one answer (lists, reports). */
-export function chosenSide(p: PairCandidate): Side | null {
-  const answer = splitTarget(p.chosen).answer.trim().toLowerCase();
-  switch (p.provenance.task) {
+/** What an answer says of its finding; null for tasks without one answer (lists, reports). */
+export function answerPresence(task: PairCandidate['provenance']['task'], text: string): Presence | null {
+  const answer = splitTarget(text).answer.trim().toLowerCase();
+  switch (task) {
     case 'closed':
       return answer === 'yes' ? 'present' : answer === 'no' ? 'absent' : null;
     case 'choice':
@@ -27,25 +36,38 @@ export function chosenSide(p: PairCandidate): Side | null {
   }
 }
 
-export function balanceChosenAnswers(pairs: readonly PairCandidate[], floor = 2): PairCandidate[] {
+/** The presence a pair favours where its two images look alike; null when it favours neither. */
+export function pairDirection(p: PairCandidate): Presence | null {
+  const { task, finding } = p.provenance;
+  if (p.rejectedImage.kind === 'phantom_edit') {
+    const { edit } = p.rejectedImage;
+    if (edit.finding !== finding || answerPresence(task, p.chosen) === null) return null;
+    return edit.change === 'remove' ? 'absent' : edit.change === 'add' ? 'present' : null;
+  }
+  const chosen = answerPresence(task, p.chosen);
+  const rejected = answerPresence(task, p.rejected);
+  return chosen && rejected && chosen !== rejected ? chosen : null;
+}
+
+export function balancePairDirections(pairs: readonly PairCandidate[], floor = 2): PairCandidate[] {
   const keyOf = (p: PairCandidate): string => `${p.provenance.finding ?? 'none'}|${p.provenance.task}`;
-  const counts = new Map<string, Record<Side, number>>();
+  const counts = new Map<string, Record<Presence, number>>();
   for (const p of pairs) {
-    const side = chosenSide(p);
-    if (!side) continue;
+    const direction = pairDirection(p);
+    if (!direction) continue;
     const c = counts.get(keyOf(p)) ?? { present: 0, absent: 0 };
-    c[side]++;
+    c[direction]++;
     counts.set(keyOf(p), c);
   }
-  const taken = new Map<string, Record<Side, number>>();
+  const taken = new Map<string, Record<Presence, number>>();
   return pairs.filter((p) => {
-    const side = chosenSide(p);
-    if (!side) return true;
+    const direction = pairDirection(p);
+    if (!direction) return true;
     const c = counts.get(keyOf(p))!;
-    const cap = Math.max(floor, side === 'present' ? c.absent : c.present);
+    const cap = Math.max(floor, direction === 'present' ? c.absent : c.present);
     const t = taken.get(keyOf(p)) ?? { present: 0, absent: 0 };
-    if (t[side] >= cap) return false;
-    t[side]++;
+    if (t[direction] >= cap) return false;
+    t[direction]++;
     taken.set(keyOf(p), t);
     return true;
   });

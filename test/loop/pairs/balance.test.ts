@@ -1,19 +1,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TaskType } from '../../../src/data/types.ts';
-import { balanceChosenAnswers, chosenSide } from '../../../src/loop/pairs/balance.ts';
-import type { PairCandidate } from '../../../src/loop/types.ts';
+import { answerPresence, balancePairDirections, pairDirection } from '../../../src/loop/pairs/balance.ts';
+import type { ImageRef, PairCandidate } from '../../../src/loop/types.ts';
 
-function pair(id: string, task: TaskType, finding: string, chosen: string): PairCandidate {
+function pair(
+  id: string,
+  task: TaskType,
+  finding: string,
+  chosen: string,
+  rejected: string,
+  rejectedImage?: ImageRef,
+): PairCandidate {
   const image = { kind: 'case', case_id: id } as const;
   return {
     prompt: 'q',
     chosen: `${chosen}. because`,
-    rejected: 'other. because',
-    kind: 'negation',
+    rejected: `${rejected}. because`,
+    kind: rejectedImage ? 'image_counterfactual' : 'negation',
     weight: 1,
     chosenImage: image,
-    rejectedImage: image,
+    rejectedImage: rejectedImage ?? image,
     provenance: {
       sample_id: id,
       case_id: id,
@@ -26,24 +33,67 @@ function pair(id: string, task: TaskType, finding: string, chosen: string): Pair
   } as PairCandidate;
 }
 
-test('chosenSide reads present/absent from yes/no and from "none" against a named value', () => {
-  assert.equal(chosenSide(pair('a', 'closed', 'effusion', 'yes')), 'present');
-  assert.equal(chosenSide(pair('a', 'closed', 'effusion', 'no')), 'absent');
-  assert.equal(chosenSide(pair('a', 'open', 'nodule', 'none')), 'absent');
-  assert.equal(chosenSide(pair('a', 'open', 'nodule', 'right upper zone')), 'present');
-  assert.equal(chosenSide(pair('a', 'choice', 'line_tip', 'none')), 'absent');
-  assert.equal(chosenSide(pair('a', 'report', 'nodule', 'none')), null);
+const edited = (finding: string, change: unknown): ImageRef =>
+  ({ kind: 'phantom_edit', case_id: 'x', edit: { finding, change } }) as ImageRef;
+
+test('answerPresence reads yes/no and "none" against a named value', () => {
+  assert.equal(answerPresence('closed', 'Yes. because'), 'present');
+  assert.equal(answerPresence('closed', 'no'), 'absent');
+  assert.equal(answerPresence('open', 'none'), 'absent');
+  assert.equal(answerPresence('open', 'right upper zone'), 'present');
+  assert.equal(answerPresence('report', 'none'), null);
 });
 
-test('open and choice pairs choosing a named value are capped to those choosing "none", per finding and task', () => {
+test('a text pair has a direction only when its sides differ in presence', () => {
+  assert.equal(pairDirection(pair('a', 'closed', 'nodule', 'yes', 'no')), 'present');
+  assert.equal(pairDirection(pair('a', 'open', 'nodule', 'none', 'left lower zone')), 'absent');
+  // A named value against another named value does not move the "none" prior.
+  assert.equal(pairDirection(pair('a', 'choice', 'nodule', 'left lower zone', 'right upper zone')), null);
+  assert.equal(pairDirection(pair('a', 'report', 'nodule', 'a', 'b')), null);
+});
+
+test('an image counterfactual favours absent when the asked finding is removed, present when added', () => {
+  const same = (change: unknown, finding = 'nodule') =>
+    pairDirection(
+      pair('a', 'choice', 'nodule', 'left lower zone', 'left lower zone', edited(finding, change)),
+    );
+  assert.equal(same('remove'), 'absent');
+  assert.equal(same('add'), 'present');
+  assert.equal(same({ side: 'left' }), null);
+  assert.equal(same('remove', 'mass'), null);
+});
+
+test('directions are capped to each other per finding and task; pairs without one pass', () => {
   const pairs = [
-    ...Array.from({ length: 6 }, (_, i) => pair(`o${i}`, 'open', 'nodule', 'left lower zone')),
-    ...Array.from({ length: 3 }, (_, i) => pair(`n${i}`, 'open', 'nodule', 'none')),
-    // A different task of the same finding is balanced on its own.
-    ...Array.from({ length: 4 }, (_, i) => pair(`c${i}`, 'closed', 'nodule', 'yes')),
-    pair('cn', 'closed', 'nodule', 'no'),
-    pair('r', 'report', 'nodule', 'irrelevant'),
+    ...Array.from({ length: 5 }, (_, i) => pair(`a${i}`, 'open', 'nodule', 'none', 'left lower zone')),
+    pair('p0', 'open', 'nodule', 'left lower zone', 'none'),
+    ...Array.from({ length: 3 }, (_, i) =>
+      pair(`s${i}`, 'open', 'nodule', 'left lower zone', 'right lower zone'),
+    ),
+    // Another task of the same finding is balanced on its own.
+    ...Array.from({ length: 4 }, (_, i) => pair(`c${i}`, 'closed', 'nodule', 'yes', 'no')),
+    ...Array.from({ length: 3 }, (_, i) => pair(`cn${i}`, 'closed', 'nodule', 'no', 'yes')),
+    ...Array.from({ length: 3 }, (_, i) =>
+      pair(`r${i}`, 'closed', 'nodule', 'yes', 'yes', edited('nodule', 'remove')),
+    ),
   ];
-  const kept = balanceChosenAnswers(pairs, 2).map((p) => p.provenance.sample_id);
-  assert.deepEqual(kept, ['o0', 'o1', 'o2', 'n0', 'n1', 'n2', 'c0', 'c1', 'cn', 'r']);
+  const kept = balancePairDirections(pairs, 2).map((p) => p.provenance.sample_id);
+  // open: 5 absent against 1 present → absent capped to the floor 2; closed: 4 present against
+  // 3 + 3 absent (the removals count as absent) → absent capped to 4.
+  assert.deepEqual(kept, [
+    'a0',
+    'a1',
+    'p0',
+    's0',
+    's1',
+    's2',
+    'c0',
+    'c1',
+    'c2',
+    'c3',
+    'cn0',
+    'cn1',
+    'cn2',
+    'r0',
+  ]);
 });
