@@ -3,7 +3,8 @@
  * errors (content type, body limit, JSON, validation), @fastify/multipart limits, and any error with
  * a catalogue `.code` (the image decoder's ImageError, engine errors) by duck typing.
  */
-import { ApiError, ERROR_CATALOGUE, type ErrorCode, type ErrorDetail, isErrorCode } from './errors.ts';
+import { ERROR_CATALOGUE, type ErrorCode, isErrorCode } from '../errors/public.ts';
+import { ApiError, type ErrorDetail } from './errors.ts';
 
 const FASTIFY_CODES: Record<string, { code: ErrorCode; detail?: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE' },

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { IMAGE_ERROR_CODES } from '../../src/data/image/errors.ts';
+import { ERROR_CATALOGUE } from '../../src/errors/public.ts';
 import { CONFIG_SCHEMA } from '../../src/server/config.ts';
 import { toApiError } from '../../src/server/error-mapping.ts';
-import { ERROR_CATALOGUE } from '../../src/server/errors.ts';
 
 /** Rows of the markdown tables in a doc whose first cell is a `code` span, split into cells. */
 function tableRows(path: string): string[][] {
