@@ -8,7 +8,11 @@ import type { ErrorSpec } from './define.ts';
 /** A code the API answers with: its status and message are part of the contract. */
 export type PublicErrorSpec = ErrorSpec & { status: number; message: string };
 
-export const ERROR_CATALOGUE = {
+/**
+ * Images the client sent that the decoder cannot read or the input gate refuses (the image
+ * decoder's ImageError codes the client sees; a worker's error with one of them passes through).
+ */
+export const IMAGE_INPUT_ERRORS = {
   IMAGE_EMPTY: {
     status: 400,
     message: 'the image is empty',
@@ -54,6 +58,10 @@ export const ERROR_CATALOGUE = {
     message: 'the image format is not supported',
     when: 'The bytes are not DICOM, PNG or JPEG, or use a variant the decoder does not read.',
   },
+} as const satisfies Record<string, PublicErrorSpec>;
+
+export const ERROR_CATALOGUE = {
+  ...IMAGE_INPUT_ERRORS,
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     message: 'unsupported content type; send application/json or multipart/form-data',

@@ -1,4 +1,5 @@
 /** ApiError: the error routes and services throw, with a code of the API catalogue (src/errors/public.ts). */
+import { defineErrors } from '../errors/define.ts';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors/public.ts';
 
 export interface ErrorDetail {
@@ -7,18 +8,15 @@ export interface ErrorDetail {
 }
 
 /** An error with a catalogue code; throw it from routes and services. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  readonly code: ErrorCode;
-  readonly statusCode: number;
-  readonly details?: ErrorDetail[];
+export class ApiError extends defineErrors('ApiError', ERROR_CATALOGUE) {
+  declare readonly code: ErrorCode;
+  declare readonly statusCode: number;
+  declare readonly details?: ErrorDetail[];
 
+  /** The catalogue message, with `detail` after a colon. */
   constructor(code: ErrorCode, detail?: string, options?: { details?: ErrorDetail[]; cause?: unknown }) {
     const base = ERROR_CATALOGUE[code].message;
-    super(detail ? `${base}: ${detail}` : base, { cause: options?.cause });
-    this.code = code;
-    this.statusCode = ERROR_CATALOGUE[code].status;
-    this.details = options?.details;
+    super(code, detail ? `${base}: ${detail}` : base, options);
   }
 }
 
