@@ -28,6 +28,13 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail?: string }> = {
   FST_UNDER_PRESSURE: { code: 'OVERLOADED' },
 };
 
+/** Uncoded errors (other plugins', Node's) that carry an HTTP status of their own. */
+const BY_STATUS = new Map<number, ErrorCode>([
+  [413, 'BODY_TOO_LARGE'],
+  [415, 'UNSUPPORTED_MEDIA_TYPE'],
+  [404, 'NOT_FOUND'],
+]);
+
 /** Shape of one ajv error as fastify attaches it (`error.validation`). */
 interface ValidationIssue {
   keyword: string;
@@ -64,9 +71,8 @@ export function toApiError(thrown: unknown): ApiError {
   }
 
   const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
-  if (status === 413) return new ApiError('BODY_TOO_LARGE', undefined, { cause: thrown });
-  if (status === 415) return new ApiError('UNSUPPORTED_MEDIA_TYPE', undefined, { cause: thrown });
-  if (status === 404) return new ApiError('NOT_FOUND', undefined, { cause: thrown });
+  const byStatus = BY_STATUS.get(status);
+  if (byStatus) return new ApiError(byStatus, undefined, { cause: thrown });
   // Other client errors (e.g. a JSON SyntaxError, which fastify marks 400) describe the client's input.
   if (status >= 400 && status < 500) return new ApiError('INVALID_REQUEST', message, { cause: thrown });
   return new ApiError('INTERNAL', undefined, { cause: thrown });
