@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { ChexpoError } from '../errors/define.ts';
 import { CliExit, UsageError } from './args.ts';
 
 interface Subcommand {
@@ -78,6 +79,14 @@ for (const [name, c] of Object.entries(commands)) {
     });
 }
 
+/** A coded error is shown led by its code (the message never repeats it). */
+const describe = (err: unknown): string =>
+  err instanceof ChexpoError
+    ? `${err.code}: ${err.message}`
+    : err instanceof Error
+      ? err.message
+      : String(err);
+
 try {
   program.parse(process.argv);
   if (!chosen) program.help();
@@ -95,7 +104,7 @@ if (chosen) {
       console.error(`chexpo ${chosen.name}: ${err.message}`);
       process.exitCode = err.exitCode;
     } else {
-      console.error(`chexpo ${chosen.name}: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(`chexpo ${chosen.name}: ${describe(err)}`);
       process.exitCode = 1;
     }
   }

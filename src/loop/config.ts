@@ -11,6 +11,7 @@
  *   is then about ±0.01, narrow enough to see a 2-point gain.
  */
 
+import { defineErrors } from '../errors/define.ts';
 import type { GateOptions } from '../eval/gate.ts';
 import type { PairKind } from '../store/contract.ts';
 import { PAIR_KINDS } from '../store/contract.ts';
@@ -67,9 +68,14 @@ export function miningExtras(c: LoopConfig): SelectExtras {
   };
 }
 
-export class LoopConfigError extends Error {
-  override readonly name = 'LoopConfigError';
-  readonly code = 'LOOP_BAD_CONFIG';
+export class LoopConfigError extends defineErrors('LoopConfigError', {
+  LOOP_BAD_CONFIG: {
+    when: 'A loop configuration with an unknown stage or setting, or a value out of range: fix the setting the message names.',
+  },
+}) {
+  constructor(message: string) {
+    super('LOOP_BAD_CONFIG', message);
+  }
 }
 
 type Partialish<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };

@@ -18,6 +18,7 @@ import type { ChexpoStore, RunStatus } from '../store/contract.ts';
 import { type LoopConfig, miningExtras } from './config.ts';
 import { runRecordDpo, trainDpo } from './dpo/index.ts';
 import type { ReplaySource } from './dpo/replay.ts';
+import { LoopError } from './errors.ts';
 import { evaluateCandidate } from './evaluate-candidate.ts';
 import { balancePairDirections } from './pairs/balance.ts';
 import { ImageResolver, pairsForAll, toPreferencePairs } from './pairs/index.ts';
@@ -107,10 +108,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
   let candidateDir: string | null = null;
   try {
     const base = await registry.current();
-    if (!base)
-      throw Object.assign(new Error(`registry ${o.name} has no CURRENT version`), {
-        code: 'LOOP_NO_CURRENT',
-      });
+    if (!base) throw new LoopError('LOOP_NO_CURRENT', `registry ${o.name} has no CURRENT version`);
     const baseDir = registry.versionDir(base);
     record = emptyRecord(o, base);
     const rec = record;
@@ -159,8 +157,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
     o.log(
       `${candidates.length} preference pairs (budget ${budget}): ${JSON.stringify(rec.counts.pairs_by_kind)}`,
     );
-    if (candidates.length === 0)
-      throw Object.assign(new Error('no preference pairs to train on'), { code: 'LOOP_NO_PAIRS' });
+    if (candidates.length === 0) throw new LoopError('LOOP_NO_PAIRS', 'no preference pairs to train on');
     await o.store.addPairs(toPreferencePairs(candidates, await roundOf(o.store), o.runId));
 
     const baseConfig = (await loadJson(join(baseDir, 'config.json'))) as { imageSize: number };
@@ -217,9 +214,7 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
     if (status === 'promoted' && o.publish) status = await currentStillBase(registry, base, rec, o);
     if (status === 'promoted' && o.publish) {
       if (o.lease?.lost)
-        throw Object.assign(new Error('the registry lease was taken over during the round'), {
-          code: 'LOOP_LEASE_LOST',
-        });
+        throw new LoopError('LOOP_LEASE_LOST', 'the registry lease was taken over during the round');
       const manifest = await registry.publish(candidateDir, {
         parent: base,
         config: (await loadJson(join(candidateDir, 'config.json'))) as Record<string, never>,

@@ -2,6 +2,8 @@
  * safetensors: an 8-byte little-endian header length, a JSON header mapping tensor names to
  * { dtype, shape, data_offsets }, then the raw little-endian bytes. Only the dtypes chexpo uses.
  */
+import { defineErrors } from '../errors/define.ts';
+
 export type TensorDtype = 'F32' | 'F16' | 'I64';
 
 export interface NamedTensor {
@@ -11,8 +13,14 @@ export interface NamedTensor {
   data: Float32Array | Uint16Array | BigInt64Array;
 }
 
-export class SafetensorsError extends Error {
-  readonly code = 'SAFETENSORS_INVALID';
+export class SafetensorsError extends defineErrors('SafetensorsError', {
+  SAFETENSORS_INVALID: {
+    when: 'A weights file that is not valid safetensors (short, bad header, bad dtype or offsets), or tensors whose bytes do not fit their shape: the file is damaged; republish the version.',
+  },
+}) {
+  constructor(message: string) {
+    super('SAFETENSORS_INVALID', message);
+  }
 }
 
 const BYTES: Record<TensorDtype, number> = { F32: 4, F16: 2, I64: 8 };

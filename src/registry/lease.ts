@@ -11,11 +11,13 @@
  * stale registry locks, so of two contenders only one wins. A holder that finds the file no longer
  * carries its nonce has lost the lease and must not publish.
  */
+
 import { randomUUID } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { defineErrors } from '../errors/define.ts';
 import { isErrno } from './errors.ts';
 import { breakIf, tempSibling, writeFileAtomic } from './fs-atomic.ts';
 
@@ -89,12 +91,15 @@ export function leaseExpired(lease: LeaseRecord | null, now = Date.now()): boole
 }
 
 /** A live lease is held by someone else. */
-export class LeaseHeldError extends Error {
-  override readonly name = 'LeaseHeldError';
-  readonly code = 'LOOP_LEASE_HELD';
+export class LeaseHeldError extends defineErrors('LeaseHeldError', {
+  LOOP_LEASE_HELD: {
+    when: 'A round could not start: another live round holds the registry lease (the message names its run, pid and host). Wait for it, or for its lease to expire if its process died.',
+  },
+}) {
   readonly lease: LeaseRecord;
   constructor(lease: LeaseRecord) {
     super(
+      'LOOP_LEASE_HELD',
       `another round holds the registry lease: run ${lease.run_id}, pid ${lease.pid} on ${lease.host}, ` +
         `last heartbeat ${lease.heartbeat_at}`,
     );

@@ -7,8 +7,10 @@
  * answer) but refuses every /v1 request with 401, with a warning saying how to proceed. In production
  * (NODE_ENV=production) that combination is a configuration error.
  */
+
 import { Ajv } from 'ajv';
 import { DEFAULT_INPUT_GATE, type InputGateConfig } from '../data/image/index.ts';
+import { defineErrors } from '../errors/define.ts';
 import { type ApiKey, parseApiKeys } from './auth.ts';
 import { loadSchema } from './schemas.ts';
 
@@ -70,12 +72,14 @@ export interface ServerConfig {
   };
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends defineErrors('ConfigError', {
+  CONFIG_INVALID: {
+    when: '`chexpo serve` refused to start: CHEXPO_* variables or the API key file fail their checks (the message lists each problem; docs/configuration.md).',
+  },
+}) {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    super('CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.problems = problems;
   }
 }

@@ -4,8 +4,10 @@
  * with their cause; the client never sees a stack.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorSpec } from '../errors/define.ts';
+import { ERROR_CATALOGUE } from '../errors/public.ts';
 import { toApiError } from './error-mapping.ts';
-import { type ApiError, apiError, ERROR_CATALOGUE, type ErrorSpec } from './errors.ts';
+import { type ApiError, apiError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
 declare module 'fastify' {

@@ -3,7 +3,8 @@
  * errors (content type, body limit, JSON, validation), @fastify/multipart limits, and any error with
  * a catalogue `.code` (the image decoder's ImageError, engine errors) by duck typing.
  */
-import { ApiError, ERROR_CATALOGUE, type ErrorCode, type ErrorDetail, isErrorCode } from './errors.ts';
+import { ERROR_CATALOGUE, type ErrorCode, isErrorCode } from '../errors/public.ts';
+import { ApiError, type ErrorDetail } from './errors.ts';
 
 const FASTIFY_CODES: Record<string, { code: ErrorCode; detail?: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE' },
@@ -26,6 +27,13 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; detail?: string }> = {
   FST_ERR_BAD_URL: { code: 'INVALID_REQUEST', detail: 'a path component is not valid URL encoding' },
   FST_UNDER_PRESSURE: { code: 'OVERLOADED' },
 };
+
+/** Uncoded errors (other plugins', Node's) that carry an HTTP status of their own. */
+const BY_STATUS = new Map<number, ErrorCode>([
+  [413, 'BODY_TOO_LARGE'],
+  [415, 'UNSUPPORTED_MEDIA_TYPE'],
+  [404, 'NOT_FOUND'],
+]);
 
 /** Shape of one ajv error as fastify attaches it (`error.validation`). */
 interface ValidationIssue {
@@ -63,9 +71,8 @@ export function toApiError(thrown: unknown): ApiError {
   }
 
   const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
-  if (status === 413) return new ApiError('BODY_TOO_LARGE', undefined, { cause: thrown });
-  if (status === 415) return new ApiError('UNSUPPORTED_MEDIA_TYPE', undefined, { cause: thrown });
-  if (status === 404) return new ApiError('NOT_FOUND', undefined, { cause: thrown });
+  const byStatus = BY_STATUS.get(status);
+  if (byStatus) return new ApiError(byStatus, undefined, { cause: thrown });
   // Other client errors (e.g. a JSON SyntaxError, which fastify marks 400) describe the client's input.
   if (status >= 400 && status < 500) return new ApiError('INVALID_REQUEST', message, { cause: thrown });
   return new ApiError('INTERNAL', undefined, { cause: thrown });

@@ -6,8 +6,8 @@
  * response headers every client needs (rate limit, Retry-After).
  */
 import type { FastifyDynamicSwaggerOptions, SwaggerTransformObject } from '@fastify/swagger';
+import { ERROR_CATALOGUE } from '../errors/public.ts';
 import type { ServerConfig } from './config.ts';
-import { ERROR_CATALOGUE } from './errors.ts';
 
 export const API_VERSION = '0.1.0';
 

@@ -14,8 +14,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { ErrorCode } from '../errors/public.ts';
 import { errorBody } from './error-handler.ts';
-import { type ApiError, apiError, type ErrorCode } from './errors.ts';
+import { type ApiError, apiError } from './errors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

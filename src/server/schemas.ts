@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { ERROR_CATALOGUE } from './errors.ts';
+import { ERROR_CATALOGUE } from '../errors/public.ts';
 
 export type JsonSchema = Record<string, unknown> & { $id?: string; properties?: Record<string, unknown> };
 

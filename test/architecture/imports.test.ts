@@ -17,16 +17,17 @@ const SRC = join(REPO, 'src');
 
 /** What each part may import besides itself; `cli` (the commands) may import every part. */
 const MAY_IMPORT: Record<string, readonly string[]> = {
-  data: [],
-  registry: [],
-  store: ['data'],
-  plots: ['data'],
-  eval: ['data'],
-  model: ['data'],
-  inference: ['data', 'eval', 'model'],
-  engine: ['data', 'eval', 'inference', 'model', 'registry'],
-  loop: ['data', 'eval', 'inference', 'model', 'plots', 'registry', 'store'],
-  server: ['data', 'engine', 'inference', 'loop', 'registry', 'store'],
+  errors: [],
+  data: ['errors'],
+  registry: ['errors'],
+  store: ['data', 'errors'],
+  plots: ['data', 'errors'],
+  eval: ['data', 'errors'],
+  model: ['data', 'errors'],
+  inference: ['data', 'errors', 'eval', 'model'],
+  engine: ['data', 'errors', 'eval', 'inference', 'model', 'registry'],
+  loop: ['data', 'errors', 'eval', 'inference', 'model', 'plots', 'registry', 'store'],
+  server: ['data', 'engine', 'errors', 'inference', 'loop', 'registry', 'store'],
   cli: ['*'],
 };
 

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Engine } from '../../src/engine/index.ts';
+import { ERROR_CATALOGUE } from '../../src/errors/public.ts';
 import { EngineAnswerService } from '../../src/server/answer-service.ts';
 import { buildApp } from '../../src/server/app.ts';
-import { ERROR_CATALOGUE } from '../../src/server/errors.ts';
 import { createMetrics, engineObserver } from '../../src/server/metrics.ts';
 import { testPng } from '../engine/helpers.ts';
 import { ANSWER_KEY, bearer, testConfig } from '../server/helpers.ts';

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import jpeg from 'jpeg-js';
 import { decodeImage, encodeDicom, encodePng16, ImageError } from '../../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../../src/data/phantom/index.ts';
-import { ERROR_CATALOGUE, isErrorCode } from '../../src/server/errors.ts';
+import { ERROR_CATALOGUE, isErrorCode } from '../../src/errors/public.ts';
 import { REAL_CR_DICOM } from '../fixtures/paths.ts';
 
 const SEED = 20_261_127;

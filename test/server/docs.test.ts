@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { IMAGE_ERROR_CODES } from '../../src/data/image/errors.ts';
+import { ERROR_CATALOGUE, IMAGE_INPUT_ERRORS } from '../../src/errors/public.ts';
 import { CONFIG_SCHEMA } from '../../src/server/config.ts';
 import { toApiError } from '../../src/server/error-mapping.ts';
-import { ERROR_CATALOGUE } from '../../src/server/errors.ts';
+import { ERROR_FAMILIES } from './error-families.ts';
 
-/** Rows of the markdown tables in a doc whose first cell is a `code` span, split into cells. */
-function tableRows(path: string): string[][] {
-  return readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8')
+const doc = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+
+/** docs/errors.md split at its internal codes: the public table comes before, the internal one after. */
+const [PUBLIC_ERRORS_DOC, INTERNAL_ERRORS_DOC] = doc('docs/errors.md').split('\n## Internal codes\n');
+
+/** Rows of the markdown tables in a text whose first cell is a `code` span, split into cells. */
+function tableRows(text: string): string[][] {
+  return text
     .split('\n')
     .filter((line) => /^\| `[A-Z_]+` \|/.test(line))
     .map((line) =>
@@ -22,7 +28,7 @@ function tableRows(path: string): string[][] {
 const unquote = (cell: string): string => cell.replace(/^`(.*)`$/, '$1');
 
 test('docs/errors.md lists exactly the catalogue: code, status, message, Retry-After', () => {
-  const rows = tableRows('docs/errors.md');
+  const rows = tableRows(PUBLIC_ERRORS_DOC);
   assert.deepEqual(
     rows.map((r) => unquote(r[0])),
     Object.keys(ERROR_CATALOGUE),
@@ -36,18 +42,39 @@ test('docs/errors.md lists exactly the catalogue: code, status, message, Retry-A
   }
 });
 
+test('docs/errors.md lists every internal code of every error family: code, family, when', () => {
+  const internal = ERROR_FAMILIES.flatMap((f) =>
+    Object.entries(f.specs)
+      .filter(([, spec]) => spec.status === undefined)
+      .map(([code, spec]) => [`\`${code}\``, f.family, spec.when]),
+  );
+  assert.deepEqual(tableRows(INTERNAL_ERRORS_DOC), internal);
+});
+
+test('codes are unique across families, and public codes are the catalogue entries', () => {
+  const seen = new Set<string>();
+  for (const f of ERROR_FAMILIES) {
+    for (const [code, spec] of Object.entries(f.specs)) {
+      if (spec.status !== undefined) {
+        assert.equal(spec, (ERROR_CATALOGUE as Record<string, unknown>)[code], code);
+        continue;
+      }
+      assert.ok(!seen.has(code), `${code} defined twice`);
+      seen.add(code);
+    }
+  }
+});
+
+test('the docs test knows every error family defined in src/ (a new family must be listed)', () => {
+  const files = readdirSync(new URL('../../src/', import.meta.url), { recursive: true, encoding: 'utf8' });
+  const defined = files
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('define.ts'))
+    .flatMap((f) => [...doc(`src/${f}`).matchAll(/defineErrors\(\s*'(\w+)'/g)].map((m) => m[1]));
+  assert.deepEqual(defined.sort(), ERROR_FAMILIES.map((f) => f.family).sort());
+});
+
 test('image decoder codes: client-input codes are 4xx catalogue entries, the rest are INTERNAL', () => {
-  const clientCodes = [
-    'IMAGE_EMPTY',
-    'IMAGE_UNDECODABLE',
-    'IMAGE_TOO_LARGE',
-    'UNSUPPORTED_TRANSFER_SYNTAX',
-    'UNSUPPORTED_IMAGE_FORMAT',
-    'DICOM_NOT_IMAGE',
-    'NOT_A_RADIOGRAPH',
-    'NOT_A_CHEST_IMAGE',
-    'IMAGE_TOO_SMALL',
-  ];
+  const clientCodes: string[] = Object.keys(IMAGE_INPUT_ERRORS);
   for (const code of clientCodes) assert.ok((IMAGE_ERROR_CODES as readonly string[]).includes(code), code);
   for (const code of IMAGE_ERROR_CODES) {
     const mapped = toApiError(Object.assign(new Error('x'), { code }));
@@ -62,7 +89,7 @@ test('image decoder codes: client-input codes are 4xx catalogue entries, the res
 });
 
 test('docs/configuration.md lists exactly the variables of schemas/config.json, with their types and defaults', () => {
-  const rows = tableRows('docs/configuration.md');
+  const rows = tableRows(doc('docs/configuration.md'));
   const properties = CONFIG_SCHEMA.properties as Record<
     string,
     { type: string; default: unknown; enum?: string[] }

@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
-import { ERROR_CATALOGUE } from '../../src/server/errors.ts';
+import { ERROR_CATALOGUE } from '../../src/errors/public.ts';
 import { ANSWER_KEY, type TestApp, testApp } from './helpers.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));

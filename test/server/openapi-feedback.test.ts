@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ERROR_CATALOGUE } from '../../src/errors/public.ts';
 import { buildApp } from '../../src/server/app.ts';
-import { ERROR_CATALOGUE } from '../../src/server/errors.ts';
 import { bearer, FEEDBACK_KEY, testApp, testConfig } from './helpers.ts';
 
 test('GET /docs/openapi.json documents the API routes, both upload forms and the shared schemas', async () => {

@@ -1,33 +1,19 @@
 /**
- * Typed image errors with stable codes. The server maps each code to a 4xx answer, so every
- * failure of decoding (including strings and plain objects thrown by dicom-parser) ends as one
- * of these, never as an uncaught exception.
+ * Typed image errors with stable codes. The server maps each client-input code to its 4xx answer
+ * (errors/public.ts), so every failure of decoding (including strings and plain objects thrown by
+ * dicom-parser) ends as one of these, never as an uncaught exception.
  */
-export const IMAGE_ERROR_CODES = [
-  'IMAGE_EMPTY',
-  'IMAGE_UNDECODABLE',
-  'IMAGE_TOO_LARGE',
-  'UNSUPPORTED_TRANSFER_SYNTAX',
-  'UNSUPPORTED_IMAGE_FORMAT',
-  'DICOM_NOT_IMAGE',
-  /** Input gate (gate.ts): decodable, but not something the model may answer about. */
-  'NOT_A_RADIOGRAPH',
-  'NOT_A_CHEST_IMAGE',
-  'IMAGE_TOO_SMALL',
-  /** An in-memory GrayImage given to an encoder is inconsistent (programming error, not client input). */
-  'INVALID_GRAY_IMAGE',
-] as const;
-export type ImageErrorCode = (typeof IMAGE_ERROR_CODES)[number];
+import { defineErrors } from '../../errors/define.ts';
+import { IMAGE_INPUT_ERRORS } from '../../errors/public.ts';
 
-export class ImageError extends Error {
-  override readonly name = 'ImageError';
-  readonly code: ImageErrorCode;
-
-  constructor(code: ImageErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export class ImageError extends defineErrors('ImageError', {
+  ...IMAGE_INPUT_ERRORS,
+  INVALID_GRAY_IMAGE: {
+    when: 'An in-memory GrayImage given to an encoder is inconsistent (a bug in the caller, not client input): fix the caller; the API answers INTERNAL.',
+  },
+}) {}
+export type ImageErrorCode = ImageError['code'];
+export const IMAGE_ERROR_CODES = Object.keys(ImageError.specs) as ImageErrorCode[];
 
 /** Human-readable text of anything thrown (dicom-parser throws strings and `{ exception, dataSet }`). */
 export function describeThrown(thrown: unknown): string {

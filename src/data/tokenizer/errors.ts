@@ -1,11 +1,11 @@
-export type TokenizerErrorCode = 'CHEXPO_ERR_TOKENIZER_FORMAT' | 'CHEXPO_ERR_TOKENIZER_ID';
+import { defineErrors } from '../../errors/define.ts';
 
-export class TokenizerError extends Error {
-  readonly code: TokenizerErrorCode;
-
-  constructor(code: TokenizerErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'TokenizerError';
-    this.code = code;
-  }
-}
+export class TokenizerError extends defineErrors('TokenizerError', {
+  CHEXPO_ERR_TOKENIZER_FORMAT: {
+    when: "A tokenizer.json that is not chexpo's word tokenizer (format or version, special tokens, duplicate or non-contiguous ids): the file is damaged or of another model.",
+  },
+  CHEXPO_ERR_TOKENIZER_ID: {
+    when: 'Decoding a token id the vocabulary does not hold (a model and tokenizer of different versions).',
+  },
+}) {}
+export type TokenizerErrorCode = TokenizerError['code'];

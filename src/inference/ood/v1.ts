@@ -32,6 +32,7 @@
  * images whose windowing or content is implausible even when the random or under-trained encoder
  * maps them close to the centroid.
  */
+import { defineErrors } from '../../errors/define.ts';
 import { EvaluationRunError } from '../errors.ts';
 import { type IntensityStats, intensityStats, median, quantileOf } from './stats.ts';
 
@@ -248,8 +249,14 @@ export interface CentroidReference {
   intensity?: { mean: [number, number]; std: [number, number] };
 }
 
-export class OodError extends Error {
-  readonly code = 'ENGINE_BAD_OOD_REFERENCE';
+export class OodError extends defineErrors('OodError', {
+  ENGINE_BAD_OOD_REFERENCE: {
+    when: "A version's ood.json that is not a chexpo.ood/1 reference for the model's embedding width: the version is damaged or of another model; refit it with `chexpo release`.",
+  },
+}) {
+  constructor(message: string) {
+    super('ENGINE_BAD_OOD_REFERENCE', message);
+  }
 }
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));

@@ -1,22 +1,17 @@
 /** Stable codes for DPO training failures. */
-export type DpoErrorCode =
-  /** No pair survived tokenisation and image resolution. */
-  | 'DPO_NO_PAIRS'
-  /** A resolved image does not have the model's imageSize² values. */
-  | 'DPO_BAD_IMAGE'
-  /** An option outside its range (beta ≤ 0, batch size < 1, …). */
-  | 'DPO_BAD_OPTIONS'
-  /** A pairs file line that is not a PairCandidate. */
-  | 'DPO_BAD_PAIRS_FILE'
-  /** An image reference the resolver cannot serve (unknown case, unsupported kind). */
-  | 'DPO_UNRESOLVED_IMAGE';
+import { defineErrors } from '../../errors/define.ts';
 
-export class DpoError extends Error {
-  readonly code: DpoErrorCode;
-
-  constructor(code: DpoErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'DpoError';
-    this.code = code;
-  }
-}
+export class DpoError extends defineErrors('DpoError', {
+  DPO_NO_PAIRS: {
+    when: 'No pair survived tokenisation and image resolution: check the pairs file and the data set it names.',
+  },
+  DPO_BAD_IMAGE: {
+    when: "A resolved image without the model's imageSize² values (a data set of another image size).",
+  },
+  DPO_BAD_OPTIONS: { when: 'A DPO option out of range (beta ≤ 0, batch size < 1, …).' },
+  DPO_BAD_PAIRS_FILE: { when: 'A pairs file line that is not a PairCandidate; the message gives file:line.' },
+  DPO_UNRESOLVED_IMAGE: {
+    when: 'An image reference the resolver cannot serve (unknown case, unsupported kind).',
+  },
+}) {}
+export type DpoErrorCode = DpoError['code'];

@@ -1,17 +1,19 @@
 import * as ort from 'onnxruntime-node';
+import { defineErrors } from '../../errors/define.ts';
 
 /** Stable codes for onnxruntime failures. */
-export type OrtErrorCode = 'ORT_CREATE_FAILED' | 'ORT_MISSING_INPUTS' | 'ORT_RUN_FAILED';
-
-export class OrtError extends Error {
-  readonly code: OrtErrorCode;
-
-  constructor(code: OrtErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.name = 'OrtError';
-    this.code = code;
-  }
-}
+export class OrtError extends defineErrors('OrtError', {
+  ORT_CREATE_FAILED: {
+    when: 'onnxruntime refused a graph (the message holds its reason): a corrupt model file, or a build without the execution provider asked for.',
+  },
+  ORT_MISSING_INPUTS: {
+    when: 'A run without every input the graph declares (a bug in the caller; the message names them).',
+  },
+  ORT_RUN_FAILED: {
+    when: 'onnxruntime failed a run (wrong input shapes or dtypes; the message lists the inputs given). At a version swap it means the version does not fit the serving code: the swap is refused.',
+  },
+}) {}
+export type OrtErrorCode = OrtError['code'];
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 

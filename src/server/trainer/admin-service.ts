@@ -2,7 +2,8 @@
  * The AdminService over the registry (versions, rollback), the store's runs table and the trainer
  * supervisor. Registry and store errors become catalogue codes here, so the routes stay thin.
  */
-import type { HistoryEntry, Registry } from '../../registry/index.ts';
+import type { ErrorCode } from '../../errors/public.ts';
+import type { HistoryEntry, Registry, RegistryErrorCode } from '../../registry/index.ts';
 import { RUN_STATUSES, type RunRecord, type RunStatus } from '../../store/index.ts';
 import { apiError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
@@ -30,20 +31,21 @@ export interface RegistryAdminServiceOptions {
   metrics?: Metrics;
 }
 
-const REFUSALS = new Set([
-  'REGISTRY_NO_PREVIOUS',
-  'REGISTRY_NO_CURRENT',
-  'REGISTRY_VERIFY_FAILED',
-  'REGISTRY_CURRENT_INVALID',
-  'REGISTRY_MANIFEST_INVALID',
-]);
+/** The API answer to each registry code an admin route can meet; any other is ADMIN_UNAVAILABLE. */
+const FROM_REGISTRY = new Map<string, ErrorCode>([
+  ['REGISTRY_VERSION_NOT_FOUND', 'NOT_FOUND'],
+  ['REGISTRY_INVALID_ID', 'INVALID_REQUEST'],
+  ['REGISTRY_NO_PREVIOUS', 'ROLLBACK_REFUSED'],
+  ['REGISTRY_NO_CURRENT', 'ROLLBACK_REFUSED'],
+  ['REGISTRY_VERIFY_FAILED', 'ROLLBACK_REFUSED'],
+  ['REGISTRY_CURRENT_INVALID', 'ROLLBACK_REFUSED'],
+  ['REGISTRY_MANIFEST_INVALID', 'ROLLBACK_REFUSED'],
+] satisfies [RegistryErrorCode, ErrorCode][]);
 
 function registryFailure(error: unknown): Error {
-  const code = (error as { code?: string }).code ?? '';
+  const code = FROM_REGISTRY.get((error as { code?: string }).code ?? '');
   const message = error instanceof Error ? error.message : String(error);
-  if (code === 'REGISTRY_VERSION_NOT_FOUND') return apiError('NOT_FOUND', message, { cause: error });
-  if (code === 'REGISTRY_INVALID_ID') return apiError('INVALID_REQUEST', message, { cause: error });
-  if (REFUSALS.has(code)) return apiError('ROLLBACK_REFUSED', message, { cause: error });
+  if (code) return apiError(code, message, { cause: error });
   return apiError('ADMIN_UNAVAILABLE', 'the model registry cannot be read or written', { cause: error });
 }
 

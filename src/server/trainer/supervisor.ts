@@ -24,6 +24,7 @@ import {
   type LoopTrigger,
   spawnLoopRun,
 } from './child.ts';
+import type { TrainerRunCode } from './errors.ts';
 import {
   finishedOutcome,
   observeFinishedRun,
@@ -326,7 +327,7 @@ export class TrainerSupervisor {
         status: 'failed',
         finished_at: finishedAt,
         error: {
-          code: 'TRAINER_ORPHANED',
+          code: 'TRAINER_ORPHANED' satisfies TrainerRunCode,
           message: 'the run was still marked running but no process holds its lease (its server or pod died)',
         },
       };
@@ -351,7 +352,7 @@ export class TrainerSupervisor {
     written: RunRecordDoc | null,
   ): Promise<RunRecordDoc> {
     const finishedAt = this.now();
-    const code = run.timedOut
+    const code: TrainerRunCode = run.timedOut
       ? 'TRAINER_TIMEOUT'
       : this.stopping
         ? 'TRAINER_STOPPED'
