@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { editCase, renderCase, sampleCase } from '../src/data/phantom/index.ts';
 import { FINDING_KEYS, type Finding, type FindingKey, type PhantomCase } from '../src/data/types.ts';
 import { captionedGrid } from '../src/plots/grid.ts';
+import { fmt, markdownRow } from './bench/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -98,7 +99,5 @@ tiles.forEach((t, i) => {
   const row = Math.floor(i / columns) + 1;
   const col = (i % columns) + 1;
   const findings = present(t.c).map(describe).join('; ') || 'none';
-  console.log(
-    `| r${row}c${col} | ${t.title} | ${t.c.seed} | ${t.c.view} | ${t.c.ctr.toFixed(2)} | ${findings} |`,
-  );
+  console.log(markdownRow([`r${row}c${col}`, t.title, t.c.seed, t.c.view, fmt(t.c.ctr, 2), findings]));
 });
