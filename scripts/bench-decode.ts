@@ -24,10 +24,9 @@ import {
   encodePng16,
   toModelInput,
 } from '../src/data/image/index.ts';
+import { Rng } from '../src/data/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
-import { Rng } from '../src/data/random.ts';
-import { Engine } from '../src/engine/index.ts';
-import { prepareImage } from '../src/engine/prepare.ts';
+import { Engine, prepareImage } from '../src/engine/index.ts';
 import { BUNDLED_MODELS_ROOT } from '../src/registry/index.ts';
 import { fmt, loadAverage, mean, median, padRow } from './bench/stats.ts';
 

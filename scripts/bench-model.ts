@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { grayToDecoded, toModelInput } from '../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
 import { openVersion } from '../src/inference/offline/index.ts';
-import { promptIds } from '../src/model/vlm/tokens.ts';
+import { promptIds } from '../src/model/vlm/index.ts';
 import { quantile } from './bench/stats.ts';
 
 const { values } = parseArgs({

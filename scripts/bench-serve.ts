@@ -17,11 +17,18 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodePng16, grayToDecoded, toModelInput } from '../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
-import { Engine, sizeWorkers } from '../src/engine/index.ts';
-import { prepareImage, preparePrompt } from '../src/engine/prepare.ts';
-import { loadRuntime, type ModelRuntime } from '../src/engine/runtime.ts';
-import { Scheduler } from '../src/engine/scheduler.ts';
 import {
+  Engine,
+  loadRuntime,
+  type ModelRuntime,
+  prepareImage,
+  preparePrompt,
+  Scheduler,
+  sizeWorkers,
+} from '../src/engine/index.ts';
+import {
+  type AnswerTask,
+  buildPrompt,
   chooseTokens,
   type DecodeRow,
   encodeImages,
@@ -29,14 +36,10 @@ import {
   prefill,
   stopAtEos,
   stopAtMaxTokens,
-} from '../src/inference/generate.ts';
-import { buildPrompt } from '../src/inference/prompt.ts';
-import type { Feeds, OrtSession } from '../src/model/ort/session.ts';
-import { promptIds } from '../src/model/vlm/tokens.ts';
+} from '../src/inference/index.ts';
+import { promptIds } from '../src/model/vlm/index.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../src/registry/index.ts';
-import { loadConfig } from '../src/server/config.ts';
-import { createMetrics, engineObserver } from '../src/server/metrics.ts';
-import type { AnswerTask } from '../src/server/services.ts';
+import { createMetrics, engineObserver, loadConfig } from '../src/server/index.ts';
 import { listenOnEngine } from './bench/listen.ts';
 import { fmt, loadAverage, machine, mean, percentile, table } from './bench/stats.ts';
 
@@ -58,6 +61,10 @@ const reportTokens = Number(values['report-tokens']);
 const CONCURRENCY = [1, 8, 32] as const;
 /** Requests per autocannon run, by concurrency (enough that every connection sends several). */
 const AMOUNT: Record<number, number> = { 1: 18, 8: 48, 32: 128 };
+
+/** One ORT session of a worker and what its run takes. */
+type OrtSession = ModelRuntime['sessions']['encoder'];
+type Feeds = Parameters<OrtSession['run']>[0];
 
 interface BenchRequest {
   image: Uint8Array;

@@ -32,11 +32,16 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { encodePng16 } from '../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
-import { IMAGE_JEMALLOC, JEMALLOC_CONF, mallocInUse } from '../src/engine/allocator.ts';
-import { Engine, type SwapEvent, sizeWorkers } from '../src/engine/index.ts';
+import {
+  Engine,
+  IMAGE_JEMALLOC,
+  JEMALLOC_CONF,
+  mallocInUse,
+  type SwapEvent,
+  sizeWorkers,
+} from '../src/engine/index.ts';
 import { BUNDLED_MODELS_ROOT, type JsonValue, Registry } from '../src/registry/index.ts';
-import { loadConfig } from '../src/server/config.ts';
-import { createMetrics } from '../src/server/metrics.ts';
+import { createMetrics, loadConfig } from '../src/server/index.ts';
 import { listenOnEngine } from './bench/listen.ts';
 import { fittedRows, fmt, loadAverage, machine, padRow, percentile } from './bench/stats.ts';
 

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { synthesize } from '../src/data/synth/run.ts';
+import { synthesize } from '../src/data/synth/index.ts';
 import { machine } from './bench/stats.ts';
 
 const { values } = parseArgs({

@@ -6,8 +6,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { benchMatMul, benchSftStep } from '../src/model/vlm/bench.ts';
-import { CHEXPO_TINY, CHEXPO_TINY_128 } from '../src/model/vlm/config.ts';
+import { benchMatMul, benchSftStep, CHEXPO_TINY, CHEXPO_TINY_128 } from '../src/model/vlm/index.ts';
 import { fmt, machine, padRow } from './bench/stats.ts';
 
 const { values } = parseArgs({

@@ -6,9 +6,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FINDING_KEYS, type Finding, type FindingKey, type PhantomCase } from '../src/data/index.ts';
 import { editCase, renderCase, sampleCase } from '../src/data/phantom/index.ts';
-import { FINDING_KEYS, type Finding, type FindingKey, type PhantomCase } from '../src/data/types.ts';
-import { captionedGrid } from '../src/plots/grid.ts';
+import { captionedGrid } from '../src/plots/index.ts';
 import { fmt, markdownRow } from './bench/stats.ts';
 
 const { values } = parseArgs({

@@ -16,11 +16,15 @@ import { encodePng16 } from '../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
 import { Engine } from '../src/engine/index.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../src/registry/index.ts';
-import { EngineAnswerService, StoreFeedbackService } from '../src/server/answer-service.ts';
-import { buildApp } from '../src/server/app.ts';
-import { loadConfig } from '../src/server/config.ts';
-import { HardExampleLogger } from '../src/server/hard-example-logger.ts';
-import { createMetrics, engineObserver } from '../src/server/metrics.ts';
+import {
+  buildApp,
+  createMetrics,
+  EngineAnswerService,
+  engineObserver,
+  HardExampleLogger,
+  loadConfig,
+  StoreFeedbackService,
+} from '../src/server/index.ts';
 import { fmt, markdownRow, quantile } from './bench/stats.ts';
 
 const { values } = parseArgs({
