@@ -11,7 +11,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,11 +24,11 @@ import {
   encodePng16,
   toModelInput,
 } from '../src/data/image/index.ts';
+import { Rng } from '../src/data/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
-import { Rng } from '../src/data/random.ts';
-import { Engine } from '../src/engine/index.ts';
-import { prepareImage } from '../src/engine/prepare.ts';
+import { Engine, prepareImage } from '../src/engine/index.ts';
 import { BUNDLED_MODELS_ROOT } from '../src/registry/index.ts';
+import { fmt, loadAverage, mean, median, padRow } from './bench/stats.ts';
 
 const { values: args } = parseArgs({
   options: { rounds: { type: 'string', default: '20' }, 'no-peer': { type: 'boolean', default: false } },
@@ -36,12 +36,6 @@ const { values: args } = parseArgs({
 const ROUNDS = Number(args.rounds);
 const PYTHON = '/usr/bin/python3';
 const PEER = fileURLToPath(new URL('./bench_decode_peer.py', import.meta.url));
-
-const p50 = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** A phantom film at w×h, bilinearly enlarged from a 1024² render, with quantum-like noise. */
 function film(w: number, h: number, maxValue: number, seed: number): Uint16Array {
@@ -141,8 +135,8 @@ async function modelBudget(): Promise<{ encode: number; generate: number; versio
       if (i >= 3) runs.push({ encode: a.timings_ms.encode, generate: a.timings_ms.generate });
     }
     return {
-      encode: p50(runs.map((r) => r.encode)),
-      generate: p50(runs.map((r) => r.generate)),
+      encode: median(runs.map((r) => r.encode)),
+      generate: median(runs.map((r) => r.generate)),
       version: engine.model?.version ?? '?',
     };
   } finally {
@@ -154,16 +148,12 @@ const dir = mkdtempSync(join(tmpdir(), 'chexpo-bench-decode-'));
 try {
   const cores = cpus();
   console.log(`machine: ${cores[0]?.model ?? '?'}, ${cores.length} cores, node ${process.version}`);
-  console.log(
-    `load average (1/5/15 min) at start: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' / ')}`,
-  );
+  console.log(`load average (1/5/15 min) at start: ${loadAverage()}`);
   const SIZE = 64;
   const files = await inputs(dir);
   const budget = await modelBudget();
   console.log(
-    `model: chexpo-tiny ${budget.version}, closed question p50: encode ${budget.encode.toFixed(1)} ms + generate ${budget.generate.toFixed(1)} ms = ${(budget.encode + budget.generate).toFixed(1)} ms`,
+    `model: chexpo-tiny ${budget.version}, closed question p50: encode ${fmt(budget.encode)} ms + generate ${fmt(budget.generate)} ms = ${fmt(budget.encode + budget.generate)} ms`,
   );
   const peerOk = !args['no-peer'] && ensurePeer();
   const peer = new Map<string, number[]>();
@@ -186,30 +176,30 @@ try {
     console.log(`python peer: ${PYTHON} pydicom / Pillow / NumPy ${versions.split(' ').join(' / ')}`);
   }
   console.log(`\ndecode + preprocess to ${SIZE}² (sha256 included), ${ROUNDS} rounds after 3 warm-up, ms`);
+  const widths = [25, 10, 5, 15, 11, 14, 8];
+  const row = (cells: string[]) => padRow(cells, widths, { sep: ' ', left: 1 });
   console.log(
-    'input                     chexpo p50  mean   full-size p50  python p50  chexpo/python  ≤ model',
+    row(['input', 'chexpo p50', 'mean', 'full-size p50', 'python p50', 'chexpo/python', '≤ model']),
   );
   for (const f of files) {
     const fast = await time(() => prepareImage(f.bytes, SIZE, false, DEFAULT_INPUT_GATE), ROUNDS);
     const full = await time(() => toModelInput(decodeImage(f.bytes), SIZE), Math.min(ROUNDS, 10));
     const py = peer.get(f.path);
-    const ratio = py ? (p50(fast) / p50(py)).toFixed(2) : '-';
-    const fits = p50(fast) <= budget.encode + budget.generate ? 'yes' : 'no';
+    const ratio = py ? fmt(median(fast) / median(py), 2) : '-';
+    const fits = median(fast) <= budget.encode + budget.generate ? 'yes' : 'no';
     console.log(
-      `${f.name.padEnd(25)} ${p50(fast).toFixed(1).padStart(10)} ${mean(fast).toFixed(1).padStart(5)} ${p50(
-        full,
-      )
-        .toFixed(1)
-        .padStart(
-          15,
-        )} ${py ? p50(py).toFixed(1).padStart(11) : '          -'} ${ratio.padStart(14)} ${fits.padStart(8)}`,
+      row([
+        f.name,
+        fmt(median(fast)),
+        fmt(mean(fast)),
+        fmt(median(full)),
+        py ? fmt(median(py)) : '-',
+        ratio,
+        fits,
+      ]),
     );
   }
-  console.log(
-    `\nload average at end: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' / ')}`,
-  );
+  console.log(`\nload average at end: ${loadAverage()}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

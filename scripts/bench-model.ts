@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { grayToDecoded, toModelInput } from '../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
 import { openVersion } from '../src/inference/offline/index.ts';
-import { promptIds } from '../src/model/vlm/tokens.ts';
+import { promptIds } from '../src/model/vlm/index.ts';
+import { quantile } from './bench/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,14 +44,15 @@ async function once(k: number, i: number): Promise<number> {
 
 for (let i = 0; i < 5; i++) for (let k = 0; k < models.length; k++) await once(k, i); // warm-up
 for (let i = 0; i < runs; i++) for (let k = 0; k < models.length; k++) times[k].push(await once(k, i));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, load ${loadavg()[0].toFixed(2)}; ${runs} alternating runs each`,
 );
 versions.forEach((v, k) => {
   console.log(
-    `${v}: median ${median(times[k]).toFixed(1)} ms (encode + closed answer, ${models[k].version.config.imageSize} px)`,
+    `${v}: median ${quantile(times[k], 0.5).toFixed(1)} ms (encode + closed answer, ${models[k].version.config.imageSize} px)`,
   );
 });
-console.log(`ratio candidate / base: ${(median(times[1]) / median(times[0])).toFixed(2)}× (target ≤ 2×)`);
+console.log(
+  `ratio candidate / base: ${(quantile(times[1], 0.5) / quantile(times[0], 0.5)).toFixed(2)}× (target ≤ 2×)`,
+);
 await Promise.all(models.map((m) => m.close()));

@@ -13,16 +13,22 @@
  */
 
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodePng16, grayToDecoded, toModelInput } from '../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
-import { Engine, sizeWorkers } from '../src/engine/index.ts';
-import { prepareImage, preparePrompt } from '../src/engine/prepare.ts';
-import { loadRuntime, type ModelRuntime } from '../src/engine/runtime.ts';
-import { Scheduler } from '../src/engine/scheduler.ts';
 import {
+  Engine,
+  loadRuntime,
+  type ModelRuntime,
+  prepareImage,
+  preparePrompt,
+  Scheduler,
+  sizeWorkers,
+} from '../src/engine/index.ts';
+import {
+  type AnswerTask,
+  buildPrompt,
   chooseTokens,
   type DecodeRow,
   encodeImages,
@@ -30,15 +36,12 @@ import {
   prefill,
   stopAtEos,
   stopAtMaxTokens,
-} from '../src/inference/generate.ts';
-import { buildPrompt } from '../src/inference/prompt.ts';
-import type { Feeds, OrtSession } from '../src/model/ort/session.ts';
-import { promptIds } from '../src/model/vlm/tokens.ts';
+} from '../src/inference/index.ts';
+import { promptIds } from '../src/model/vlm/index.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../src/registry/index.ts';
-import { loadConfig } from '../src/server/config.ts';
-import { createMetrics, engineObserver } from '../src/server/metrics.ts';
-import type { AnswerTask } from '../src/server/services.ts';
+import { createMetrics, engineObserver, loadConfig } from '../src/server/index.ts';
 import { listenOnEngine } from './bench/listen.ts';
+import { fmt, loadAverage, machine, mean, percentile, table } from './bench/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -58,6 +61,10 @@ const reportTokens = Number(values['report-tokens']);
 const CONCURRENCY = [1, 8, 32] as const;
 /** Requests per autocannon run, by concurrency (enough that every connection sends several). */
 const AMOUNT: Record<number, number> = { 1: 18, 8: 48, 32: 128 };
+
+/** One ORT session of a worker and what its run takes. */
+type OrtSession = ModelRuntime['sessions']['encoder'];
+type Feeds = Parameters<OrtSession['run']>[0];
 
 interface BenchRequest {
   image: Uint8Array;
@@ -94,21 +101,6 @@ const jsonBody = (r: BenchRequest): string =>
     ...(r.options ? { options: r.options } : {}),
     return_tokens: true,
   });
-
-// ---- statistics ---------------------------------------------------------------------------------
-
-function percentile(xs: readonly number[], p: number): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
-const fmt = (x: number, digits = 1): string => x.toFixed(digits);
-/** Columns right-aligned under their headers. */
-function table(headers: string[], rows: (string | number)[][]): void {
-  console.log(headers.join('  '));
-  for (const row of rows)
-    console.log(row.map((cell, i) => String(cell).padStart(headers[i].length)).join('  '));
-}
 
 // ---- the serving stack ----------------------------------------------------------------------------
 
@@ -503,15 +495,9 @@ if (!version) throw new Error(`no CURRENT version of ${modelName} in ${registryR
 const versionDir = registry.versionDir(version);
 registry.close();
 const size = sizeWorkers(0);
-const load = (): string =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' / ');
 
-console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, node ${process.version}`,
-);
-console.log(`load average (1/5/15 min) at start: ${load()}`);
+console.log(`machine: ${machine()}`);
+console.log(`load average (1/5/15 min) at start: ${loadAverage()}`);
 console.log(`model: ${modelName} ${version} (${versionDir})`);
 console.log(
   `engine: ${size.workers} worker(s) × ${size.threads} ORT thread(s), CPU; default max_tokens 64; ` +
@@ -628,4 +614,6 @@ for (const r of cache)
   console.log(
     `  recompute / KV cache, reports in batches of ${r.batch}: ${fmt(r.recomputeMs / r.cachedMs, 2)}× (≥ 3×)`,
   );
-console.log(`\nload average at end: ${load()}; wall time ${fmt((performance.now() - started) / 1000)} s`);
+console.log(
+  `\nload average at end: ${loadAverage()}; wall time ${fmt((performance.now() - started) / 1000)} s`,
+);

@@ -15,6 +15,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fmt, padRow, quantile } from './bench/stats.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '5' }, node: { type: 'string', multiple: true } },
@@ -96,7 +97,6 @@ async function startOnce(mode: Mode, dir: string): Promise<Timing> {
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = new Map<Mode, Timing[]>(modes.map((m) => [m, []]));
 for (let run = 0; run < runs; run++) {
   for (const mode of modes) {
@@ -114,20 +114,18 @@ for (let run = 0; run < runs; run++) {
   }
 }
 console.log(`\nmedians over ${runs} runs (ms)`);
-console.log(`${'node, loader'.padEnd(20)} ${'listening'.padStart(10)} ${'ready'.padStart(8)}`);
+const row = (cells: string[]) => padRow(cells, [20, 10, 8], { sep: ' ', left: 1 });
+console.log(row(['node, loader', 'listening', 'ready']));
 for (const [mode, timings] of results) {
-  const listening = median(timings.map((t) => t.listening));
-  const ready = median(timings.map((t) => t.ready));
-  console.log(
-    `${mode.label.padEnd(20)} ${listening.toFixed(0).padStart(10)} ${ready.toFixed(0).padStart(8)}`,
-  );
+  const at = (f: (t: Timing) => number) => fmt(quantile(timings.map(f), 0.5), 0);
+  console.log(row([mode.label, at((t) => t.listening), at((t) => t.ready)]));
 }
 for (const node of binaries) {
   const [strip, tsx] = ['strip', 'tsx'].map((l) =>
     [...results].find(([m]) => m.node === node && m.label.endsWith(` ${l}`)),
   );
   if (!strip || !tsx) continue;
-  const gain = (f: (t: Timing) => number) => median(tsx[1].map(f)) - median(strip[1].map(f));
+  const gain = (f: (t: Timing) => number) => quantile(tsx[1].map(f), 0.5) - quantile(strip[1].map(f), 0.5);
   console.log(
     `${strip[0].label.split(' ')[0]}: type stripping starts ${gain((t) => t.listening).toFixed(0)} ms sooner to listening, ` +
       `${gain((t) => t.ready).toFixed(0)} ms sooner to ready than tsx`,

@@ -24,7 +24,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,12 +32,18 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { encodePng16 } from '../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
-import { IMAGE_JEMALLOC, JEMALLOC_CONF, mallocInUse } from '../src/engine/allocator.ts';
-import { Engine, type SwapEvent, sizeWorkers } from '../src/engine/index.ts';
+import {
+  Engine,
+  IMAGE_JEMALLOC,
+  JEMALLOC_CONF,
+  mallocInUse,
+  type SwapEvent,
+  sizeWorkers,
+} from '../src/engine/index.ts';
 import { BUNDLED_MODELS_ROOT, type JsonValue, Registry } from '../src/registry/index.ts';
-import { loadConfig } from '../src/server/config.ts';
-import { createMetrics } from '../src/server/metrics.ts';
+import { createMetrics, loadConfig } from '../src/server/index.ts';
 import { listenOnEngine } from './bench/listen.ts';
+import { fittedRows, fmt, loadAverage, machine, padRow, percentile } from './bench/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -74,16 +80,6 @@ const rssMiB = (): { rss: number; heap: number } => {
   return { rss: rss / 2 ** 20, heap: (heapUsed + external) / 2 ** 20 };
 };
 
-function percentile(xs: readonly number[], p: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-const fmt = (x: number, digits = 1): string => x.toFixed(digits);
-const load = (): string =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' / ');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- a temp registry holding the release twice ----------------------------------------------------
@@ -180,10 +176,8 @@ async function benchOnce(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'chexpo-bench-swap-'));
   const { registry, ids } = await twoVersionRegistry(root);
   const size = sizeWorkers(0);
-  console.log(
-    `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, node ${process.version}`,
-  );
-  const loadStart = load();
+  console.log(`machine: ${machine()}`);
+  const loadStart = loadAverage();
   console.log(`load average (1/5/15 min) at start: ${loadStart}`);
   console.log(
     `model: ${modelName} ${values.version} served as ${ids.join(' and ')}; engine ${size.workers} worker(s) × ` +
@@ -239,7 +233,7 @@ async function benchOnce(): Promise<void> {
   const warmupRss = await sampleRss(Number(values['warmup-ms']));
   const warmupEnd = performance.now();
   const rss: RssReading[] = [
-    { label: 'before the first swap', swap: 0, mib: rssMiB(), window: median(warmupRss) },
+    { label: 'before the first swap', swap: 0, mib: rssMiB(), window: percentile(warmupRss, 50) },
   ];
 
   /** [start, end) of each swap (from setCurrent to the old workers' exit) and of the quiet window after it. */
@@ -260,7 +254,7 @@ async function benchOnce(): Promise<void> {
     const quietRss = await sampleRss(end - start);
     quietWindows.push([end, performance.now()]);
     if (i % rssEvery === 0 || i === swaps)
-      rss.push({ label: `after swap ${i}`, swap: i, mib: rssMiB(), window: median(quietRss) });
+      rss.push({ label: `after swap ${i}`, swap: i, mib: rssMiB(), window: percentile(quietRss, 50) });
     const rssNow = process.memoryUsage().rss / 2 ** 20;
     process.stdout.write(
       `swap ${i}/${swaps} → ${target}: ${fmt(end - start, 0)} ms, RSS ${fmt(rssNow)} MiB\n`,
@@ -311,10 +305,9 @@ async function benchOnce(): Promise<void> {
     ['swapping', during, swapWindows],
     ['no swap ', quiet, quietWindows],
   ] as const) {
-    console.log(
-      `${name}  ${fmt(sum(ws)).padStart(7)}  ${String(xs.length).padStart(8)}  ${fmt(xs.length / sum(ws), 2).padStart(5)}` +
-        `  ${fmt(percentile(xs, 50), 0).padStart(6)}  ${fmt(percentile(xs, 99), 0).padStart(6)}`,
-    );
+    const p = (q: number) => fmt(percentile(xs, q), 0);
+    const row = [name, fmt(sum(ws)), xs.length, fmt(xs.length / sum(ws), 2), p(50), p(99)];
+    console.log(padRow(row, [8, 7, 8, 5, 6, 6]));
   }
   console.log(
     `p50 swapping / no swap: ${fmt(percentile(during, 50) / percentile(quiet, 50), 2)}×; ` +
@@ -357,7 +350,7 @@ async function benchOnce(): Promise<void> {
           `(${flat.within5 ? 'within' : 'NOT within'} ±5%); trend ${signed(flat.slope, 2)} MiB per swap`,
       );
   }
-  const loadEnd = load();
+  const loadEnd = loadAverage();
   const wallS = (performance.now() - wallStart) / 1000;
   console.log(`\nload average at end: ${loadEnd}; wall time ${fmt(wallS)} s`);
   if (failed.length > 0) process.exitCode = 1;
@@ -401,8 +394,6 @@ async function sampleRss(ms: number): Promise<number[]> {
   }
   return samples;
 }
-
-const median = (xs: readonly number[]): number => percentile(xs, 50);
 
 /** What a child run hands the --allocators parent. */
 interface RunSummary {
@@ -582,14 +573,7 @@ async function compareAllocators(names: string[]): Promise<number> {
       ...flats.map((f) => (f ? (f.within5 ? 'yes' : 'NO') : '')),
     ]);
   }
-  const width = [
-    Math.max(...rows.map((r) => r[0].length)),
-    ...columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i + 1].length))),
-  ];
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(width[0]) : c.padStart(width[i]))).join('  ');
-  console.log(line(['', ...columns]));
-  for (const r of rows) console.log(line(r));
+  for (const line of fittedRows([['', ...columns], ...rows])) console.log(line);
   for (const r of runs)
     console.log(
       `${r.name}: ${ALLOCATOR_SETTINGS[r.name].title}; ${r.summary?.env.join(' ') || 'no malloc variables'}`,

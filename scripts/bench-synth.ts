@@ -3,10 +3,11 @@
  * same cases, then the projected time for 10,000 cases. Usage: npm run bench:synth [-- --cases N --size PX]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { synthesize } from '../src/data/synth/run.ts';
+import { synthesize } from '../src/data/synth/index.ts';
+import { machine } from './bench/stats.ts';
 
 const { values } = parseArgs({
   options: { cases: { type: 'string', default: '1000' }, size: { type: 'string', default: '256' } },
@@ -24,7 +25,7 @@ async function timeRun(workers: number): Promise<number> {
 }
 
 const cores = availableParallelism();
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cores} cores, node ${process.version}`);
+console.log(`machine: ${machine()}`);
 console.log(`cases: ${cases} at ${size}px, png16 + labels + instruction samples\n`);
 const one = await timeRun(1);
 const all = await timeRun(cores);

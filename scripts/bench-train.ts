@@ -4,10 +4,10 @@
  * Usage: npm run bench:train [-- --model tiny128 --batch 32 --text 60 --runs 10]
  * (--model tiny = v0001–v0002's 64-px architecture; tiny128 = v0003's, the default).
  */
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { benchMatMul, benchSftStep } from '../src/model/vlm/bench.ts';
-import { CHEXPO_TINY, CHEXPO_TINY_128 } from '../src/model/vlm/config.ts';
+import { benchMatMul, benchSftStep, CHEXPO_TINY, CHEXPO_TINY_128 } from '../src/model/vlm/index.ts';
+import { fmt, machine, padRow } from './bench/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,9 +22,7 @@ const text = Number(values.text);
 const runs = Number(values.runs);
 const config = { ...(values.model === 'tiny' ? CHEXPO_TINY : CHEXPO_TINY_128), vocabSize: 290 };
 
-console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, node ${process.version}, load ${loadavg()[0].toFixed(2)}`,
-);
+console.log(`machine: ${machine()}, load ${fmt(loadavg()[0], 2)}`);
 console.log(
   `SFT step (${values.model}, ${config.imageSize} px): batch ${batch}, ${config.imageTokens} image + ${text} text tokens per sample; median of ${runs} runs\n`,
 );
@@ -33,13 +31,16 @@ for (const threads of [1, availableParallelism()]) {
   const matmul = await benchMatMul(1024, 1024, 1024, { threads, runs, warmup: 2 });
   const sft = await benchSftStep(config, batch, text, { threads, runs, warmup: 2 });
   console.log(
-    [
-      String(threads).padStart(7),
-      matmul.gflops.toFixed(1).padStart(22),
-      sft.stepMs.toFixed(0).padStart(12),
-      sft.samplesPerSecond.toFixed(1).padStart(10),
-      sft.gflops.toFixed(1).padStart(20),
-      (sft.gflops / matmul.gflops).toFixed(2).padStart(6),
-    ].join('  '),
+    padRow(
+      [
+        threads,
+        fmt(matmul.gflops),
+        fmt(sft.stepMs, 0),
+        fmt(sft.samplesPerSecond),
+        fmt(sft.gflops),
+        fmt(sft.gflops / matmul.gflops, 2),
+      ],
+      [7, 22, 12, 10, 20, 6],
+    ),
   );
 }

@@ -6,9 +6,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FINDING_KEYS, type Finding, type FindingKey, type PhantomCase } from '../src/data/index.ts';
 import { editCase, renderCase, sampleCase } from '../src/data/phantom/index.ts';
-import { FINDING_KEYS, type Finding, type FindingKey, type PhantomCase } from '../src/data/types.ts';
-import { captionedGrid } from '../src/plots/grid.ts';
+import { captionedGrid } from '../src/plots/index.ts';
+import { fmt, markdownRow } from './bench/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -98,7 +99,5 @@ tiles.forEach((t, i) => {
   const row = Math.floor(i / columns) + 1;
   const col = (i % columns) + 1;
   const findings = present(t.c).map(describe).join('; ') || 'none';
-  console.log(
-    `| r${row}c${col} | ${t.title} | ${t.c.seed} | ${t.c.view} | ${t.c.ctr.toFixed(2)} | ${findings} |`,
-  );
+  console.log(markdownRow([`r${row}c${col}`, t.title, t.c.seed, t.c.view, fmt(t.c.ctr, 2), findings]));
 });

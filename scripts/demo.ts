@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { ensureLoopData } from '../src/loop/loop-data.ts';
 import type { RunRecordDoc } from '../src/loop/record.ts';
 import { LanceStore } from '../src/store/index.ts';
+import { fmt, padRow } from './bench/stats.ts';
 import {
   backgroundTraffic,
   loopInChild,
@@ -38,8 +39,9 @@ const root = await mkdtemp(join(tmpdir(), 'chexpo-demo-'));
 const registryRoot = join(root, 'registry');
 const storeUri = join(root, 'store');
 const say = (line: string) => console.log(`[demo] ${line}`);
+const line = (cells: (string | number)[]) => padRow(cells, [22, 5, 9, 10, 8], { sep: ' ', left: 1 });
 const row = (name: string, s: Summary) =>
-  `${name.padEnd(22)} ${String(s.n).padStart(5)} ${s.accuracy.toFixed(3).padStart(9)} ${s.meanRisk.toFixed(3).padStart(10)} ${String(s.flagged).padStart(8)}`;
+  line([name, s.n, fmt(s.accuracy, 3), fmt(s.meanRisk, 3), s.flagged]);
 
 try {
   const base = await seedRegistry(registryRoot);
@@ -97,9 +99,7 @@ try {
     );
 
     const after = summarize(await replay(stack.url, heldOut, 4));
-    console.log(
-      `\n${'held-out traffic'.padEnd(22)} ${'n'.padStart(5)} ${'accuracy'.padStart(9)} ${'mean risk'.padStart(10)} ${'flagged'.padStart(8)}`,
-    );
+    console.log(`\n${line(['held-out traffic', 'n', 'accuracy', 'mean risk', 'flagged'])}`);
     console.log(row(`before (${record.base_version ?? base})`, beforeHeldOut));
     console.log(row(`after (${stack.engine.status().model?.version})`, after));
     await new Promise((r) => setTimeout(r, 2500)); // one RunObserver poll after the round

@@ -16,11 +16,16 @@ import { encodePng16 } from '../src/data/image/index.ts';
 import { renderCase, sampleCase } from '../src/data/phantom/index.ts';
 import { Engine } from '../src/engine/index.ts';
 import { BUNDLED_MODELS_ROOT, Registry } from '../src/registry/index.ts';
-import { EngineAnswerService, StoreFeedbackService } from '../src/server/answer-service.ts';
-import { buildApp } from '../src/server/app.ts';
-import { loadConfig } from '../src/server/config.ts';
-import { HardExampleLogger } from '../src/server/hard-example-logger.ts';
-import { createMetrics, engineObserver } from '../src/server/metrics.ts';
+import {
+  buildApp,
+  createMetrics,
+  EngineAnswerService,
+  engineObserver,
+  HardExampleLogger,
+  loadConfig,
+  StoreFeedbackService,
+} from '../src/server/index.ts';
+import { fmt, markdownRow, quantile } from './bench/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,8 +49,6 @@ interface Minute {
 }
 const freshMinute = (): Minute => ({ latenciesMs: [], feedbackMs: [], outcomes: new Map(), swaps: 0 });
 
-const quantile = (sorted: number[], q: number): number =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
 
 /** The traffic mix: closed and choice questions, reports, a bad image, and feedback on past answers. */
@@ -165,21 +168,41 @@ async function main(): Promise<void> {
   const report = async (index: number): Promise<void> => {
     const m = minute;
     minute = freshMinute();
-    const sorted = m.latenciesMs.sort((a, b) => a - b);
-    const feedback = m.feedbackMs.sort((a, b) => a - b);
     const store = await logger.openStore().catch(() => null);
     const stored = store ? await store.count('hard_examples') : 0;
     const mem = process.memoryUsage();
     const outcomes = [...m.outcomes].map(([k, v]) => `${k}: ${v}`).join(', ');
-    const row = `| ${index} | ${mb(mem.rss)} | ${mb(mem.heapUsed)} | ${quantile(sorted, 0.5).toFixed(0)} | ${quantile(sorted, 0.99).toFixed(0)} | ${sorted.length} | ${quantile(feedback, 0.5).toFixed(0)} | ${m.swaps} | ${stored} | ${engine.model?.version} |`;
+    const at = (xs: number[], q: number) => fmt(quantile(xs, q), 0);
+    const row = markdownRow([
+      index,
+      mb(mem.rss),
+      mb(mem.heapUsed),
+      at(m.latenciesMs, 0.5),
+      at(m.latenciesMs, 0.99),
+      m.latenciesMs.length,
+      at(m.feedbackMs, 0.5),
+      m.swaps,
+      stored,
+      `${engine.model?.version}`,
+    ]);
     rows.push(row);
     console.log(row, outcomes);
   };
   console.log(`soak: ${minutes} min, ${clients} clients, a swap every ${swapMs / 1000} s, ${base}`);
-  console.log(
-    '| minute | RSS MB | heap MB | p50 ms | p99 ms | answers | feedback p50 ms | swaps | store rows | serving |',
-  );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const headers = [
+    'minute',
+    'RSS MB',
+    'heap MB',
+    'p50 ms',
+    'p99 ms',
+    'answers',
+    'feedback p50 ms',
+    'swaps',
+    'store rows',
+    'serving',
+  ];
+  console.log(markdownRow(headers));
+  console.log(markdownRow(headers.map(() => '---')));
   let index = 0;
   const ticker = setInterval(() => void report(++index), 60_000);
   await Promise.all(Array.from({ length: clients }, client));

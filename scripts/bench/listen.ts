@@ -1,15 +1,8 @@
 /** The benches' server: the real fastify app over an already-started engine, on a loopback port. */
 import type { Engine } from '../../src/engine/index.ts';
-import { EngineAnswerService } from '../../src/server/answer-service.ts';
-import { buildApp } from '../../src/server/app.ts';
-import type { ServerConfig } from '../../src/server/config.ts';
-import type { createMetrics } from '../../src/server/metrics.ts';
+import { buildApp, EngineAnswerService, type Metrics, type ServerConfig } from '../../src/server/index.ts';
 
-export async function listenOnEngine(
-  engine: Engine,
-  config: ServerConfig,
-  metrics: ReturnType<typeof createMetrics>,
-) {
+export async function listenOnEngine(engine: Engine, config: ServerConfig, metrics: Metrics) {
   const app = await buildApp({
     config,
     metrics,

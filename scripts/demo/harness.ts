@@ -5,18 +5,23 @@
  * while traffic keeps flowing. Used by `npm run demo` (long) and test/loop/continual.test.ts (small).
  */
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { synthCommand } from '../../src/cli/synth.ts';
-import type { InstructionSample, LabelledCase, TaskType } from '../../src/data/types.ts';
+import type { InstructionSample, LabelledCase, TaskType } from '../../src/data/index.ts';
+import { mergePhantomConfig } from '../../src/data/phantom/index.ts';
+import { synthesize } from '../../src/data/synth/index.ts';
 import { Engine } from '../../src/engine/index.ts';
 import { judgeAnswer } from '../../src/loop/pairs/index.ts';
 import { BUNDLED_MODELS_ROOT } from '../../src/registry/index.ts';
-import { EngineAnswerService, StoreFeedbackService } from '../../src/server/answer-service.ts';
-import { buildApp } from '../../src/server/app.ts';
-import { loadConfig } from '../../src/server/config.ts';
-import { HardExampleLogger } from '../../src/server/hard-example-logger.ts';
-import { createMetrics, engineObserver } from '../../src/server/metrics.ts';
+import {
+  buildApp,
+  createMetrics,
+  EngineAnswerService,
+  engineObserver,
+  HardExampleLogger,
+  loadConfig,
+  StoreFeedbackService,
+} from '../../src/server/index.ts';
 import { RunObserver, seedWritableRegistry } from '../../src/server/trainer/index.ts';
 
 export const MODEL = 'chexpo-tiny';
@@ -44,11 +49,9 @@ export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A small labelled phantom data set (the tests' pool), written by `chexpo synth`. */
-export function synthPool(dir: string, cases = 40): Promise<void> {
-  return quietly(() =>
-    synthCommand(['--cases', String(cases), '--seed', '5', '--size', '64', '--workers', '1', '--out', dir]),
-  );
+/** A small labelled phantom data set (the tests' pool), as `chexpo synth` writes it. */
+export async function synthPool(dir: string, cases = 40): Promise<void> {
+  await synthesize({ cases, seed: 5, outDir: dir, size: 64, formats: ['png16'], workers: 1 });
 }
 
 /** The shift: more (and more subtle) effusions and edema, more AP films than the training data. */
@@ -66,23 +69,15 @@ export interface TrafficItem {
 
 /** Shifted hospital traffic: closed and choice questions on phantoms rendered with the shifted statistics. */
 export async function shiftedTraffic(dir: string, cases: number, seed: number): Promise<TrafficItem[]> {
-  await writeFile(`${dir}.config.json`, JSON.stringify(SHIFTED_PHANTOMS));
-  await quietly(() =>
-    synthCommand([
-      '--cases',
-      String(cases),
-      '--seed',
-      String(seed),
-      '--size',
-      '128',
-      '--workers',
-      '1',
-      '--config',
-      `${dir}.config.json`,
-      '--out',
-      dir,
-    ]),
-  );
+  await synthesize({
+    cases,
+    seed,
+    outDir: dir,
+    size: 128,
+    formats: ['png16'],
+    workers: 1,
+    phantomConfig: mergePhantomConfig(SHIFTED_PHANTOMS),
+  });
   const items: TrafficItem[] = [];
   const tasks: TaskType[] = ['closed', 'choice'];
   for (const split of ['train', 'validation', 'test']) {

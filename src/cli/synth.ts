@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
-import { defaultPhantomConfig, type PhantomConfig, validateConfig } from '../data/phantom/index.ts';
+import {
+  mergePhantomConfig,
+  type PhantomConfig,
+  type PhantomConfigOverrides,
+} from '../data/phantom/index.ts';
 import type { ImageFormat } from '../data/synth/chunk.ts';
 import { synthesize } from '../data/synth/run.ts';
 import { formatSummary } from '../data/synth/summary.ts';
@@ -88,15 +92,5 @@ export async function synthCommand(argv: string[]): Promise<void> {
 
 /** A partial config merged over the defaults (prevalence and weights merge per key), then validated. */
 async function loadPhantomConfig(path: string): Promise<PhantomConfig> {
-  const partial = JSON.parse(await readFile(path, 'utf8')) as Partial<PhantomConfig>;
-  const d = defaultPhantomConfig;
-  const config: PhantomConfig = {
-    ...d,
-    ...partial,
-    prevalence: { ...d.prevalence, ...partial.prevalence },
-    severityWeights: { ...d.severityWeights, ...partial.severityWeights },
-    tipWeights: { ...d.tipWeights, ...partial.tipWeights },
-  };
-  validateConfig(config);
-  return config;
+  return mergePhantomConfig(JSON.parse(await readFile(path, 'utf8')) as PhantomConfigOverrides);
 }

@@ -4,6 +4,7 @@
  * What an answer is made of (generation, confidences, prompt, risk, OOD) is src/inference's. See
  * docs/serving.md.
  */
+export { IMAGE_JEMALLOC, JEMALLOC_CONF, type MallocKind, mallocInUse } from './allocator.ts';
 export {
   Engine,
   type EngineAnswer,
@@ -20,4 +21,8 @@ export {
   type EngineObserver,
   metricsObserver,
 } from './observer.ts';
+export { type PreparedRequest, prepareImage, preparePrompt } from './prepare.ts';
 export type { WorkerAnswer, WorkerInit, WorkerRequest } from './protocol.ts';
+/** One worker's pieces, for measuring its path in-process (bench:serve): its runtime and scheduler. */
+export { loadRuntime, type ModelRuntime } from './runtime.ts';
+export { Scheduler, type SchedulerEvents } from './scheduler.ts';

@@ -2,11 +2,12 @@
  * Per-request work before the model, in two halves:
  *  - `prepareImage` (in a preprocessing worker, off both the HTTP thread and the inference thread):
  *    decode (DICOM windowing/VOI and MONOCHROME1 inversion happen in decodeImage; plain grey PNGs take
- *    the fast path of fast-png.ts), the training preprocessing (toModelInput), the image hash and the
- *    optional de-identified PNG;
+ *    the fast path of data/image/fast-png.ts), the training preprocessing (toModelInput), the image hash
+ *    and the optional de-identified PNG;
  *  - `preparePrompt` (in the inference worker, which holds the tokenizer): the prompt and its ids.
  */
 import { createHash } from 'node:crypto';
+import { decodeGrayPngFast } from '../data/image/fast-png.ts';
 import {
   checkInput,
   decodeImage,
@@ -20,7 +21,6 @@ import { decodeJpegReduced } from '../data/image/jpeg-reduced.ts';
 import { unknownWordRate } from '../eval/index.ts';
 import { buildPrompt } from '../inference/prompt.ts';
 import { promptIds } from '../model/vlm/tokens.ts';
-import { decodeGrayPngFast } from './fast-png.ts';
 import type { InferenceRequest, PreparedImage } from './protocol.ts';
 import type { ModelRuntime } from './runtime.ts';
 

@@ -97,6 +97,29 @@ export function validateConfig(config: PhantomConfig): void {
   }
 }
 
+/** Parts of a config to change; prevalence and the weights per key. */
+export type PhantomConfigOverrides = Partial<
+  Omit<PhantomConfig, 'prevalence' | 'severityWeights' | 'tipWeights'>
+> & {
+  prevalence?: Partial<PhantomConfig['prevalence']>;
+  severityWeights?: Partial<PhantomConfig['severityWeights']>;
+  tipWeights?: Partial<PhantomConfig['tipWeights']>;
+};
+
+/** `overrides` merged over the defaults (prevalence and the weights per key), then validated. */
+export function mergePhantomConfig(overrides: PhantomConfigOverrides): PhantomConfig {
+  const d = defaultPhantomConfig;
+  const config: PhantomConfig = {
+    ...d,
+    ...overrides,
+    prevalence: { ...d.prevalence, ...overrides.prevalence },
+    severityWeights: { ...d.severityWeights, ...overrides.severityWeights },
+    tipWeights: { ...d.tipWeights, ...overrides.tipWeights },
+  };
+  validateConfig(config);
+  return config;
+}
+
 /** Probability that `finding` is present given the findings already drawn. */
 export function conditionalProbability(
   config: PhantomConfig,

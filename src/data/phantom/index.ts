@@ -7,7 +7,9 @@ export {
   expectedConditional,
   expectedPrevalence,
   MAX_PROBABILITY,
+  mergePhantomConfig,
   type PhantomConfig,
+  type PhantomConfigOverrides,
   SAMPLING_ORDER,
   validateConfig,
 } from './config.ts';

@@ -49,7 +49,14 @@
  * config in the metadata), `noWeightDecay` for AdamW. The LM head is tied to `dec.wte`.
  */
 export { benchMatMul, benchSftStep, forwardMatmulFlops, type MatMulBench, type SftBench } from './bench.ts';
-export { CHEXPO_TINY, type Geometry, geometry, TEST_TINY, type VlmConfig } from './config.ts';
+export {
+  CHEXPO_TINY,
+  CHEXPO_TINY_128,
+  type Geometry,
+  geometry,
+  TEST_TINY,
+  type VlmConfig,
+} from './config.ts';
 export { VlmError, type VlmErrorCode } from './errors.ts';
 export { type BuildOptions, ModelBuilder } from './layers.ts';
 export { buildDecodeStepGraph, buildEncoderGraph, buildPrefillGraph, servingBytes } from './serving.ts';

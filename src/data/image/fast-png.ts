@@ -4,13 +4,12 @@
  * rows are unfiltered in place: 3–4× faster on a 256² 16-bit phantom (docs/benchmarks.md).
  * The result equals `decodeImage`'s bit for bit (tested): same sBIT shift, same scale. Anything else —
  * colour, palette, interlacing, a bad CRC, a short or long stream, limits exceeded — returns undefined
- * and the caller uses `decodeImage`, which reports the coded error. (Belongs in src/data/image/png.ts
- * eventually; kept here until that module's owner adopts it.)
+ * and the caller uses `decodeImage`, which reports the coded error.
  */
 import { crc32, inflateSync } from 'node:zlib';
-import type { DecodedImage } from '../data/image/index.ts';
-import { DEFAULT_DECODE_LIMITS } from '../data/image/index.ts';
-import { hasPngSignature } from '../data/image/png-chunks.ts';
+import type { DecodedImage } from './decoded-image.ts';
+import { DEFAULT_DECODE_LIMITS } from './limits.ts';
+import { hasPngSignature } from './png-chunks.ts';
 
 interface GrayHeader {
   width: number;

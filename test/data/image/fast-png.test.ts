@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crc32, deflateSync } from 'node:zlib';
-import { decodeImage, encodePng8, encodePng16 } from '../../src/data/image/index.ts';
-import { Rng } from '../../src/data/random.ts';
-import { decodeGrayPngFast } from '../../src/engine/fast-png.ts';
+import { decodeGrayPngFast } from '../../../src/data/image/fast-png.ts';
+import { decodeImage, encodePng8, encodePng16 } from '../../../src/data/image/index.ts';
+import { Rng } from '../../../src/data/random.ts';
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);
