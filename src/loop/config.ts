@@ -67,6 +67,18 @@ export function miningExtras(c: LoopConfig): SelectExtras {
   };
 }
 
+/**
+ * A round's budget, from the SFT sample count: `budgetFraction` of it (at least 1) in preference pairs,
+ * capped by `maxPairs`, and the samples selected for them (the uncapped share over `maxPerSample`).
+ */
+export function roundBudget(trainSamples: number, c: LoopConfig): { pairs: number; samples: number } {
+  const share = Math.max(1, Math.floor(trainSamples * c.balance.budgetFraction));
+  return {
+    pairs: Math.max(1, Math.min(share, c.balance.maxPairs ?? Number.POSITIVE_INFINITY)),
+    samples: Math.ceil(share / c.pairs.maxPerSample),
+  };
+}
+
 export class LoopConfigError extends Error {
   override readonly name = 'LoopConfigError';
   readonly code = 'LOOP_BAD_CONFIG';

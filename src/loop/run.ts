@@ -15,7 +15,7 @@ import { gateSpec } from '../plots/eval.ts';
 import { writePlot } from '../plots/render.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
 import type { ChexpoStore, RunStatus } from '../store/contract.ts';
-import { type LoopConfig, miningExtras } from './config.ts';
+import { type LoopConfig, miningExtras, roundBudget } from './config.ts';
 import { runRecordDpo, trainDpo } from './dpo/index.ts';
 import type { ReplaySource } from './dpo/replay.ts';
 import { evaluateCandidate } from './evaluate-candidate.ts';
@@ -23,7 +23,7 @@ import { balancePairDirections } from './pairs/balance.ts';
 import { ImageResolver, pairsForAll, toPreferencePairs } from './pairs/index.ts';
 import { livePairs } from './pairs/live.ts';
 import { emptyRunRecord, type RunRecordDoc, type RunTrigger } from './record.ts';
-import { mineAndSelect, roundBudget } from './select.ts';
+import { mineAndSelect } from './select.ts';
 import type { PairCandidate } from './types.ts';
 
 export interface LoopRunOptions {

@@ -17,7 +17,7 @@ import { confidenceCurveSpec } from '../plots/mining.ts';
 import { writePlot } from '../plots/render.ts';
 import type { ChexpoStore, PoolSample } from '../store/contract.ts';
 import { sqlString } from '../store/sql.ts';
-import type { LoopConfig } from './config.ts';
+import { type LoopConfig, roundBudget } from './config.ts';
 import {
   balanceSelection,
   benchmarkSeeds,
@@ -108,18 +108,6 @@ async function ensurePool(ctx: SelectContext): Promise<number> {
   await indexPool(ctx.store, entries, { batchSize: 5000 });
   await ctx.store.compact().catch((e) => ctx.log(`pool compaction skipped: ${String(e)}`));
   return entries.length;
-}
-
-/**
- * A round's budget, from the SFT sample count: `budgetFraction` of it (at least 1) in preference pairs,
- * capped by `maxPairs`, and the samples selected for them (the uncapped share over `maxPerSample`).
- */
-export function roundBudget(trainSamples: number, c: LoopConfig): { pairs: number; samples: number } {
-  const share = Math.max(1, Math.floor(trainSamples * c.balance.budgetFraction));
-  return {
-    pairs: Math.max(1, Math.min(share, c.balance.maxPairs ?? Number.POSITIVE_INFINITY)),
-    samples: Math.ceil(share / c.pairs.maxPerSample),
-  };
 }
 
 export async function mineAndSelect(ctx: SelectContext): Promise<Selection> {
