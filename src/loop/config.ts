@@ -15,7 +15,7 @@ import type { GateOptions } from '../eval/gate.ts';
 import type { PairKind } from '../store/contract.ts';
 import { PAIR_KINDS } from '../store/contract.ts';
 import { DEFAULT_DPO_TRAIN, type DpoTrainOptions } from './dpo/options.ts';
-import type { SelectExtras } from './select.ts';
+import type { SelectExtras } from './round.ts';
 
 export interface LoopConfig {
   seed: number;
@@ -58,7 +58,7 @@ export const DEFAULT_LOOP_CONFIG: LoopConfig = {
   gate: {},
 };
 
-/** The selection passes the mining settings ask for (select.ts). */
+/** The selection passes the mining settings ask for (round.ts). */
 export function miningExtras(c: LoopConfig): SelectExtras {
   const m = c.mining;
   return {

@@ -23,7 +23,7 @@ import { balancePairDirections } from './pairs/balance.ts';
 import { ImageResolver, pairsForAll, toPreferencePairs } from './pairs/index.ts';
 import { livePairs } from './pairs/live.ts';
 import { emptyRunRecord, type RunRecordDoc, type RunTrigger } from './record.ts';
-import { mineAndSelect } from './select.ts';
+import { mineAndSelect } from './round.ts';
 import type { PairCandidate } from './types.ts';
 
 export interface LoopRunOptions {

@@ -17,7 +17,7 @@ import { resolveLoopConfig } from '../../src/loop/config.ts';
 import { draftsFor } from '../../src/loop/pairs/index.ts';
 import { usableWrongAnswer } from '../../src/loop/pairs/kinds/on-policy.ts';
 import { emptyRunRecord } from '../../src/loop/record.ts';
-import { mineAndSelect, type SelectExtras, type Selection } from '../../src/loop/select.ts';
+import { mineAndSelect, type SelectExtras, type Selection } from '../../src/loop/round.ts';
 import type { ChexpoStore } from '../../src/store/contract.ts';
 import { type TinySetup, tinyModelAndData } from './mining/tiny-model.ts';
 

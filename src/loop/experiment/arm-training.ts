@@ -12,7 +12,7 @@ import { type DpoSummary, trainDpo } from '../dpo/index.ts';
 import { balanceSelection, dedupeSelection, selectHard } from '../mining/index.ts';
 import { ImageResolver, summarizePairs } from '../pairs/index.ts';
 import { emptyRunRecord } from '../record.ts';
-import { mineAndSelect } from '../select.ts';
+import { mineAndSelect } from '../round.ts';
 import type { PairCandidate, SelectedSample } from '../types.ts';
 import { type ArmName, type ArmSelections, armPairs, takeBudget } from './arms.ts';
 import { cached } from './cache.ts';
