@@ -16,7 +16,7 @@ import type { GateOptions } from '../eval/gate.ts';
 import type { PairKind } from '../store/contract.ts';
 import { PAIR_KINDS } from '../store/contract.ts';
 import { DEFAULT_DPO_TRAIN, type DpoTrainOptions } from './dpo/options.ts';
-import type { SelectExtras } from './select.ts';
+import type { SelectExtras } from './round.ts';
 
 export interface LoopConfig {
   seed: number;
@@ -59,12 +59,24 @@ export const DEFAULT_LOOP_CONFIG: LoopConfig = {
   gate: {},
 };
 
-/** The selection passes the mining settings ask for (select.ts). */
+/** The selection passes the mining settings ask for (round.ts). */
 export function miningExtras(c: LoopConfig): SelectExtras {
   const m = c.mining;
   return {
     ...(m.samples > 0 ? { onPolicySamples: { k: m.samples, temperature: m.temperature, topP: m.topP } } : {}),
     fixable: m.fixable,
+  };
+}
+
+/**
+ * A round's budget, from the SFT sample count: `budgetFraction` of it (at least 1) in preference pairs,
+ * capped by `maxPairs`, and the samples selected for them (the uncapped share over `maxPerSample`).
+ */
+export function roundBudget(trainSamples: number, c: LoopConfig): { pairs: number; samples: number } {
+  const share = Math.max(1, Math.floor(trainSamples * c.balance.budgetFraction));
+  return {
+    pairs: Math.max(1, Math.min(share, c.balance.maxPairs ?? Number.POSITIVE_INFINITY)),
+    samples: Math.ceil(share / c.pairs.maxPerSample),
   };
 }
 

@@ -1,31 +1,33 @@
 /**
- * One CheXPO round: mine → expand → balance → counterfactual pairs → DPO from the current version →
- * refit the risk calibrator → paired evaluation on the held-out test split → gate → publish and
- * promote. Every stage's counts and timings go into the run record, which is written to the store at
- * the start (status `running`) and at the end (promoted | rejected | failed), and as `run.json` in the
- * run's work directory. A failure at any stage records `failed` and publishes nothing.
+ * The runner of one CheXPO round: its numbered stages (round.ts) run in order against the registry's
+ * CURRENT version, and their counts, results and step timings go into the run record, which is written
+ * to the store at the start (status `running`) and at the end (promoted | rejected | failed), and as
+ * `run.json` in the run's work directory. A failure at any stage records `failed` and publishes nothing.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng } from '../data/random.ts';
-import { formatComparison } from '../eval/index.ts';
 import { openVersion, readSplit, type SplitData, selectSamples } from '../inference/offline/index.ts';
-import { fitCalibration } from '../inference/offline/run.ts';
-import { gateSpec } from '../plots/eval.ts';
-import { writePlot } from '../plots/render.ts';
 import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
 import type { ChexpoStore, RunStatus } from '../store/contract.ts';
-import { type LoopConfig, miningExtras } from './config.ts';
-import { runRecordDpo, trainDpo } from './dpo/index.ts';
-import type { ReplaySource } from './dpo/replay.ts';
+import { type LoopConfig, miningExtras, roundBudget } from './config.ts';
 import { LoopError } from './errors.ts';
-import { evaluateCandidate } from './evaluate-candidate.ts';
-import { balancePairDirections } from './pairs/balance.ts';
-import { ImageResolver, pairsForAll, toPreferencePairs } from './pairs/index.ts';
-import { livePairs } from './pairs/live.ts';
 import { emptyRunRecord, type RunRecordDoc, type RunTrigger } from './record.ts';
-import { mineAndSelect, roundBudget } from './select.ts';
-import type { PairCandidate } from './types.ts';
+import {
+  calibrate,
+  currentMoved,
+  type Evaluated,
+  evaluate,
+  expandAndSelect,
+  makeCurrent,
+  makePairs,
+  mine,
+  publishCandidate,
+  type RoundContext,
+  type Selection,
+  type StageRunner,
+  trainCandidate,
+  writeGate,
+} from './round.ts';
 
 export interface LoopRunOptions {
   registryRoot: string;
@@ -74,223 +76,152 @@ async function saveRecord(store: ChexpoStore, runDir: string, record: RunRecordD
   });
 }
 
-/** SFT samples for the replay term: a seeded draw of train samples, one per replayed row of the run. */
-function replaySource(
-  c: LoopConfig,
-  train: SplitData,
-  dataDir: string,
-  pairs: number,
-): ReplaySource | undefined {
-  if (c.dpo.replayWeight <= 0) return undefined;
-  const rows = Math.ceil(pairs / c.dpo.batchSize) * c.dpo.epochs * c.dpo.replayBatchSize;
-  const samples = Rng.derive(c.seed, 'loop:replay')
-    .shuffle([...train.samples])
-    .slice(0, rows);
-  return { dataDir, cases: train.cases, samples, answerWeight: c.dpo.replayAnswerWeight };
-}
-
-/** Times a stage into record.durations. */
-async function stage<T>(record: RunRecordDoc, name: string, log: (l: string) => void, fn: () => Promise<T>) {
-  const started = performance.now();
-  log(`[${name}] …`);
-  const out = await fn();
-  record.durations[name] = Math.round(performance.now() - started) / 1000;
-  log(`[${name}] done in ${record.durations[name].toFixed(1)} s`);
-  return out;
+/** Runs a stage's step, logged and timed into record.durations. */
+function stageTimer(record: RunRecordDoc, log: (l: string) => void): StageRunner {
+  return async (name, fn) => {
+    const started = performance.now();
+    log(`[${name}] …`);
+    const out = await fn();
+    record.durations[name] = Math.round(performance.now() - started) / 1000;
+    log(`[${name}] done in ${record.durations[name].toFixed(1)} s`);
+    return out;
+  };
 }
 
 export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
-  const c = o.config;
   const runDir = join(o.workDir, o.runId);
   await mkdir(runDir, { recursive: true });
   const registry = await Registry.open(o.registryRoot, o.name, { requiredFiles: CHEXPO_VERSION_FILES });
   let record: RunRecordDoc | null = null;
-  let candidateDir: string | null = null;
   try {
     const base = await registry.current();
     if (!base) throw new LoopError('LOOP_NO_CURRENT', `registry ${o.name} has no CURRENT version`);
-    const baseDir = registry.versionDir(base);
     record = emptyRecord(o, base);
-    const rec = record;
-    await saveRecord(o.store, runDir, rec);
-
-    // Mining, expansion, balancing and pairs share one opened copy of the current version.
-    const train = await readSplit(o.dataDir, 'train');
-    const model = await openVersion(baseDir, { threads: c.threads });
-    let candidates: PairCandidate[];
-    let liveIds: string[] = [];
-    try {
-      const selection = await mineAndSelect({
-        model,
-        baseVersion: base,
-        store: o.store,
-        dataDir: o.dataDir,
-        train,
-        scoredSamples: selectSamples(train.samples, c.mining.limit, c.seed),
-        config: c,
-        runDir,
-        record: rec,
-        stage: (name, fn) => stage(rec, name, o.log, fn),
-        log: o.log,
-        extras: miningExtras(c),
-      });
-      liveIds = selection.live?.seeds.map((seed) => seed.id) ?? [];
-      candidates = await stage(rec, 'pairs', o.log, async () =>
-        pairsForAll(selection.selected, {
-          kinds: c.pairs.kinds,
-          maxPerSample: c.pairs.maxPerSample,
-          seed: c.seed,
-        }),
-      );
-      candidates.unshift(...livePairs(selection.live?.direct ?? [], c.seed));
-      const generated = candidates.length;
-      candidates = balancePairDirections(candidates);
-      o.log(`pairs: ${generated} generated, ${candidates.length} after direction balancing`);
-    } finally {
-      await model.close();
-    }
-    const budget = roundBudget(train.samples.length, c).pairs;
-    if (candidates.length > budget) candidates = candidates.slice(0, budget);
-    rec.counts.pairs = candidates.length;
-    for (const p of candidates)
-      rec.counts.pairs_by_kind[p.kind] = (rec.counts.pairs_by_kind[p.kind] ?? 0) + 1;
-    o.log(
-      `${candidates.length} preference pairs (budget ${budget}): ${JSON.stringify(rec.counts.pairs_by_kind)}`,
-    );
-    if (candidates.length === 0) throw new LoopError('LOOP_NO_PAIRS', 'no preference pairs to train on');
-    await o.store.addPairs(toPreferencePairs(candidates, await roundOf(o.store), o.runId));
-
-    const baseConfig = (await loadJson(join(baseDir, 'config.json'))) as { imageSize: number };
-    const resolver = new ImageResolver({
-      dataDir: o.dataDir,
-      imageSize: baseConfig.imageSize,
-      store: o.store,
-    });
-    const dpo = await stage(rec, 'dpo', o.log, () =>
-      trainDpo({
-        baseVersionDir: baseDir,
-        pairs: candidates,
-        resolveImage: (ref) => resolver.resolve(ref),
-        outDir: join(runDir, 'dpo'),
-        options: { ...c.dpo, seed: c.seed, intraOpThreads: c.threads },
-        replay: replaySource(c, train, o.dataDir, candidates.length),
-        onProgress: o.log,
-      }),
-    );
-    candidateDir = dpo.versionDir;
-    rec.dpo = runRecordDpo(dpo.summary);
-    await stage(rec, 'calibration', o.log, () =>
-      fitCalibration(candidateDir!, o.dataDir, {
-        threads: c.threads,
-        limit: c.calibration.limit,
-        seed: c.seed,
-      }),
-    );
-    const evaluation = await stage(rec, 'evaluation', o.log, () =>
-      evaluateCandidate(baseDir, candidateDir!, o.dataDir, { ...c.eval, threads: c.threads, gate: c.gate }),
-    );
-    const primary = evaluation.comparison.metrics.primary;
-    rec.eval = {
-      split: 'test',
-      samples: evaluation.samples.length,
-      seed: c.eval.seed,
-      current: primary?.current ?? Number.NaN,
-      candidate: primary?.candidate ?? Number.NaN,
-    };
-    rec.gate = {
-      promote: evaluation.decision.promote,
-      reasons: evaluation.decision.reasons,
-      checks: evaluation.decision.checks,
-    };
-    await writeFile(join(runDir, 'gate.json'), `${JSON.stringify(evaluation.gate, null, 2)}\n`);
-    await writePlot(join(runDir, 'gate.png'), gateSpec(evaluation));
-    await writeFile(
-      join(runDir, 'comparison.txt'),
-      `${formatComparison(evaluation.comparison, evaluation.decision)}\n`,
-    );
-    for (const line of evaluation.decision.reasons) o.log(`gate: ${line}`);
-
-    let status: RunStatus = evaluation.decision.promote ? 'promoted' : 'rejected';
-    if (status === 'promoted' && o.publish) status = await currentStillBase(registry, base, rec, o);
-    if (status === 'promoted' && o.publish) {
-      if (o.lease?.lost)
-        throw new LoopError('LOOP_LEASE_LOST', 'the registry lease was taken over during the round');
-      const manifest = await registry.publish(candidateDir, {
-        parent: base,
-        config: (await loadJson(join(candidateDir, 'config.json'))) as Record<string, never>,
-        data: {
-          seed: c.seed,
-          split: `preference pairs mined from train (${candidates.length})`,
-          generator: `chexpo loop run ${o.runId}`,
-        },
-        training: {
-          command: `chexpo loop run (DPO ${c.dpo.lossType}, beta ${c.dpo.beta})`,
-          run_id: o.runId,
-          metrics: { steps: rec.dpo.steps, minutes: rec.dpo.minutes, final_loss: rec.dpo.final_loss },
-        },
-        eval: { ...evaluation.candidate.record, split: 'test', seed: c.eval.seed } as never,
-      });
-      rec.candidate_version = manifest.version;
-      try {
-        // Compare-and-swap against the base: a rollback made during the round wins.
-        await registry.setCurrent(
-          manifest.version,
-          { reason: `loop run ${o.runId}: gate passed`, actor: 'chexpo loop' },
-          { expectFrom: base },
-        );
-        o.log(`published ${o.name} ${manifest.version} and made it CURRENT`);
-      } catch (error) {
-        if ((error as { code?: string }).code !== 'REGISTRY_CURRENT_MOVED') throw error;
-        status = 'rejected';
-        rec.gate?.reasons.push(
-          `${(error as Error).message}; ${manifest.version} is published but not CURRENT`,
-        );
-        o.log(`published ${o.name} ${manifest.version}; CURRENT moved meanwhile, so it stays as it is`);
-      }
-    } else if (status === 'promoted') {
-      status = 'succeeded';
-    }
-    // Live hard examples this run learned from are done; a failed run leaves them for the next one.
-    if (liveIds.length > 0) await o.store.setStatus(liveIds, 'used');
-    rec.status = status;
-    rec.finished_at = Date.now();
-    await saveRecord(o.store, runDir, rec);
-    return { record: rec, runDir, candidateDir };
+    await saveRecord(o.store, runDir, record);
+    const { status, candidateDir } = await runStages(o, registry, record, runDir);
+    record.status = status;
+    record.finished_at = Date.now();
+    await saveRecord(o.store, runDir, record);
+    return { record, runDir, candidateDir };
   } catch (error) {
-    if (record) {
-      record.status = 'failed';
-      record.finished_at = Date.now();
-      const e = error as { code?: string; message?: string };
-      record.error = { code: e.code ?? 'LOOP_FAILED', message: String(e.message ?? error) };
-      await saveRecord(o.store, runDir, record).catch(() => undefined);
-    }
+    if (record) await saveFailed(o.store, runDir, record, error);
     throw error;
   } finally {
     registry.close();
   }
 }
 
-/** 'promoted' while CURRENT still names the round's base; else 'rejected' with the reason recorded. */
-async function currentStillBase(
-  registry: Registry,
-  base: string,
-  rec: RunRecordDoc,
+async function saveFailed(store: ChexpoStore, runDir: string, record: RunRecordDoc, error: unknown) {
+  record.status = 'failed';
+  record.finished_at = Date.now();
+  const e = error as { code?: string; message?: string };
+  record.error = { code: e.code ?? 'LOOP_FAILED', message: String(e.message ?? error) };
+  await saveRecord(store, runDir, record).catch(() => undefined);
+}
+
+/** Stages 1–7 from the record's base version, each one's results recorded as it returns. */
+async function runStages(
   o: LoopRunOptions,
+  registry: Registry,
+  rec: RunRecordDoc,
+  runDir: string,
+): Promise<{ status: RunStatus; candidateDir: string }> {
+  const train = await readSplit(o.dataDir, 'train');
+  const r = roundContext(o, registry, rec, runDir, train);
+  const budget = roundBudget(train.samples.length, o.config);
+  const selection = await mineWithCurrent(r, rec, budget.samples);
+  const pairs = await makePairs(r, selection, budget.pairs);
+  Object.assign(rec.counts, pairs.counts);
+  const candidate = await trainCandidate(r, pairs.pairs);
+  rec.dpo = candidate.dpo;
+  await calibrate(r, candidate.versionDir);
+  const evaluated = await evaluate(r, candidate.versionDir);
+  rec.eval = evaluated.eval;
+  rec.gate = evaluated.gate;
+  await writeGate(r, evaluated.evaluation);
+  const status = await gateAndPublish(o, registry, r, rec, {
+    candidateDir: candidate.versionDir,
+    pairs: pairs.pairs.length,
+    evaluated,
+  });
+  // Live hard examples this run learned from are done; a failed run leaves them for the next one.
+  const liveIds = selection.live?.seeds.map((seed) => seed.id) ?? [];
+  if (liveIds.length > 0) await o.store.setStatus(liveIds, 'used');
+  return { status, candidateDir: candidate.versionDir };
+}
+
+function roundContext(
+  o: LoopRunOptions,
+  registry: Registry,
+  rec: RunRecordDoc,
+  runDir: string,
+  train: SplitData,
+): RoundContext {
+  const { store, dataDir, config, runId, log } = o;
+  const baseVersion = rec.base_version;
+  const baseDir = registry.versionDir(baseVersion);
+  return {
+    store,
+    dataDir,
+    train,
+    config,
+    runDir,
+    stage: stageTimer(rec, log),
+    log,
+    runId,
+    baseVersion,
+    baseDir,
+  };
+}
+
+/** Stages 1–2 with one opened copy of the current version (mining, expansion and the extras share it). */
+async function mineWithCurrent(r: RoundContext, rec: RunRecordDoc, sampleBudget: number): Promise<Selection> {
+  const c = r.config;
+  const model = await openVersion(r.baseDir, { threads: c.threads });
+  try {
+    const ctx = {
+      ...r,
+      model,
+      scoredSamples: selectSamples(r.train.samples, c.mining.limit, c.seed),
+      extras: miningExtras(c),
+    };
+    const mined = await mine(ctx);
+    Object.assign(rec.counts, mined.counts);
+    const selection = await expandAndSelect(ctx, mined, sampleBudget);
+    Object.assign(rec.counts, selection.counts);
+    rec.retrieval_precision = selection.retrievalPrecision;
+    return selection;
+  } finally {
+    await model.close();
+  }
+}
+
+/**
+ * Stage 7 after the gate's artefacts: 'rejected' when the gate said no or CURRENT moved, 'succeeded'
+ * when the gate said yes but the run publishes nothing (experiments), else published and 'promoted'.
+ */
+async function gateAndPublish(
+  o: LoopRunOptions,
+  registry: Registry,
+  r: RoundContext,
+  rec: RunRecordDoc,
+  trained: { candidateDir: string; pairs: number; evaluated: Evaluated },
 ): Promise<RunStatus> {
-  const now = await registry.current();
-  if (now === base) return 'promoted';
-  rec.gate?.reasons.push(
-    `CURRENT moved from ${base} to ${now} during the round (a rollback?): nothing published`,
-  );
-  o.log(`CURRENT is ${now}, not the round's base ${base}: not publishing`);
-  return 'rejected';
-}
-
-async function loadJson(path: string): Promise<unknown> {
-  return JSON.parse(await readFile(path, 'utf8'));
-}
-
-/** The loop round: how many runs the store has seen (pairs carry it). */
-async function roundOf(store: ChexpoStore): Promise<number> {
-  return store.count('runs');
+  if (!trained.evaluated.gate.promote) return 'rejected';
+  if (!o.publish) return 'succeeded';
+  const moved = await currentMoved(r, registry);
+  if (moved) {
+    rec.gate?.reasons.push(moved);
+    return 'rejected';
+  }
+  if (o.lease?.lost)
+    throw new LoopError('LOOP_LEASE_LOST', 'the registry lease was taken over during the round');
+  rec.candidate_version = await publishCandidate(r, registry, trained.candidateDir, {
+    pairs: trained.pairs,
+    dpo: rec.dpo!,
+    evaluation: trained.evaluated.evaluation,
+  });
+  const refused = await makeCurrent(r, registry, rec.candidate_version);
+  if (refused) rec.gate?.reasons.push(refused);
+  return refused ? 'rejected' : 'promoted';
 }

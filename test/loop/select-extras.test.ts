@@ -16,8 +16,7 @@ import {
 import { resolveLoopConfig } from '../../src/loop/config.ts';
 import { draftsFor } from '../../src/loop/pairs/index.ts';
 import { usableWrongAnswer } from '../../src/loop/pairs/kinds/on-policy.ts';
-import { emptyRunRecord } from '../../src/loop/record.ts';
-import { mineAndSelect, type SelectExtras, type Selection } from '../../src/loop/select.ts';
+import { mineAndSelect, type SelectExtras, type Selection } from '../../src/loop/round.ts';
 import type { ChexpoStore } from '../../src/store/contract.ts';
 import { type TinySetup, tinyModelAndData } from './mining/tiny-model.ts';
 
@@ -57,13 +56,6 @@ async function select(name: string, extras?: SelectExtras) {
     scoredSamples: train.samples,
     config,
     runDir,
-    record: emptyRunRecord({
-      id: name,
-      trigger: 'manual',
-      status: 'running',
-      started_at: 0,
-      base_version: 'v0001',
-    }),
     stage: (stage, fn) => {
       stages.push(stage);
       return fn();

@@ -11,8 +11,7 @@ import { miningExtras } from '../config.ts';
 import { type DpoSummary, trainDpo } from '../dpo/index.ts';
 import { balanceSelection, dedupeSelection, selectHard } from '../mining/index.ts';
 import { ImageResolver, summarizePairs } from '../pairs/index.ts';
-import { emptyRunRecord } from '../record.ts';
-import { mineAndSelect } from '../select.ts';
+import { mineAndSelect } from '../round.ts';
 import type { PairCandidate, SelectedSample } from '../types.ts';
 import { type ArmName, type ArmSelections, armPairs, takeBudget } from './arms.ts';
 import { cached } from './cache.ts';
@@ -58,13 +57,6 @@ export async function selectionsFor(
     uri: join(o.workDir, 'store'),
     embeddingDim: model.version.config.embeddingDim,
   });
-  const record = emptyRunRecord({
-    id: `experiment-${versionName}`,
-    trigger: 'experiment',
-    status: 'running',
-    started_at: Date.now(),
-    base_version: versionName,
-  });
   try {
     const sel = await mineAndSelect({
       model,
@@ -75,7 +67,6 @@ export async function selectionsFor(
       scoredSamples: selectSamples(train.samples, c.mining.limit, seed),
       config: { ...c, live: { ...c.live, enabled: false } },
       runDir: o.workDir,
-      record,
       stage: async (name, fn) => {
         o.log(`[${versionName} ${name}] …`);
         return fn();
@@ -98,9 +89,9 @@ export async function selectionsFor(
       selections: { random, confidence, confSim: sel.selected },
       heldOut,
       imageSize: model.version.config.imageSize,
-      scored: record.counts.scored,
-      hard: record.counts.hard,
-      retrievalPrecision: record.retrieval_precision,
+      scored: sel.counts.scored,
+      hard: sel.counts.hard,
+      retrievalPrecision: sel.retrievalPrecision,
     };
   } finally {
     await model.close();

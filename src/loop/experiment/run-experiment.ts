@@ -16,7 +16,7 @@ import { fitQuestionOnly, questionOnlyPredictions } from '../../eval/baselines.t
 import { type Comparison, compareModels, evaluate } from '../../eval/index.ts';
 import { readSplit, type SplitData } from '../../inference/offline/index.ts';
 import { derangement, type RunPrediction } from '../../inference/offline/run.ts';
-import type { LoopConfig } from '../config.ts';
+import { type LoopConfig, roundBudget } from '../config.ts';
 import type { DpoSummary } from '../dpo/index.ts';
 import { predictVersion, splitSubset } from '../evaluate-candidate.ts';
 import {
@@ -163,16 +163,13 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const ctx: RunContext = { o, train, validation };
   const first = await selectionsFor(ctx, o.modelDir, o.baseVersion, c.seed);
   const s = first.selections;
-  const pairBudget = Math.floor(train.samples.length * c.balance.budgetFraction);
+  // The round's pair budget (loop run's too), then no more than the arm with the fewest pairs has.
+  const pairBudget = roundBudget(train.samples.length, c).pairs;
   const dpoArms = o.arms.filter(isDpoArm);
   const pairsByArm = new Map(dpoArms.map((a) => [a, armPairs(a, s, c.seed, c.pairs.maxPerSample)]));
-  const budget = Math.min(
-    pairBudget,
-    c.balance.maxPairs ?? pairBudget,
-    ...[...pairsByArm.values()].map((p) => p.length),
-  );
+  const budget = Math.min(pairBudget, ...[...pairsByArm.values()].map((p) => p.length));
   o.log(
-    `pair budget ${budget} (5% of SFT = ${pairBudget}; per arm: ${[...pairsByArm].map(([a, p]) => `${a} ${p.length}`).join(', ')})`,
+    `pair budget ${budget} (round budget ${pairBudget}; per arm: ${[...pairsByArm].map(([a, p]) => `${a} ${p.length}`).join(', ')})`,
   );
 
   const { data: evalData, samples } = await splitSubset(o.dataDir, o.evalSplit, c.eval.limit, c.eval.seed);

@@ -124,7 +124,7 @@ export interface LiveOptions {
 }
 
 export async function readLiveHardExamples(
-  store: Pick<ChexpoStore, 'listHardExamples' | 'getImages'>,
+  store: Pick<ChexpoStore, 'listHardExamples' | 'imageIds'>,
   options: LiveOptions = {},
 ): Promise<LiveMining> {
   const statuses = options.statuses ?? ['new', 'labelled'];
@@ -136,7 +136,11 @@ export async function readLiveHardExamples(
   const corrected = seeds.filter(
     (s) => s.label?.verdict === 'incorrect' && s.label.correctAnswer !== undefined,
   );
-  const images = await store.getImages(corrected.map((s) => s.id));
+  // Which rows hold an image, not the bytes: the pair builder's resolver reads those once, when training.
+  const images = await store.imageIds(
+    'hard_examples',
+    corrected.map((s) => s.id),
+  );
   const byId = new Map(kept.map((r) => [r.id, r]));
   const direct = corrected
     .filter((s) => images.has(s.id))
