@@ -2,15 +2,7 @@
  * Inference: one answer from a model version, for serving, evaluation and mining alike. Here the
  * answer types, generation and the prompt; the OOD module is ./ood/, the offline runner ./offline/.
  */
-export type {
-  AnswerConfidence,
-  AnswerSpan,
-  AnswerTask,
-  AnswerTimings,
-  FinishReason,
-  ModelInfo,
-  TokenConfidence,
-} from './answer.ts';
+export type * from './answer.ts';
 export {
   chooseTokens,
   type DecodeBatch,
