@@ -20,6 +20,7 @@ export const ARM_NAMES = [
   'chexpo',
   'chexpo_on_policy',
   'chexpo_image_cf',
+  'image_cf_only',
   'full_loop',
 ] as const;
 export type ArmName = (typeof ARM_NAMES)[number];
@@ -33,6 +34,7 @@ export const ARM_LABELS: Record<ArmName, string> = {
   chexpo: 'CheXPO: + counterfactual rationales',
   chexpo_on_policy: '+ on-policy rejected answers',
   chexpo_image_cf: '+ image-counterfactual pairs, fixable errors only',
+  image_cf_only: 'image-counterfactual pairs only (mDPO: same answer, edited image)',
   full_loop: 'full loop: the same recipe in rounds',
 };
 
@@ -78,6 +80,9 @@ export function armKinds(arm: ArmName): readonly PairKind[] {
     case 'chexpo_image_cf':
     case 'full_loop':
       return [...TEXT_KINDS, 'on_policy', 'image_counterfactual'];
+    // Both sides say the same words, so no answer prior can separate them: only the image can.
+    case 'image_cf_only':
+      return ['image_counterfactual'];
     default:
       return TEXT_KINDS;
   }
@@ -126,6 +131,7 @@ export function armPairs(
     case 'chexpo':
     case 'chexpo_on_policy':
     case 'chexpo_image_cf':
+    case 'image_cf_only':
     case 'full_loop':
       return balancePairDirections(pairsForAll(asSeenBy(arm, s.confSim), options));
     default:

@@ -42,3 +42,13 @@ test('the CheXPO arms add kinds cumulatively and only the image arms use image c
   assert.ok(!armPairs('chexpo', s, 3, 2).some((p) => p.kind === 'image_counterfactual'));
   assert.ok(ARM_NAMES.includes('sft_continued') && ARM_NAMES.includes('full_loop'));
 });
+
+test('the image-only arm builds image counterfactuals alone: same words on both sides, another image', () => {
+  const pairs = armPairs('image_cf_only', s, 3, 2);
+  assert.ok(pairs.length > 10, `${pairs.length} pairs`);
+  for (const p of pairs) {
+    assert.equal(p.kind, 'image_counterfactual');
+    assert.equal(p.rejected, p.chosen);
+    assert.notDeepEqual(p.rejectedImage, p.chosenImage);
+  }
+});
