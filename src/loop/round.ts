@@ -102,7 +102,7 @@ export interface RoundContext extends StageBase {
 export interface SelectExtras {
   /** Sample k answers per selected sample (seeded by config.seed) for on-policy pairs. */
   onPolicySamples?: { k: number; temperature: number; topP: number };
-  /** Mark selected samples invisible / prior-driven: pairs for them are image counterfactuals only. */
+  /** Mark selected samples invisible (no pairs) / prior-driven (image counterfactuals only). */
   fixable?: boolean;
 }
 
@@ -371,7 +371,7 @@ async function markUnfixable(ctx: SelectContext, scored: ScoredSample[]): Promis
   );
   const n = fixableCounts(marked);
   ctx.log(
-    `fixable: ${n.yes} of ${marked.length} selected samples fixable; ${n.invisible} invisible at ${size} px, ${n.prior_driven} prior-driven (same answer on another patient's image): image counterfactuals only for those`,
+    `fixable: ${n.yes} of ${marked.length} selected samples fixable; ${n.invisible} invisible at ${size} px, ${n.prior_driven} prior-driven (same answer on another patient's image): no pairs for the invisible, image counterfactuals only for the prior-driven`,
   );
   return marked;
 }

@@ -5,7 +5,8 @@
  * model gives the same answer on another patient's image (a seeded derangement of the cases, as
  * in the evaluation controls), so the answer comes from the question, not the image. Text pairs
  * on such samples teach the prior; only image counterfactuals (same text, edited image) address
- * an answer the image does not drive, so they are the one kind kept for them.
+ * an answer the image does not drive, so they are the one kind kept for prior-driven samples, and
+ * invisible ones get no pair.
  */
 import { splitTarget } from '../../data/instructions/target.ts';
 import type { FindingKey } from '../../data/types.ts';
@@ -82,13 +83,18 @@ export async function markFixable(
   });
 }
 
-/** The pair kinds still drafted for a sample marked unfixable. */
-export const UNFIXABLE_KINDS: ReadonlySet<PairKind> = new Set<PairKind>(['image_counterfactual']);
+/**
+ * The pair kinds still drafted for a prior-driven sample: image counterfactuals, which target exactly an
+ * answer the image does not drive. An invisible finding gets none: its edit cannot be seen at the model's
+ * input size, so the two images of the pair are the same to the model.
+ */
+export const PRIOR_DRIVEN_KINDS: ReadonlySet<PairKind> = new Set<PairKind>(['image_counterfactual']);
 
 /** Whether `kind` may draft a pair for this sample: always unless it is marked unfixable (unmarked: as before). */
 export function keepFixable(selected: SelectedSample, kind: PairKind): boolean {
   const f = selected.scored.fixable;
-  return f === undefined || f === 'yes' || UNFIXABLE_KINDS.has(kind);
+  if (f === 'invisible') return false;
+  return f === undefined || f === 'yes' || PRIOR_DRIVEN_KINDS.has(kind);
 }
 
 /** How many samples are marked each way. */

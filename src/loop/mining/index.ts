@@ -60,7 +60,7 @@ export {
   fixableCounts,
   keepFixable,
   markFixable,
-  UNFIXABLE_KINDS,
+  PRIOR_DRIVEN_KINDS,
 } from './fixable.ts';
 export {
   type LiveLabel,

@@ -137,7 +137,7 @@ test('markFixable: a finding outside the visible set is invisible; samples witho
   assert.equal(fixableCounts(none).invisible, withFinding.length);
 });
 
-test('keepFixable: unmarked and fixable samples keep every kind; unfixable ones image counterfactuals only', () => {
+test('keepFixable: unmarked and fixable samples keep every kind, prior-driven ones image counterfactuals only, invisible ones none', () => {
   const sel = (fixable?: ScoredSample['fixable']) => ({
     scored: { ...scored[0], ...(fixable ? { fixable } : {}) },
     reason: 'wrong' as const,
@@ -146,9 +146,9 @@ test('keepFixable: unmarked and fixable samples keep every kind; unfixable ones 
     assert.ok(keepFixable(sel(f), 'negation'));
     assert.ok(keepFixable(sel(f), 'on_policy'));
   }
-  for (const f of ['invisible', 'prior_driven'] as const) {
-    assert.ok(!keepFixable(sel(f), 'negation'));
-    assert.ok(!keepFixable(sel(f), 'on_policy'));
-    assert.ok(keepFixable(sel(f), 'image_counterfactual'));
-  }
+  assert.ok(!keepFixable(sel('prior_driven'), 'negation'));
+  assert.ok(!keepFixable(sel('prior_driven'), 'on_policy'));
+  assert.ok(keepFixable(sel('prior_driven'), 'image_counterfactual'));
+  for (const kind of ['negation', 'on_policy', 'image_counterfactual'] as const)
+    assert.ok(!keepFixable(sel('invisible'), kind), kind);
 });

@@ -56,7 +56,7 @@ test('the greedy answer goes first; samples that are all right or unreadable add
   assert.equal(draftsFor(s, { seed: 1, kinds: ['on_policy'] }).length, 0);
 });
 
-test('samples marked unfixable keep image counterfactuals only; yes and unmarked behave as before', () => {
+test('prior-driven samples keep image counterfactuals only, invisible ones nothing; yes and unmarked behave as before', () => {
   let counterfactuals = 0;
   for (const { c, sample, wrong } of withWrong) {
     const base = selected(c, sample, wrong!.rejected);
@@ -66,19 +66,18 @@ test('samples marked unfixable keep image counterfactuals only; yes and unmarked
       draftsFor(withSamples(base, [], 'yes'), { seed: 2 }),
       draftsFor(withSamples(base, []), { seed: 2 }),
     );
-    for (const fixable of ['invisible', 'prior_driven'] as const) {
-      const after = draftsFor(withSamples(base, [], fixable), { seed: 2 });
-      assert.ok(
-        after.every((d) => d.kind === 'image_counterfactual'),
-        after.map((d) => d.kind).join(),
-      );
-      // Exactly the image counterfactual drafted before survives (same seeded stream).
-      assert.deepEqual(
-        after,
-        before.filter((d) => d.kind === 'image_counterfactual'),
-      );
-      counterfactuals += after.length;
-    }
+    assert.deepEqual(draftsFor(withSamples(base, [], 'invisible'), { seed: 2 }), []);
+    const after = draftsFor(withSamples(base, [], 'prior_driven'), { seed: 2 });
+    assert.ok(
+      after.every((d) => d.kind === 'image_counterfactual'),
+      after.map((d) => d.kind).join(),
+    );
+    // Exactly the image counterfactual drafted before survives (same seeded stream).
+    assert.deepEqual(
+      after,
+      before.filter((d) => d.kind === 'image_counterfactual'),
+    );
+    counterfactuals += after.length;
   }
-  assert.ok(counterfactuals > 20, `${counterfactuals} image counterfactuals kept`);
+  assert.ok(counterfactuals > 10, `${counterfactuals} image counterfactuals kept`);
 });
