@@ -16,7 +16,7 @@ import {
   readSplit,
   runSplit,
 } from '../../../src/inference/offline/index.ts';
-import { intensityStats, oodScorer } from '../../../src/inference/ood/index.ts';
+import { oodScorer } from '../../../src/inference/ood/index.ts';
 import { TEST_TINY, type VlmConfig } from '../../../src/model/vlm/config.ts';
 import { loadVersion, writeVersion } from '../../../src/model/vlm/version.ts';
 import { initWeights } from '../../../src/model/vlm/weights.ts';
