@@ -35,6 +35,28 @@ export function relativeGain(c: Comparison | null): RelativeGain | null {
   return { relative: p.diff / p.current, lo: p.lo / p.current, hi: p.hi / p.current };
 }
 
+export interface FindingFall {
+  finding: string;
+  diff: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Findings whose accuracy fell by more than `margin` with the whole interval below 0 (the issue's "no
+ * finding's accuracy falls by more than 0.01 beyond its interval"), worst first.
+ */
+export function findingsWorse(c: Comparison | null, margin = 0.01): FindingFall[] {
+  const prefix = 'finding_accuracy.';
+  return Object.entries(c?.metrics ?? {})
+    .filter(([k, d]) => k.startsWith(prefix) && d.diff < -margin && d.hi < 0)
+    .map(([k, d]) => ({ finding: k.slice(prefix.length), diff: d.diff, lo: d.lo, hi: d.hi }))
+    .sort((a, b) => a.diff - b.diff);
+}
+
+const fallsCell = (falls: FindingFall[]) =>
+  falls.length === 0 ? 'none' : falls.map((f) => `${f.finding} ${f.diff.toFixed(3)}`).join(', ');
+
 const gainCell = (g: RelativeGain | null) => (g ? `${pct(g.relative)} [${pct(g.lo)}, ${pct(g.hi)}]` : '—');
 
 function cell(d: MetricDifference | undefined, isBase: boolean): string {
@@ -56,6 +78,7 @@ export function resultsTable(r: ExperimentResult): string {
     'steps',
     ...COLUMNS.map(([, h]) => h),
     'permuted',
+    'findings worse (> 0.01, CI < 0)',
     'pref. acc. held-out (train)',
     'vs SFT [95% CI]',
     'vs continued SFT [95% CI]',
@@ -69,6 +92,7 @@ export function resultsTable(r: ExperimentResult): string {
       String(a.steps),
       ...COLUMNS.map(([k]) => cell(m[k], isBase)),
       f3(a.permutedPrimary),
+      isBase ? '—' : fallsCell(findingsWorse(a.comparison)),
       preferenceCell(a),
       isBase ? '—' : gainCell(relativeGain(a.comparison)),
       gainCell(relativeGain(a.vsContinued)),
@@ -100,6 +124,7 @@ export function resultsJson(r: ExperimentResult): object {
       hallucination_closed: metric(a, 'hallucination.closed'),
       omission: metric(a, 'omission.rate'),
       permuted_primary: a.permutedPrimary,
+      findings_worse: a.arm === 'sft' ? [] : findingsWorse(a.comparison),
       heldout_preference_accuracy: a.dpo?.at(-1)?.heldout_accuracy ?? null,
       train_preference_accuracy: a.dpo?.at(-1)?.train_set_accuracy ?? null,
       pairs: a.pairs,
@@ -152,7 +177,8 @@ ${resultsTable(r)}
 
 Columns: task scores (accuracy; F1 for lists and reports), hallucination in closed answers, omission rate,
 POPE yes-ratio on adversarial (co-occurring) absent findings, the primary score (mean of the five task scores),
-the primary with permuted images, held-out preference accuracy (share of validation-patient pairs whose reward
+the primary with permuted images, the findings whose accuracy against SFT fell by more than 0.01 with the
+whole interval below 0, held-out preference accuracy (share of validation-patient pairs whose reward
 margin is positive after training; the training pairs' in brackets), and the relative primary gain with its
 interval. Lower is better for halluc., omission and adv. yes.
 

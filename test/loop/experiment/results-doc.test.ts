@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Comparison } from '../../../src/eval/index.ts';
-import { relativeGain, resultsDoc, resultsJson } from '../../../src/loop/experiment/results-doc.ts';
+import { findingsWorse, relativeGain, resultsDoc, resultsJson } from '../../../src/loop/experiment/results-doc.ts';
 import type { ArmResult, ExperimentResult } from '../../../src/loop/experiment/run-experiment.ts';
 
 const diff = (
@@ -91,4 +91,26 @@ test('the table shows the controls and both comparisons', () => {
   assert.match(doc, /image-blind\s+baseline[^\n]*\n?[^\n]*\*\*0\.390\*\*/);
   assert.match(doc, /\| full loop[^\n]*\+10\.0% \[\+5\.0%, \+15\.0%\] \| \+4\.8% \[-1\.6%, \+11\.1%\] \|/);
   assert.equal(relativeGain(null), null);
+});
+
+test('findingsWorse lists a finding only when it fell by more than 0.01 with the whole interval below 0', () => {
+  const c = comparison([0.6, 0.6, 0, 0]);
+  c.metrics['finding_accuracy.atelectasis'] = diff(0.8, 0.7, -0.15, -0.05);
+  c.metrics['finding_accuracy.nodule'] = diff(0.8, 0.78, -0.06, 0.01); // interval reaches 0
+  c.metrics['finding_accuracy.mass'] = diff(0.8, 0.795, -0.009, -0.001); // fell by less than 0.01
+  c.metrics['finding_accuracy.edema'] = diff(0.8, 0.77, -0.05, -0.01);
+  c.metrics['hallucination.atelectasis'] = diff(0.1, 0.0, -0.2, -0.05, 'lower');
+  const falls = findingsWorse(c);
+  assert.deepEqual(
+    falls.map((f) => f.finding),
+    ['atelectasis', 'edema'],
+  );
+  assert.ok(Math.abs(falls[0].diff + 0.1) < 1e-9);
+  assert.deepEqual(findingsWorse(null), []);
+  const doc = resultsDoc(
+    { ...result, arms: [result.arms[0], { ...result.arms[2], comparison: c }] },
+    'chexpo experiment …',
+    'test machine',
+  );
+  assert.match(doc, /\| atelectasis -0\.100, edema -0\.030 \|/);
 });
