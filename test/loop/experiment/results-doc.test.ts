@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Comparison } from '../../../src/eval/index.ts';
-import { findingsWorse, relativeGain, resultsDoc, resultsJson } from '../../../src/loop/experiment/results-doc.ts';
+import {
+  findingsWorse,
+  relativeGain,
+  resultsDoc,
+  resultsJson,
+} from '../../../src/loop/experiment/results-doc.ts';
 import type { ArmResult, ExperimentResult } from '../../../src/loop/experiment/run-experiment.ts';
 
 const diff = (
