@@ -23,6 +23,7 @@ version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png (+ .svg) and RUN_DIR/
   --model NAME      tiny (CHEXPO_TINY, 64 px), tiny128 (128 px with the finding head) or test (default tiny)
   --answer-weight W loss weight of answer-bearing tokens (short answers; finding words of reports; default 1)
   --finding-loss W  weight of the finding head's BCE beside SFT (default 0.5; models with the head only)
+  --finding-weight F=W  per-finding weight inside that BCE, e.g. central_line=4,nodule=4 (default 1 each)
   --threads N       ORT intra-op threads (default: all cores)
   --seed S          weight init and batch order (default 1)`;
 
@@ -53,6 +54,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       init: { type: 'string' },
       oversample: { type: 'string' },
       'finding-loss': { type: 'string', default: '0.5' },
+      'finding-weight': { type: 'string' },
       'answer-weight': { type: 'string', default: '1' },
     },
   });
@@ -78,6 +80,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       init: values.init,
       oversample: values.oversample ?? '',
       findingLoss: Number(values['finding-loss']),
+      findingWeights: values['finding-weight'],
       answerWeight: Number(values['answer-weight']),
       threads: values.threads ? Number(values.threads) : availableParallelism(),
       seed: Number(values.seed),

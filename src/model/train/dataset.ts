@@ -12,6 +12,7 @@ import type { Tokenizer } from '../../data/tokenizer/index.ts';
 import {
   FINDING_KEYS,
   type Finding,
+  type FindingKey,
   type InstructionSample,
   type Split,
   type TaskType,
@@ -33,8 +34,14 @@ export interface LoadedSplit {
   findings?: Map<string, { labels: Float32Array; mask: Float32Array }>;
 }
 
-/** A case's findings as 0/1 labels and a known-mask in FINDING_KEYS order. */
-export function findingTargets(findings: readonly Finding[] | undefined): {
+/**
+ * A case's findings as 0/1 labels and a known-mask in FINDING_KEYS order. The mask carries each known
+ * label's weight (1 unless `weights` names the finding), so the head's masked mean becomes a weighted one.
+ */
+export function findingTargets(
+  findings: readonly Finding[] | undefined,
+  weights: FindingWeights = {},
+): {
   labels: Float32Array;
   mask: Float32Array;
 } {
@@ -43,14 +50,19 @@ export function findingTargets(findings: readonly Finding[] | undefined): {
   for (const f of findings ?? []) {
     const i = FINDING_KEYS.indexOf(f.name);
     if (i < 0) continue;
-    mask[i] = 1;
+    mask[i] = weights[f.name] ?? 1;
     labels[i] = f.present ? 1 : 0;
   }
   return { labels, mask };
 }
 
+/** Per-finding weight of the finding head's BCE (`--finding-weight`); unnamed findings weigh 1. */
+export type FindingWeights = Partial<Record<FindingKey, number>>;
+
 export interface LoadOptions {
   tokenizer: Tokenizer;
+  /** Weights of the finding head's BCE per finding (default 1 each). */
+  findingWeights?: FindingWeights;
   imageSize: number;
   maxSeqLen: number;
   /** Keep only the first N cases of the split (in file order); all when absent. */
@@ -133,7 +145,7 @@ export async function loadSplit(dataDir: string, split: Split, o: LoadOptions): 
   const findings = new Map<string, { labels: Float32Array; mask: Float32Array }>();
   for (const row of cases) {
     images.set(row.id, await loadCaseImage(dataDir, row, o.imageSize));
-    findings.set(row.id, findingTargets(row.findings));
+    findings.set(row.id, findingTargets(row.findings, o.findingWeights));
   }
   const examples: DatasetExample[] = [];
   let tooLong = 0;
@@ -189,6 +201,24 @@ export function parseOversample(spec: string): Partial<Record<TaskType, number>>
         `--oversample: '${part}' is not <task>=<whole number ≥ 1> (tasks: ${TASKS.join(', ')})`,
       );
     out[task as TaskType] = factor;
+  }
+  return out;
+}
+
+/**
+ * `--finding-weight nodule=4,central_line=4`: up-weights findings the encoder has not learnt to see, so
+ * their gradient is not drowned by the findings it already separates.
+ */
+export function parseFindingWeights(spec: string): FindingWeights {
+  const out: FindingWeights = {};
+  for (const part of spec.split(',').filter((p) => p.trim().length > 0)) {
+    const [name, w] = part.split('=').map((x) => x.trim());
+    const weight = Number(w);
+    if (!FINDING_KEYS.includes(name as FindingKey) || !Number.isFinite(weight) || weight <= 0)
+      throw new Error(
+        `--finding-weight: '${part}' is not <finding>=<number > 0> (findings: ${FINDING_KEYS.join(', ')})`,
+      );
+    out[name as FindingKey] = weight;
   }
   return out;
 }

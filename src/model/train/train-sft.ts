@@ -10,7 +10,7 @@ import { Tokenizer } from '../../data/tokenizer/index.ts';
 import { CHEXPO_TINY, CHEXPO_TINY_128, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
 import { loadVersionWeights, writeVersion } from '../vlm/version.ts';
 import { countParameters, initWeights, noWeightDecay } from '../vlm/weights.ts';
-import { loadSplit, oversampleTasks, parseOversample } from './dataset.ts';
+import { loadSplit, oversampleTasks, parseFindingWeights, parseOversample } from './dataset.ts';
 import { modelCard } from './model-card.ts';
 import { runTraining, type StepLog } from './run-training.ts';
 import { parameterShapes, SplitScorer, sftProgram } from './sft.ts';
@@ -39,6 +39,8 @@ export interface TrainSftOptions {
   /** e.g. report=3,abnormality_list=2 (parseOversample). */
   oversample: string;
   findingLoss: number;
+  /** e.g. central_line=4,nodule=4 (parseFindingWeights); empty: every finding weighs 1. */
+  findingWeights?: string;
   answerWeight: number;
   threads: number;
   seed: number;
@@ -89,7 +91,12 @@ export async function trainSft(o: TrainSftOptions, events: SftRunEvents = {}): P
   const { seed, batchSize, epochs, threads } = o;
   const loadOptions = { tokenizer, imageSize: config.imageSize, maxSeqLen: config.maxSeqLen };
   const train = oversampleTasks(
-    await loadSplit(o.data, 'train', { ...loadOptions, maxCases: o.maxCases, answerWeight: o.answerWeight }),
+    await loadSplit(o.data, 'train', {
+      ...loadOptions,
+      maxCases: o.maxCases,
+      answerWeight: o.answerWeight,
+      findingWeights: parseFindingWeights(o.findingWeights ?? ''),
+    }),
     parseOversample(o.oversample),
   );
   const validation = await loadSplit(o.data, 'validation', { ...loadOptions, maxCases: o.valCases });
