@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Split } from '../data/types.ts';
+import { formatFindingHead, probeFindingHead } from '../eval/finding-head.ts';
 import { evaluate, formatEvalTable, toEvalRecord } from '../eval/index.ts';
 import { scoreAll } from '../eval/metrics.ts';
 import { formatRiskQuality, riskPoints } from '../eval/risk-quality.ts';
@@ -19,6 +20,8 @@ import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo eval --model DIR --data DIR [--split test] [--limit N] [--seed S] [--json OUT.json]
        chexpo eval --model DIR --ood IMAGES_DIR   (OOD scores and flags of every image in a folder)
+       chexpo eval --model DIR --data DIR --finding-head [--split validation] [--limit CASES]
+                   (what the encoder sees: the finding head's AUROC per finding)
 
 Generates an answer for every instruction sample of a split with a model version (greedy, KV cache,
 batched by image), scores them against the exact case labels and prints task scores, safety metrics
@@ -65,6 +68,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       'no-controls': { type: 'boolean', default: false },
       'visibility-cases': { type: 'string' },
       ood: { type: 'string' },
+      'finding-head': { type: 'boolean', default: false },
       plots: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -89,6 +93,19 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (!SPLITS.includes(split))
     throw new Error(`--split must be one of ${SPLITS.join(', ')}, got '${values.split}'`);
   const seed = wholeNumber('seed', values.seed, 0) ?? 0;
+  if (values['finding-head']) {
+    const scores = await probeFindingHead(values.model, values.data, split, {
+      cases: wholeNumber('limit', values.limit, 1),
+      threads: wholeNumber('threads', values.threads, 1),
+    });
+    console.log(formatFindingHead(scores));
+    if (values.json)
+      await writeFile(
+        values.json,
+        `${JSON.stringify({ schema: 'chexpo.finding-head/1', scores }, null, 2)}\n`,
+      );
+    return;
+  }
 
   const bar = values.quiet
     ? undefined

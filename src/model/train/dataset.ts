@@ -112,7 +112,8 @@ export function weightAnswerTokens(
   return { ...sequence, lossMask };
 }
 
-interface CaseRow {
+/** A row of a data set's cases/<split>.jsonl, as far as training reads it. */
+export interface CaseRow {
   id: string;
   images: { png16?: string; source?: string };
   findings?: Finding[];
