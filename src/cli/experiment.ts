@@ -11,6 +11,7 @@ import { parseCommandArgs, UsageError } from './args.ts';
 const HELP = `usage: chexpo experiment --model VERSION_DIR --data DIR [--work DIR] [--out docs/results.md]
          [--seed S] [--threads N] [--mining-limit N] [--eval-limit N] [--split test|validation]
          [--epochs N] [--arms a,b,…] [--rounds N] [--held-out N] [--max-pairs N] [--cap-per-cell N]
+         [--encoder-auroc A] (findings the finding head separates below A count as invisible)
          DPO: [--lr X] [--beta B] [--sft-weight W] [--anchor W] [--replay W] [--focus W]
          continued SFT: [--sft-lr X] [--answer-weight W] [--finding-loss W]
 
@@ -46,6 +47,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       'held-out': { type: 'string', default: '600' },
       'max-pairs': { type: 'string' },
       'cap-per-cell': { type: 'string' },
+      'encoder-auroc': { type: 'string' },
       split: { type: 'string', default: 'test' },
       arms: { type: 'string', default: ARM_NAMES.join(',') },
       json: { type: 'boolean', default: false },
@@ -65,7 +67,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const config = resolveLoopConfig({
     seed,
     threads: Number(values.threads),
-    mining: { limit: Number(values['mining-limit']) },
+    mining: { limit: Number(values['mining-limit']), ...opt('encoder-auroc', 'encoderAuroc') },
     expansion: { k: Number(values.k) },
     balance: { ...opt('max-pairs', 'maxPairs'), ...opt('cap-per-cell', 'capPerCell') },
     dpo: {

@@ -24,7 +24,9 @@ export interface LoopConfig {
   threads: number;
   /**
    * samples: k answers sampled per selected sample (temperature, top-p) for on-policy pairs, 0 = greedy only;
-   * fixable: mark invisible and prior-driven samples, which then get image-counterfactual pairs only.
+   * fixable: mark invisible and prior-driven samples, which then get image-counterfactual pairs only;
+   * encoderAuroc: with fixable, findings the model's finding head separates below this AUROC on
+   * `encoderCases` validation cases count as invisible too (mining/encoder-sight.ts; 0 = off).
    */
   mining: {
     limit: number;
@@ -33,6 +35,8 @@ export interface LoopConfig {
     temperature: number;
     topP: number;
     fixable: boolean;
+    encoderAuroc: number;
+    encoderCases: number;
   };
   expansion: { enabled: boolean; k: number; maxDistance: number };
   live: { enabled: boolean; limit: number };
@@ -48,7 +52,16 @@ export interface LoopConfig {
 export const DEFAULT_LOOP_CONFIG: LoopConfig = {
   seed: 0,
   threads: 1,
-  mining: { limit: 4000, split: 'train', samples: 4, temperature: 1, topP: 0.95, fixable: true },
+  mining: {
+    limit: 4000,
+    split: 'train',
+    samples: 4,
+    temperature: 1,
+    topP: 0.95,
+    fixable: true,
+    encoderAuroc: 0,
+    encoderCases: 600,
+  },
   expansion: { enabled: true, k: 8, maxDistance: 0.15 },
   live: { enabled: true, limit: 2000 },
   balance: { budgetFraction: 0.05, capPerCell: 60 },
@@ -113,6 +126,9 @@ export function resolveLoopConfig(partial: Partialish<LoopConfig> = {}): LoopCon
   if (!(Number.isInteger(c.mining.samples) && c.mining.samples >= 0))
     problems.push(`mining.samples must be a whole number ≥ 0 (got ${c.mining.samples})`);
   positive('mining.temperature', c.mining.temperature);
+  if (!(c.mining.encoderAuroc >= 0 && c.mining.encoderAuroc <= 1))
+    problems.push(`mining.encoderAuroc must be in [0, 1] (got ${c.mining.encoderAuroc})`);
+  positive('mining.encoderCases', c.mining.encoderCases);
   if (!(c.mining.topP > 0 && c.mining.topP <= 1))
     problems.push(`mining.topP must be in (0, 1] (got ${c.mining.topP})`);
   positive('expansion.k', c.expansion.k);

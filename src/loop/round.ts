@@ -38,6 +38,7 @@ import { type RunRecordDpo, runRecordDpo, trainDpo } from './dpo/index.ts';
 import type { ReplaySource } from './dpo/replay.ts';
 import { LoopError } from './errors.ts';
 import { type CandidateEvaluation, evaluateCandidate } from './evaluate-candidate.ts';
+import { encoderSight } from './mining/encoder-sight.ts';
 import {
   balanceSelection,
   benchmarkSeeds,
@@ -362,16 +363,27 @@ async function sampleOnPolicy(
 /** Marks the selected samples whose errors pairs cannot fix (invisible at the model's size, prior-driven). */
 async function markUnfixable(ctx: SelectContext, scored: ScoredSample[]): Promise<ScoredSample[]> {
   const size = ctx.model.version.config.imageSize;
+  const m = ctx.config.mining;
+  const sight = await encoderSight(ctx.model.version, ctx.dataDir, {
+    minAuroc: m.encoderAuroc,
+    cases: m.encoderCases,
+    threads: ctx.config.threads,
+  });
+  if (sight.scores.length > 0)
+    ctx.log(
+      `encoder: finding-head AUROC on ${m.encoderCases} validation cases ${sight.scores.map((s) => `${s.finding} ${s.auroc.toFixed(2)}`).join(', ')}; unseen (< ${m.encoderAuroc}): ${[...sight.unseen].join(', ') || 'none'}`,
+    );
+  const visible = visibleFindings(size, { renderSize: await renderedSize(ctx.dataDir) });
   const marked = await ctx.stage('fixable', async () =>
     markFixable(ctx.model, ctx.dataDir, ctx.train.cases, scored, {
-      visibleFindings: visibleFindings(size, { renderSize: await renderedSize(ctx.dataDir) }),
+      visibleFindings: new Set([...visible].filter((f) => !sight.unseen.has(f))),
       seed: ctx.config.seed,
       batchSize: BATCH,
     }),
   );
   const n = fixableCounts(marked);
   ctx.log(
-    `fixable: ${n.yes} of ${marked.length} selected samples fixable; ${n.invisible} invisible at ${size} px, ${n.prior_driven} prior-driven (same answer on another patient's image): no pairs for the invisible, image counterfactuals only for the prior-driven`,
+    `fixable: ${n.yes} of ${marked.length} selected samples fixable; ${n.invisible} invisible (at ${size} px or to the encoder), ${n.prior_driven} prior-driven (same answer on another patient's image): no pairs for the invisible, image counterfactuals only for the prior-driven`,
   );
   return marked;
 }

@@ -1,50 +1,29 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { synthesize } from '../../src/data/synth/run.ts';
-import { FINDING_KEYS, type Finding } from '../../src/data/types.ts';
+import type { Finding } from '../../src/data/types.ts';
 import { probeFindingHead } from '../../src/eval/finding-head.ts';
 import { readJsonl } from '../../src/model/train/dataset.ts';
-import { TEST_TINY, type VlmConfig } from '../../src/model/vlm/config.ts';
-import { writeVersion } from '../../src/model/vlm/version.ts';
-import { initWeights, type Weights } from '../../src/model/vlm/weights.ts';
+import { initWeights } from '../../src/model/vlm/weights.ts';
+import { type HeadFixture, headFixture } from '../support/head-model.ts';
 
-let root: string;
-let dataDir: string;
-let config: VlmConfig;
-let tokenizer: Awaited<ReturnType<typeof synthesize>>['tokenizer'];
+let fx: HeadFixture;
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'chexpo-findinghead-'));
-  dataDir = join(root, 'data');
-  ({ tokenizer } = await synthesize({
-    cases: 40,
-    seed: 2,
-    outDir: dataDir,
-    size: 64,
-    formats: ['png16'],
-    workers: 1,
-  }));
-  config = { ...TEST_TINY, vocabSize: tokenizer.vocabSize, maxSeqLen: 32, findingHead: FINDING_KEYS.length };
+  fx = await headFixture(40, 2);
 });
 
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function version(name: string, c: VlmConfig, weights: Weights): Promise<string> {
-  const dir = join(root, name);
-  await writeVersion(dir, { config: c, weights, tokenizer, modelCard: '# test\n' });
-  return dir;
-}
+after(() => fx.remove());
 
 test('the probe counts each finding’s labels from the cases, and a constant head scores AUROC 0.5', async () => {
-  const weights = initWeights(config, 1);
+  const weights = initWeights(fx.config, 1);
   weights['enc.findings.weight'].fill(0); // every case gets the same logits: all ties
-  const scores = await probeFindingHead(await version('constant', config, weights), dataDir, 'train');
-  const rows = await readJsonl<{ findings?: Finding[] }>(join(dataDir, 'cases', 'train.jsonl'));
+  const scores = await probeFindingHead(
+    await fx.version('constant', fx.config, weights),
+    fx.dataDir,
+    'train',
+  );
+  const rows = await readJsonl<{ findings?: Finding[] }>(join(fx.dataDir, 'cases', 'train.jsonl'));
   for (const s of scores) {
     const known = rows.flatMap((r) => (r.findings ?? []).filter((f) => f.name === s.finding));
     assert.equal(s.known, known.length, s.finding);
@@ -59,9 +38,9 @@ test('the probe counts each finding’s labels from the cases, and a constant he
 });
 
 test('scores do not depend on the batch size, and a model without the head is refused', async () => {
-  const dir = await version('random', config, initWeights(config, 2));
-  const whole = await probeFindingHead(dir, dataDir, 'train', { batchSize: 32 });
-  const single = await probeFindingHead(dir, dataDir, 'train', { batchSize: 1, cases: 1000 });
+  const dir = await fx.version('random', fx.config, initWeights(fx.config, 2));
+  const whole = await probeFindingHead(dir, fx.dataDir, 'train', { batchSize: 32 });
+  const single = await probeFindingHead(dir, fx.dataDir, 'train', { batchSize: 1, cases: 1000 });
   for (const [i, s] of whole.entries()) {
     if (Number.isNaN(s.auroc)) assert.ok(Number.isNaN(single[i].auroc));
     else assert.ok(Math.abs(s.auroc - single[i].auroc) < 1e-9, s.finding);
@@ -70,7 +49,7 @@ test('scores do not depend on the batch size, and a model without the head is re
     whole.some((s) => !Number.isNaN(s.auroc) && s.auroc !== 0.5),
     'random weights separate something',
   );
-  const { findingHead: _, ...noHead } = config;
-  const plain = await version('plain', noHead, initWeights(noHead, 1));
-  await assert.rejects(probeFindingHead(plain, dataDir, 'train'), /no finding head/);
+  const { findingHead: _, ...noHead } = fx.config;
+  const plain = await fx.version('plain', noHead, initWeights(noHead, 1));
+  await assert.rejects(probeFindingHead(plain, fx.dataDir, 'train'), /no finding head/);
 });

@@ -113,7 +113,11 @@ test('mineAndSelect with extras: the same selection, sampled answers and fixable
     priorDriven: selection.selected.filter((s) => s.scored.fixable === 'prior_driven').length,
   });
   assert.ok(lines.some((l) => l.startsWith('sampling: ') && l.includes(`${wrong} of `)));
-  assert.ok(lines.some((l) => l.startsWith('fixable: ') && l.includes(`${invisible} invisible at 16 px`)));
+  assert.ok(
+    lines.some(
+      (l) => l.startsWith('fixable: ') && l.includes(`${invisible} invisible (at 16 px or to the encoder)`),
+    ),
+  );
 });
 
 test('mineAndSelect with only the fixable extra: no samples drawn, sampledWrong 0', async () => {
