@@ -50,6 +50,12 @@ function wholeNumber(name: string, value: string | undefined, min: number): numb
   return n;
 }
 
+/** Prints a table and, with --json, writes its record beside it. */
+async function report(table: string, jsonPath: string | undefined, record: object): Promise<void> {
+  console.log(table);
+  if (jsonPath) await writeFile(jsonPath, `${JSON.stringify(record, null, 2)}\n`);
+}
+
 export async function evalCommand(argv: string[]): Promise<void> {
   const { values } = parseCommandArgs(HELP, {
     args: argv,
@@ -79,12 +85,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   }
   if (values.model && values.ood) {
     const results = await scoreFolder(values.model, values.ood, wholeNumber('threads', values.threads, 1));
-    console.log(formatFolder(results));
-    if (values.json)
-      await writeFile(
-        values.json,
-        `${JSON.stringify({ schema: 'chexpo.ood-folder/1', results }, null, 2)}\n`,
-      );
+    await report(formatFolder(results), values.json, { schema: 'chexpo.ood-folder/1', results });
     return;
   }
   if (!values.model || !values.data)
@@ -98,12 +99,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       cases: wholeNumber('limit', values.limit, 1),
       threads: wholeNumber('threads', values.threads, 1),
     });
-    console.log(formatFindingHead(scores));
-    if (values.json)
-      await writeFile(
-        values.json,
-        `${JSON.stringify({ schema: 'chexpo.finding-head/1', scores }, null, 2)}\n`,
-      );
+    await report(formatFindingHead(scores), values.json, { schema: 'chexpo.finding-head/1', scores });
     return;
   }
 
