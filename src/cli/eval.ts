@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Split } from '../data/types.ts';
-import { formatFindingHead, probeFindingHead } from '../eval/finding-head.ts';
 import { evaluate, formatEvalTable, toEvalRecord } from '../eval/index.ts';
 import { scoreAll } from '../eval/metrics.ts';
 import { formatRiskQuality, riskPoints } from '../eval/risk-quality.ts';
@@ -12,6 +11,7 @@ import {
   formatControls,
   runControls,
 } from '../inference/offline/controls.ts';
+import { formatFindingHead, probeFindingHead } from '../inference/offline/finding-head.ts';
 import { readSplit, runSplit } from '../inference/offline/index.ts';
 import { formatFolder, scoreFolder } from '../inference/offline/ood-folder.ts';
 import { evalPlots } from '../plots/eval.ts';

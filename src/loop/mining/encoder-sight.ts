@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FindingKey } from '../../data/types.ts';
-import { type FindingHeadScore, probeFindingHead } from '../../eval/finding-head.ts';
+import { type FindingHeadScore, probeFindingHead } from '../../inference/offline/finding-head.ts';
 import type { LoadedVersion } from '../../model/vlm/version.ts';
 
 export interface EncoderSightOptions {

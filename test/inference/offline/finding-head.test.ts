@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Finding } from '../../src/data/types.ts';
-import { probeFindingHead } from '../../src/eval/finding-head.ts';
-import { readJsonl } from '../../src/model/train/dataset.ts';
-import { initWeights } from '../../src/model/vlm/weights.ts';
-import { type HeadFixture, headFixture } from '../support/head-model.ts';
+import type { Finding } from '../../../src/data/types.ts';
+import { probeFindingHead } from '../../../src/inference/offline/finding-head.ts';
+import { readJsonl } from '../../../src/model/train/dataset.ts';
+import { initWeights } from '../../../src/model/vlm/weights.ts';
+import { type HeadFixture, headFixture } from '../../support/head-model.ts';
 
 let fx: HeadFixture;
 

@@ -4,15 +4,15 @@
  * so a finding at 0.5 here is one the decoder cannot be reading from the image either.
  */
 import { join } from 'node:path';
-import { FINDING_KEYS, type FindingKey, type Split } from '../data/types.ts';
-import { Graph } from '../model/graph/index.ts';
-import { OrtSession, ortTensor } from '../model/ort/session.ts';
-import { type CaseRow, findingTargets, loadCaseImage, readJsonl } from '../model/train/dataset.ts';
-import { ModelBuilder } from '../model/vlm/layers.ts';
-import { servingBytes } from '../model/vlm/serving.ts';
-import { loadVersionWeights } from '../model/vlm/version.ts';
-import { encodeImage, findingLogits } from '../model/vlm/vlm.ts';
-import { auroc } from './risk-quality.ts';
+import { FINDING_KEYS, type FindingKey, type Split } from '../../data/types.ts';
+import { auroc } from '../../eval/risk-quality.ts';
+import { Graph } from '../../model/graph/index.ts';
+import { OrtSession, ortTensor } from '../../model/ort/session.ts';
+import { type CaseRow, findingTargets, loadCaseImage, readJsonl } from '../../model/train/dataset.ts';
+import { ModelBuilder } from '../../model/vlm/layers.ts';
+import { servingBytes } from '../../model/vlm/serving.ts';
+import { loadVersionWeights } from '../../model/vlm/version.ts';
+import { encodeImage, findingLogits } from '../../model/vlm/vlm.ts';
 
 export interface FindingHeadScore {
   finding: FindingKey;
