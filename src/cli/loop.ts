@@ -17,7 +17,7 @@ import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo loop run --registry ROOT --store URI [--name NAME] [--data DIR] [--run-id ID]
          [--trigger manual|schedule|hard_examples|admin] [--threads N] [--config loop.json] [--work DIR] [--no-publish]
-         [--rounds N] [--json]   (progress on stderr; stdout: each round's run record as one JSON object per line)
+         [--rounds N] [--base VERSION] [--json]   (progress on stderr; stdout: each round's run record as one JSON object per line)
        chexpo loop export --store URI --data DIR --out DIR [--round N] [--json]   ('chexpo loop export --help')
 
 run: mines hard examples with the CURRENT version, expands them by image similarity in the store,
@@ -25,6 +25,9 @@ builds counterfactual preference pairs, trains DPO, refits the risk calibrator, 
 current on the held-out test split and publishes + promotes the candidate only when the gate passes.
 --rounds N runs up to N rounds in a row, each from the version the previous one published (fresh mining
 and on-policy samples, that version as the DPO reference); a round the gate rejects ends the sequence.
+--base VERSION starts the first round from that registered version instead of CURRENT (mining, pairs and
+the DPO reference; e.g. a new SFT release that is not served yet); the gate still compares the candidate with
+CURRENT, so a promotion always means better than what serves. Later rounds start from what the previous published.
 Without --data a phantom pool is synthesised once under <work>/loop-data.`;
 
 const TRIGGERS: RunTrigger[] = ['manual', 'schedule', 'hard_examples', 'admin', 'experiment'];
@@ -53,6 +56,7 @@ async function loopRun(argv: string[]): Promise<void> {
       work: { type: 'string', default: './var/runs' },
       'no-publish': { type: 'boolean', default: false },
       rounds: { type: 'string', default: '1' },
+      base: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -73,7 +77,7 @@ async function loopRun(argv: string[]): Promise<void> {
   if (!(Number.isInteger(rounds) && rounds >= 1)) throw new UsageError(`--rounds must be a whole number ≥ 1`);
   const runId =
     values['run-id'] ?? `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
-  const embeddingDim = await currentEmbeddingDim(resolve(values.registry), values.name);
+  const embeddingDim = await storeEmbeddingDim(resolve(values.registry), values.name, values.base);
   // Watch the parent first: if it dies while the lease is being taken, the exit hook of the lease
   // module gives back whatever was taken.
   const unwatch = exitWithParent(() => {});
@@ -104,6 +108,7 @@ async function loopRun(argv: string[]): Promise<void> {
         publish: !values['no-publish'],
         log: (line) => say(line),
         lease: lease ?? undefined,
+        ...(round === 1 && values.base ? { base: values.base } : {}),
       });
       if (values.json) console.log(JSON.stringify({ run_dir: runDir, ...record }));
       else console.log(`run ${id}: ${record.status} (record in ${join(runDir, 'run.json')})`);
@@ -121,14 +126,25 @@ async function loopRun(argv: string[]): Promise<void> {
   }
 }
 
-/** The store's vector width is the current version's embedding width. */
-async function currentEmbeddingDim(root: string, name: string): Promise<number> {
+/** The store's vector width is the current version's embedding width; a --base version must share it. */
+async function storeEmbeddingDim(root: string, name: string, base?: string): Promise<number> {
   const registry = await Registry.open(root, name, { requiredFiles: CHEXPO_VERSION_FILES });
+  const widthOf = async (version: string): Promise<number> =>
+    JSON.parse(await readFile(join(registry.versionDir(version), 'config.json'), 'utf8')).embeddingDim;
   try {
     const current = await registry.current();
     if (!current) throw new Error(`registry ${root}/${name} has no CURRENT version to start from`);
-    const config = JSON.parse(await readFile(join(registry.versionDir(current), 'config.json'), 'utf8'));
-    return config.embeddingDim as number;
+    const width = await widthOf(current);
+    if (base && base !== current) {
+      const baseWidth = await widthOf(base).catch(() => {
+        throw new UsageError(`--base ${base}: no such version in ${root}/${name}`);
+      });
+      if (baseWidth !== width)
+        throw new UsageError(
+          `--base ${base} embeds images in ${baseWidth} dimensions, CURRENT ${current} (and the store) in ${width}`,
+        );
+    }
+    return width;
   } finally {
     registry.close();
   }

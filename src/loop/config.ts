@@ -5,8 +5,12 @@
  * Defaults and why:
  * - mining.limit 4000: scoring costs ~16 ms per sample on 2 cores (generation with the KV cache), so
  *   4000 samples (about 480 cases) take ~1 min; the 5% budget is taken of the whole SFT set.
- * - budgetFraction 0.05: the paper's preference set is 5% of the SFT samples.
- * - expansion k 8, maxDistance 0.15 (cosine): neighbours further away rarely share the failure.
+ * - budgetFraction 0.05: the paper's preference set is 5% of the SFT samples, capped at maxPairs 1000
+ *   a round: the ablation's full loop spent 1,953 pairs over 2 rounds (docs/results.md).
+ * - expansion k 4, maxDistance 0.15 (cosine): neighbours further away rarely share the failure.
+ * - dpo: the recipe `chexpo experiment --split validation` chose on v0003/v0004 (lr 3e-5, β 0.1, mDPO
+ *   anchor 1, SFT replay 1, answer-token focus 3, 2 epochs); the DPO library's own defaults are the
+ *   plain-DPO ones of dpo/options.ts.
  * - eval.limit 3000 test samples, paired bootstrap of 1000: the gate's interval on the primary score
  *   is then about ±0.01, narrow enough to see a 2-point gain.
  */
@@ -62,11 +66,17 @@ export const DEFAULT_LOOP_CONFIG: LoopConfig = {
     encoderAuroc: 0,
     encoderCases: 600,
   },
-  expansion: { enabled: true, k: 8, maxDistance: 0.15 },
+  expansion: { enabled: true, k: 4, maxDistance: 0.15 },
   live: { enabled: true, limit: 2000 },
-  balance: { budgetFraction: 0.05, capPerCell: 60 },
+  balance: { budgetFraction: 0.05, capPerCell: 60, maxPairs: 1000 },
   pairs: { kinds: [...PAIR_KINDS], maxPerSample: 2 },
-  dpo: (({ seed: _s, intraOpThreads: _t, ...rest }) => rest)(DEFAULT_DPO_TRAIN),
+  dpo: {
+    ...(({ seed: _s, intraOpThreads: _t, ...rest }) => rest)(DEFAULT_DPO_TRAIN),
+    learningRate: 3e-5,
+    anchorWeight: 1,
+    replayWeight: 1,
+    focusWeight: 3,
+  },
   calibration: { limit: 3000 },
   eval: { limit: 3000, seed: 0, resamples: 1000 },
   gate: {},

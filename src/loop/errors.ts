@@ -5,6 +5,9 @@ export class LoopError extends defineErrors('LoopError', {
   LOOP_NO_CURRENT: {
     when: 'The registry has no CURRENT version to improve on: publish one first (`chexpo release`, or the server seeds its bundled version).',
   },
+  LOOP_UNKNOWN_BASE: {
+    when: 'The version given to start the round from (`--base`) is not a readable version of the registry: name one `chexpo release` published.',
+  },
   LOOP_NO_PAIRS: {
     when: 'Mining and pairing gave no preference pair (no hard examples, or none pairable): the round fails without training; wait for more feedback or widen the mining budget.',
   },

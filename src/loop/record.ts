@@ -14,8 +14,10 @@ export interface RunRecordDoc {
   status: RunStatus;
   started_at: number;
   finished_at: number | null;
-  /** The CURRENT version the run started from (the DPO reference and the gate's baseline). */
+  /** The version the run trained from: the miner and the DPO reference (CURRENT unless the run was given a base). */
   base_version: string;
+  /** CURRENT when the run started: the gate's baseline and what a promotion replaces (absent in older records: base_version). */
+  served_version?: string;
   /** The published candidate, when the run got that far. */
   candidate_version: string | null;
   /** Effective configuration (defaults filled in). */
@@ -50,11 +52,13 @@ export function emptyRunRecord(fields: {
   status: RunStatus;
   started_at: number;
   base_version: string;
+  served_version?: string;
   config?: Record<string, unknown>;
 }): RunRecordDoc {
   return {
     schema: 'chexpo.run/1',
     ...fields,
+    served_version: fields.served_version ?? fields.base_version,
     finished_at: null,
     candidate_version: null,
     config: fields.config ?? {},

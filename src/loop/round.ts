@@ -93,11 +93,14 @@ export interface SelectContext extends StageBase {
   extras?: SelectExtras;
 }
 
-/** Stages 3–7: the round's run id and the current version's directory (DPO reference, gate baseline). */
+/** Stages 3–7: the round's run id, the base version (DPO reference) and the served one (gate baseline). */
 export interface RoundContext extends StageBase {
   runId: string;
   baseVersion: string;
   baseDir: string;
+  /** CURRENT at the round's start: the gate compares the candidate with it and promotion swaps it out. */
+  servedVersion: string;
+  servedDir: string;
 }
 
 export interface SelectExtras {
@@ -470,7 +473,7 @@ export interface Evaluated {
 export async function evaluate(r: RoundContext, candidateDir: string): Promise<Evaluated> {
   const c = r.config;
   const evaluation = await r.stage('evaluation', () =>
-    evaluateCandidate(r.baseDir, candidateDir, r.dataDir, { ...c.eval, threads: c.threads, gate: c.gate }),
+    evaluateCandidate(r.servedDir, candidateDir, r.dataDir, { ...c.eval, threads: c.threads, gate: c.gate }),
   );
   const primary = evaluation.comparison.metrics.primary;
   const { promote, reasons, checks } = evaluation.decision;
@@ -498,12 +501,12 @@ export async function writeGate(r: RoundContext, evaluation: CandidateEvaluation
   for (const line of evaluation.decision.reasons) r.log(`gate: ${line}`);
 }
 
-/** 7b. Why nothing may be published (CURRENT no longer names the round's base, e.g. a rollback), or null. */
+/** 7b. Why nothing may be published (CURRENT no longer names the version the gate compared with, e.g. a rollback), or null. */
 export async function currentMoved(r: RoundContext, registry: Registry): Promise<string | null> {
   const now = await registry.current();
-  if (now === r.baseVersion) return null;
-  r.log(`CURRENT is ${now}, not the round's base ${r.baseVersion}: not publishing`);
-  return `CURRENT moved from ${r.baseVersion} to ${now} during the round (a rollback?): nothing published`;
+  if (now === r.servedVersion) return null;
+  r.log(`CURRENT is ${now}, not ${r.servedVersion} the gate compared with: not publishing`);
+  return `CURRENT moved from ${r.servedVersion} to ${now} during the round (a rollback?): nothing published`;
 }
 
 /** 7c. Publishes the candidate into the registry (CURRENT not moved yet); returns its version. */
@@ -539,11 +542,11 @@ export async function makeCurrent(
   version: string,
 ): Promise<string | null> {
   try {
-    // Compare-and-swap against the base: a rollback made during the round wins.
+    // Compare-and-swap against the version the gate beat: a rollback made during the round wins.
     await registry.setCurrent(
       version,
       { reason: `loop run ${r.runId}: gate passed`, actor: 'chexpo loop' },
-      { expectFrom: r.baseVersion },
+      { expectFrom: r.servedVersion },
     );
     r.log(`published ${registry.name} ${version} and made it CURRENT`);
     return null;

@@ -45,6 +45,11 @@ export interface LoopRunOptions {
   log: (line: string) => void;
   /** The registry's single-writer lease (src/registry/lease.ts), held by `chexpo loop run`: a lost lease publishes nothing. */
   lease?: { readonly lost: boolean };
+  /**
+   * Train from this registered version instead of CURRENT (a new SFT release that does not serve yet);
+   * the gate still compares with CURRENT, so a promotion means better than what serves.
+   */
+  base?: string;
 }
 
 export interface LoopRunResult {
@@ -54,13 +59,14 @@ export interface LoopRunResult {
   candidateDir: string | null;
 }
 
-function emptyRecord(o: LoopRunOptions, base: string): RunRecordDoc {
+function emptyRecord(o: LoopRunOptions, base: string, served: string): RunRecordDoc {
   return emptyRunRecord({
     id: o.runId,
     trigger: o.trigger,
     status: 'running',
     started_at: Date.now(),
     base_version: base,
+    served_version: served,
     config: o.config as unknown as Record<string, unknown>,
   });
 }
@@ -94,9 +100,11 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
   const registry = await Registry.open(o.registryRoot, o.name, { requiredFiles: CHEXPO_VERSION_FILES });
   let record: RunRecordDoc | null = null;
   try {
-    const base = await registry.current();
-    if (!base) throw new LoopError('LOOP_NO_CURRENT', `registry ${o.name} has no CURRENT version`);
-    record = emptyRecord(o, base);
+    const served = await registry.current();
+    if (!served) throw new LoopError('LOOP_NO_CURRENT', `registry ${o.name} has no CURRENT version`);
+    const base = o.base ?? served;
+    if (base !== served) await assertBase(registry, base);
+    record = emptyRecord(o, base, served);
     await saveRecord(o.store, runDir, record);
     const { status, candidateDir } = await runStages(o, registry, record, runDir);
     record.status = status;
@@ -108,6 +116,18 @@ export async function runLoop(o: LoopRunOptions): Promise<LoopRunResult> {
     throw error;
   } finally {
     registry.close();
+  }
+}
+
+/** A base other than CURRENT must be a published version of the same registry. */
+async function assertBase(registry: Registry, base: string): Promise<void> {
+  try {
+    await registry.get(base);
+  } catch (error) {
+    throw new LoopError(
+      'LOOP_UNKNOWN_BASE',
+      `cannot start the round from ${base}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -160,6 +180,7 @@ function roundContext(
   const { store, dataDir, config, runId, log } = o;
   const baseVersion = rec.base_version;
   const baseDir = registry.versionDir(baseVersion);
+  const servedVersion = rec.served_version ?? baseVersion;
   return {
     store,
     dataDir,
@@ -171,6 +192,8 @@ function roundContext(
     runId,
     baseVersion,
     baseDir,
+    servedVersion,
+    servedDir: registry.versionDir(servedVersion),
   };
 }
 

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { quietly, synthPool } from '../../scripts/demo/harness.ts';
 import { loopExport } from '../../src/cli/loop-export.ts';
+import { compareModels } from '../../src/eval/index.ts';
 import { resolveLoopConfig } from '../../src/loop/config.ts';
+import { predictVersion, testSubset } from '../../src/loop/evaluate-candidate.ts';
 import type { RunRecordDoc } from '../../src/loop/record.ts';
 import { runLoop } from '../../src/loop/run.ts';
 import { BUNDLED_MODELS_ROOT, CHEXPO_VERSION_FILES, Registry } from '../../src/registry/index.ts';
@@ -64,9 +66,10 @@ async function current(): Promise<{ current: string | null; versions: number }> 
   }
 }
 
-function run(id: string, partial: object) {
+function run(id: string, partial: object, extra: { registryRoot?: string; base?: string } = {}) {
   return runLoop({
-    registryRoot,
+    registryRoot: extra.registryRoot ?? registryRoot,
+    ...(extra.base ? { base: extra.base } : {}),
     name: NAME,
     store,
     dataDir,
@@ -163,5 +166,47 @@ test(
     assert.equal(doc.error?.code, 'LOOP_NO_PAIRS');
     assert.ok(doc.finished_at !== null);
     assert.deepEqual(await current(), before);
+  },
+);
+
+test(
+  'a round given a base trains from that version, gates against CURRENT and publishes a child of the base',
+  ROUND,
+  async () => {
+    // Its own registry: v0001 serves, v0002 is registered but not CURRENT.
+    const otherRoot = join(root, 'registry-base');
+    const registry = await Registry.open(otherRoot, NAME, { requiredFiles: CHEXPO_VERSION_FILES });
+    await registry.importVersion(join(BUNDLED_MODELS_ROOT, NAME, 'v0001'));
+    await registry.importVersion(join(BUNDLED_MODELS_ROOT, NAME, 'v0002'));
+    await registry.setCurrent('v0001', { reason: 'test', actor: 'test' });
+    try {
+      await assert.rejects(
+        run('run-e', small, { registryRoot: otherRoot, base: 'v0099' }),
+        (e: { code?: string }) => e.code === 'LOOP_UNKNOWN_BASE',
+      );
+      const { record } = await run(
+        'run-d',
+        { ...small, gate: lenientGate },
+        { registryRoot: otherRoot, base: 'v0002' },
+      );
+      assert.equal(record.status, 'promoted', JSON.stringify(record.error));
+      assert.equal(record.base_version, 'v0002');
+      assert.equal(record.served_version, 'v0001');
+      assert.equal(await registry.current(), record.candidate_version);
+      assert.equal((await registry.get(record.candidate_version!)).parent, 'v0002');
+
+      // The gate's baseline is what served (v0001), not the base: its primary on the gate's subset.
+      const { data, samples } = await testSubset(dataDir, small.eval.limit, 0);
+      const predict = (v: string) => predictVersion(registry.versionDir(v), dataDir, data, samples, 1);
+      const primaryOf = async (v: string) => {
+        const p = await predict(v);
+        return compareModels(samples, p, p, { cases: data.cases, resamples: 10 }).metrics.primary.current;
+      };
+      const [served, base] = [await primaryOf('v0001'), await primaryOf('v0002')];
+      assert.notEqual(served, base, 'the two versions must score apart for this check to mean anything');
+      assert.ok(Math.abs(record.eval!.current - served) < 1e-9, `${record.eval!.current} vs ${served}`);
+    } finally {
+      registry.close();
+    }
   },
 );
