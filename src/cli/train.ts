@@ -7,6 +7,7 @@ import { sftLossSpec } from '../plots/training.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo train sft --data DIR --out RUN_DIR [options]
+       chexpo train encoder-probe --model VERSION_DIR --data DIR [options]   ('chexpo train encoder-probe --help')
 
 Trains chexpo-tiny on a data set from 'chexpo synth' or 'chexpo import' and writes RUN_DIR/version (a model
 version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png (+ .svg) and RUN_DIR/checkpoint.safetensors.
@@ -29,6 +30,7 @@ version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png (+ .svg) and RUN_DIR/
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const [kind, ...rest] = argv;
+  if (kind === 'encoder-probe') return (await import('./train-encoder-probe.ts')).encoderProbeCommand(rest);
   if (kind !== 'sft') {
     console.log(HELP);
     if (kind && kind !== '--help')
