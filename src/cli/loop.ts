@@ -17,14 +17,16 @@ import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo loop run --registry ROOT --store URI [--name NAME] [--data DIR] [--run-id ID]
          [--trigger manual|schedule|hard_examples|admin] [--threads N] [--config loop.json] [--work DIR] [--no-publish]
-         [--rounds N] [--base VERSION] [--json]   (progress on stderr; stdout: each round's run record as one JSON object per line)
+         [--rounds N] [--continue-rejected] [--base VERSION] [--json]   (progress on stderr; stdout: each round's run record as one JSON object per line)
        chexpo loop export --store URI --data DIR --out DIR [--round N] [--json]   ('chexpo loop export --help')
 
 run: mines hard examples with the CURRENT version, expands them by image similarity in the store,
 builds counterfactual preference pairs, trains DPO, refits the risk calibrator, compares candidate and
 current on the held-out test split and publishes + promotes the candidate only when the gate passes.
 --rounds N runs up to N rounds in a row, each from the version the previous one published (fresh mining
-and on-policy samples, that version as the DPO reference); a round the gate rejects ends the sequence.
+and on-policy samples, that version as the DPO reference); a round the gate rejects ends the sequence, unless
+--continue-rejected: then its candidate is registered (not CURRENT, the refusal in its manifest) and the next
+round starts from it, each round still gated against CURRENT.
 --base VERSION starts the first round from that registered version instead of CURRENT (mining, pairs and
 the DPO reference; e.g. a new SFT release that is not served yet); the gate still compares the candidate with
 CURRENT, so a promotion always means better than what serves. Later rounds start from what the previous published.
@@ -57,6 +59,7 @@ async function loopRun(argv: string[]): Promise<void> {
       'no-publish': { type: 'boolean', default: false },
       rounds: { type: 'string', default: '1' },
       base: { type: 'string' },
+      'continue-rejected': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
@@ -93,7 +96,10 @@ async function loopRun(argv: string[]): Promise<void> {
   try {
     store = await LanceStore.open({ uri: values.store, embeddingDim });
     // Each round starts from the CURRENT the previous one published (its reference), with fresh mining
-    // (another seeded subset, fresh on-policy samples); a round the gate rejects ends the sequence.
+    // (another seeded subset, fresh on-policy samples); a round the gate rejects ends the sequence, or
+    // with --continue-rejected hands its registered candidate to the next round as the base.
+    const chain = values['continue-rejected'];
+    let base = values.base;
     for (let round = 1; round <= rounds; round++) {
       const id = rounds > 1 ? `${runId}-r${round}` : runId;
       const { record, runDir } = await runLoop({
@@ -108,11 +114,14 @@ async function loopRun(argv: string[]): Promise<void> {
         publish: !values['no-publish'],
         log: (line) => say(line),
         lease: lease ?? undefined,
-        ...(round === 1 && values.base ? { base: values.base } : {}),
+        ...(base ? { base } : {}),
+        registerRejected: chain && round < rounds,
       });
       if (values.json) console.log(JSON.stringify({ run_dir: runDir, ...record }));
       else console.log(`run ${id}: ${record.status} (record in ${join(runDir, 'run.json')})`);
-      if (round < rounds && (record.status !== 'promoted' || values['no-publish'])) {
+      // After a promotion the next round starts from CURRENT (the new version); a registered refusal is the next base.
+      base = record.status !== 'promoted' && chain ? (record.candidate_version ?? undefined) : undefined;
+      if (round < rounds && (values['no-publish'] || (record.status !== 'promoted' && !base))) {
         say(
           `round ${round} was ${record.status}${values['no-publish'] ? ' (not published)' : ''}: no further rounds`,
         );

@@ -514,9 +514,12 @@ export async function publishCandidate(
   r: RoundContext,
   registry: Registry,
   candidateDir: string,
-  trained: { pairs: number; dpo: RunRecordDpo; evaluation: CandidateEvaluation },
+  trained: { pairs: number; dpo: RunRecordDpo; evaluation: CandidateEvaluation; refused?: string[] },
 ): Promise<string> {
   const c = r.config;
+  const refused = trained.refused
+    ? `; refused by the gate (${trained.refused.join('; ')}), registered to start the next round`
+    : '';
   const manifest = await registry.publish(candidateDir, {
     parent: r.baseVersion,
     config: (await loadJson(join(candidateDir, 'config.json'))) as Record<string, never>,
@@ -526,7 +529,7 @@ export async function publishCandidate(
       generator: `chexpo loop run ${r.runId}`,
     },
     training: {
-      command: `chexpo loop run (DPO ${c.dpo.lossType}, beta ${c.dpo.beta})`,
+      command: `chexpo loop run (DPO ${c.dpo.lossType}, beta ${c.dpo.beta})${refused}`,
       run_id: r.runId,
       metrics: { steps: trained.dpo.steps, minutes: trained.dpo.minutes, final_loss: trained.dpo.final_loss },
     },

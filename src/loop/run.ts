@@ -50,6 +50,11 @@ export interface LoopRunOptions {
    * the gate still compares with CURRENT, so a promotion means better than what serves.
    */
   base?: string;
+  /**
+   * Publish a candidate the gate refuses as a registered version, CURRENT untouched, so a next round can
+   * start from it (`chexpo loop run --continue-rejected`); its manifest carries the refusal.
+   */
+  registerRejected?: boolean;
 }
 
 export interface LoopRunResult {
@@ -230,7 +235,18 @@ async function gateAndPublish(
   rec: RunRecordDoc,
   trained: { candidateDir: string; pairs: number; evaluated: Evaluated },
 ): Promise<RunStatus> {
-  if (!trained.evaluated.gate.promote) return 'rejected';
+  if (!trained.evaluated.gate.promote) {
+    if (o.publish && o.registerRejected && !o.lease?.lost) {
+      rec.candidate_version = await publishCandidate(r, registry, trained.candidateDir, {
+        pairs: trained.pairs,
+        dpo: rec.dpo!,
+        evaluation: trained.evaluated.evaluation,
+        refused: rec.gate?.reasons ?? [],
+      });
+      r.log(`registered the refused candidate as ${rec.candidate_version} (not CURRENT)`);
+    }
+    return 'rejected';
+  }
   if (!o.publish) return 'succeeded';
   const moved = await currentMoved(r, registry);
   if (moved) {

@@ -66,10 +66,15 @@ async function current(): Promise<{ current: string | null; versions: number }> 
   }
 }
 
-function run(id: string, partial: object, extra: { registryRoot?: string; base?: string } = {}) {
+function run(
+  id: string,
+  partial: object,
+  extra: { registryRoot?: string; base?: string; registerRejected?: boolean } = {},
+) {
   return runLoop({
     registryRoot: extra.registryRoot ?? registryRoot,
     ...(extra.base ? { base: extra.base } : {}),
+    ...(extra.registerRejected ? { registerRejected: true } : {}),
     name: NAME,
     store,
     dataDir,
@@ -205,6 +210,30 @@ test(
       const [served, base] = [await primaryOf('v0001'), await primaryOf('v0002')];
       assert.notEqual(served, base, 'the two versions must score apart for this check to mean anything');
       assert.ok(Math.abs(record.eval!.current - served) < 1e-9, `${record.eval!.current} vs ${served}`);
+
+      // A refused round can be registered (CURRENT untouched) and be the next round's base.
+      const serving = await registry.current();
+      const refused = await run(
+        'run-f',
+        { ...small, gate: { minPrimaryGain: 1 } },
+        { registryRoot: otherRoot, registerRejected: true },
+      );
+      assert.equal(refused.record.status, 'rejected');
+      assert.ok(refused.record.candidate_version, 'the refused candidate is registered');
+      assert.equal(await registry.current(), serving, 'CURRENT does not move');
+      const manifest = await registry.get(refused.record.candidate_version!);
+      assert.equal(manifest.parent, serving);
+      assert.match(manifest.training?.command ?? '', /refused by the gate/);
+      const next = await run(
+        'run-g',
+        { ...small, gate: lenientGate },
+        { registryRoot: otherRoot, base: refused.record.candidate_version! },
+      );
+      assert.equal(next.record.status, 'promoted');
+      assert.equal(
+        (await registry.get(next.record.candidate_version!)).parent,
+        refused.record.candidate_version,
+      );
     } finally {
       registry.close();
     }
