@@ -17,16 +17,18 @@ import type { RunRecordDoc } from '../src/loop/record.ts';
 import { LanceStore } from '../src/store/index.ts';
 import { fmt, padRow } from './bench/stats.ts';
 import {
+  type Answered,
   backgroundTraffic,
   loopInChild,
   replay,
-  type Summary,
   seedRegistry,
   shiftedTraffic,
   startStack,
   summarize,
+  type TrafficItem,
   waitForVersion,
 } from './demo/harness.ts';
+import { compareTraffic, type Estimate } from './demo/traffic-stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,9 +41,11 @@ const root = await mkdtemp(join(tmpdir(), 'chexpo-demo-'));
 const registryRoot = join(root, 'registry');
 const storeUri = join(root, 'store');
 const say = (line: string) => console.log(`[demo] ${line}`);
-const line = (cells: (string | number)[]) => padRow(cells, [22, 5, 9, 10, 8], { sep: ' ', left: 1 });
-const row = (name: string, s: Summary) =>
-  line([name, s.n, fmt(s.accuracy, 3), fmt(s.meanRisk, 3), s.flagged]);
+const line = (cells: (string | number)[]) => padRow(cells, [34, 5, 24, 24, 8], { sep: ' ', left: 1 });
+const ci = (e: Estimate, signed = false) =>
+  `${signed && e.value >= 0 ? '+' : ''}${fmt(e.value, 3)} [${fmt(e.lo, 3)}, ${fmt(e.hi, 3)}]`;
+const scored = (items: readonly TrafficItem[], answers: readonly Answered[]) =>
+  answers.map((a, i) => ({ ...a, caseId: items[i].case.id }));
 
 try {
   const base = await seedRegistry(registryRoot);
@@ -59,7 +63,7 @@ try {
   const stack = await startStack(registryRoot, storeUri, 0.5);
   try {
     const before = summarize(await replay(stack.url, traffic, 4));
-    const beforeHeldOut = summarize(await replay(stack.url, heldOut, 4));
+    const heldOutBefore = await replay(stack.url, heldOut, 4);
     await stack.logger.flush();
     say(`served ${before.n} answers, ${before.flagged} flagged and logged as hard examples`);
 
@@ -98,10 +102,40 @@ try {
       `round ${record.status ?? 'failed'}; gate: ${(record.gate?.reasons ?? [record.error?.message]).join(' | ')}`,
     );
 
-    const after = summarize(await replay(stack.url, heldOut, 4));
-    console.log(`\n${line(['held-out traffic', 'n', 'accuracy', 'mean risk', 'flagged'])}`);
-    console.log(row(`before (${record.base_version ?? base})`, beforeHeldOut));
-    console.log(row(`after (${stack.engine.status().model?.version})`, after));
+    const heldOutAfter = await replay(stack.url, heldOut, 4);
+    const c = compareTraffic(scored(heldOut, heldOutBefore), scored(heldOut, heldOutAfter));
+    const [sb, sa] = [summarize(heldOutBefore), summarize(heldOutAfter)];
+    console.log(
+      `\nheld-out traffic: ${c.n} questions on ${c.patients} patients; 95% intervals resample patients, the difference is paired`,
+    );
+    console.log(line(['version', 'n', 'accuracy', 'mean risk', 'flagged']));
+    console.log(
+      line([
+        `before (${record.base_version ?? base})`,
+        sb.n,
+        ci(c.accuracy.before),
+        ci(c.meanRisk.before),
+        sb.flagged,
+      ]),
+    );
+    console.log(
+      line([
+        `after (${stack.engine.status().model?.version})`,
+        sa.n,
+        ci(c.accuracy.after),
+        ci(c.meanRisk.after),
+        sa.flagged,
+      ]),
+    );
+    console.log(
+      line([
+        'after − before',
+        '',
+        ci(c.accuracy.diff, true),
+        ci(c.meanRisk.diff, true),
+        sa.flagged - sb.flagged,
+      ]),
+    );
     await new Promise((r) => setTimeout(r, 2500)); // one RunObserver poll after the round
     const metrics = (await stack.metricsText())
       .split('\n')
