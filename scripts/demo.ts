@@ -6,13 +6,13 @@
  *   3. a trainer child process runs one CheXPO round (`chexpo loop run`) while traffic keeps flowing;
  *   4. if the gate promotes the candidate the server hot-swaps to it under that traffic;
  *   5. the held-out half of the traffic is replayed: accuracy and risk before vs after.
- * Without --data the loop's phantom pool is synthesised first (1500 cases, a few minutes).
+ * Without --data the site's phantom pool is synthesised first (4000 cases with the traffic's
+ * statistics, about a minute); the round mines 4000 of its samples and gates on 3000 test samples.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureLoopData } from '../src/loop/loop-data.ts';
 import type { RunRecordDoc } from '../src/loop/record.ts';
 import { LanceStore } from '../src/store/index.ts';
 import { fmt, padRow } from './bench/stats.ts';
@@ -23,6 +23,7 @@ import {
   replay,
   seedRegistry,
   shiftedTraffic,
+  sitePool,
   startStack,
   summarize,
   type TrafficItem,
@@ -33,7 +34,7 @@ import { compareTraffic, type Estimate } from './demo/traffic-stats.ts';
 const { values } = parseArgs({
   options: {
     data: { type: 'string' },
-    cases: { type: 'string', default: '60' },
+    cases: { type: 'string', default: '120' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -42,14 +43,16 @@ const registryRoot = join(root, 'registry');
 const storeUri = join(root, 'store');
 const say = (line: string) => console.log(`[demo] ${line}`);
 const line = (cells: (string | number)[]) => padRow(cells, [34, 5, 24, 24, 8], { sep: ' ', left: 1 });
-const ci = (e: Estimate, signed = false) =>
-  `${signed && e.value >= 0 ? '+' : ''}${fmt(e.value, 3)} [${fmt(e.lo, 3)}, ${fmt(e.hi, 3)}]`;
+const ci = (e: Estimate, signed = false) => {
+  const f = (x: number) => `${signed && x >= 0 ? '+' : ''}${fmt(x, 3)}`;
+  return `${f(e.value)} [${f(e.lo)}, ${f(e.hi)}]`;
+};
 const scored = (items: readonly TrafficItem[], answers: readonly Answered[]) =>
   answers.map((a, i) => ({ ...a, caseId: items[i].case.id }));
 
 try {
   const base = await seedRegistry(registryRoot);
-  const dataDir = values.data ? resolve(values.data) : await ensureLoopData(join(root, 'pool'), say);
+  const dataDir = values.data ? resolve(values.data) : await sitePool(join(root, 'pool'), say);
   say('rendering shifted hospital traffic…');
   const traffic = await shiftedTraffic(join(root, 'traffic'), Number(values.cases), 4242);
   const cases = [...new Set(traffic.map((t) => t.case.id))];
@@ -70,7 +73,7 @@ try {
     const configPath = join(root, 'loop.json');
     await writeFile(
       configPath,
-      JSON.stringify({ threads: 1, mining: { limit: 2000 }, eval: { limit: 2000 } }),
+      JSON.stringify({ threads: 1, mining: { limit: 4000 }, eval: { limit: 3000 } }),
     );
     const load = backgroundTraffic(stack.url, seen, 2);
     say('trainer: chexpo loop run (child process, 1 thread) while traffic keeps flowing…');

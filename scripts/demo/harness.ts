@@ -61,6 +61,24 @@ export const SHIFTED_PHANTOMS = {
   apShare: 0.6,
 };
 
+/**
+ * The loop's labelled pool for this site: phantoms rendered with the site's statistics (its view mix
+ * from the DICOM headers, its prevalence from the answers it serves), not the bundled training mix,
+ * so mining and the gate's test split look like the traffic. Synthesised once into `dir`.
+ */
+export const SITE_POOL = { cases: 4000, seed: 20261127, size: 128 } as const;
+
+export async function sitePool(dir: string, log: (line: string) => void): Promise<string> {
+  log(`synthesising the site's phantom pool (${SITE_POOL.cases} cases, the shifted statistics) into ${dir}…`);
+  await synthesize({
+    ...SITE_POOL,
+    outDir: dir,
+    formats: ['png16'],
+    phantomConfig: mergePhantomConfig(SHIFTED_PHANTOMS),
+  });
+  return dir;
+}
+
 export interface TrafficItem {
   sample: InstructionSample;
   case: LabelledCase;
