@@ -112,33 +112,27 @@ try {
       `\nheld-out traffic: ${c.n} questions on ${c.patients} patients; 95% intervals resample patients, the difference is paired`,
     );
     console.log(line(['version', 'n', 'accuracy', 'mean risk', 'flagged']));
-    console.log(
-      line([
+    const rows: [string, number | string, Estimate, Estimate, number, boolean][] = [
+      [
         `before (${record.base_version ?? base})`,
         sb.n,
-        ci(c.accuracy.before),
-        ci(c.meanRisk.before),
+        c.accuracy.before,
+        c.meanRisk.before,
         sb.flagged,
-      ]),
-    );
-    console.log(
-      line([
+        false,
+      ],
+      [
         `after (${stack.engine.status().model?.version})`,
         sa.n,
-        ci(c.accuracy.after),
-        ci(c.meanRisk.after),
+        c.accuracy.after,
+        c.meanRisk.after,
         sa.flagged,
-      ]),
-    );
-    console.log(
-      line([
-        'after − before',
-        '',
-        ci(c.accuracy.diff, true),
-        ci(c.meanRisk.diff, true),
-        sa.flagged - sb.flagged,
-      ]),
-    );
+        false,
+      ],
+      ['after − before', '', c.accuracy.diff, c.meanRisk.diff, sa.flagged - sb.flagged, true],
+    ];
+    for (const [name, n, accuracy, risk, flagged, signed] of rows)
+      console.log(line([name, n, ci(accuracy, signed), ci(risk, signed), flagged]));
     await new Promise((r) => setTimeout(r, 2500)); // one RunObserver poll after the round
     const metrics = (await stack.metricsText())
       .split('\n')

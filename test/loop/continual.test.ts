@@ -22,6 +22,7 @@ import {
 } from '../../scripts/demo/harness.ts';
 import type { RunRecordDoc } from '../../src/loop/record.ts';
 import { LanceStore } from '../../src/store/index.ts';
+import { lenientGate } from './round-fixture.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'chexpo-continual-'));
 after(() => rm(root, { recursive: true, force: true }));
@@ -59,16 +60,7 @@ test('served traffic → hard examples → loop in a child process → hot swap 
         dpo: { epochs: 1, batchSize: 8 },
         calibration: { limit: 24 },
         eval: { limit: 24, resamples: 50 },
-        gate: {
-          minPrimaryGain: -1,
-          safetyMargins: {
-            hallucination: 1,
-            omission: 1,
-            ece: 1,
-            perFindingAccuracy: 1,
-            adversarialYesRatio: 1,
-          },
-        },
+        gate: lenientGate,
       }),
     );
     const load = backgroundTraffic(stack.url, traffic, 4);
