@@ -17,10 +17,13 @@ const HELP = `usage: chexpo experiment --model VERSION_DIR --data DIR [--work DI
 
 Runs the ablation arms (${ARM_NAMES.join(', ')}) from one seed and writes the table.
 Arm outputs are kept in --work and reused, so an interrupted run resumes.
+'chexpo experiment summarize --help': several seeds' results side by side.
   --split validation   score arms on validation samples (choosing settings); the table is on test
   --json               progress on stderr; stdout: the result as one JSON object`;
 
 export async function experimentCommand(argv: string[]): Promise<void> {
+  if (argv[0] === 'summarize')
+    return (await import('./experiment-summarize.ts')).summarizeCommand(argv.slice(1));
   const { values } = parseCommandArgs(HELP, {
     args: argv,
     options: {

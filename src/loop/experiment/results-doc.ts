@@ -110,6 +110,7 @@ export function resultsJson(r: ExperimentResult): object {
   };
   return {
     base_version: r.baseVersion,
+    seed: r.seed,
     eval_split: r.evalSplit,
     eval_samples: r.evalSamples,
     eval_cases: r.evalCases,

@@ -73,6 +73,8 @@ export interface ArmResult {
 
 export interface ExperimentResult {
   baseVersion: string;
+  /** The experiment's seed (mining subset, pairs, training order, evaluation subset). */
+  seed: number;
   evalSplit: Split;
   sftSamples: number;
   budget: number;
@@ -251,6 +253,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   }
   return {
     baseVersion: o.baseVersion,
+    seed: c.seed,
     evalSplit: o.evalSplit,
     sftSamples: train.samples.length,
     budget,

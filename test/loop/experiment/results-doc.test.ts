@@ -55,6 +55,7 @@ const arm = (name: ArmResult['arm'], c: Comparison, vs: Comparison | null): ArmR
 
 const result: ExperimentResult = {
   baseVersion: 'v0003',
+  seed: 0,
   evalSplit: 'test',
   sftSamples: 1000,
   budget: 100,
