@@ -161,18 +161,22 @@ export async function trainFullLoop(
     const seed = c.seed + r;
     const name = `full_loop-r${r + 1}`;
     o.log(`  -- ${name} from ${baseDir}`);
-    const sel = r === 0 ? first : await selectionsFor(ctx, baseDir, name, seed);
-    const pairs = takeBudget(
-      armPairs('full_loop', sel.selections, seed, c.pairs.maxPerSample),
-      perRound,
-      seed,
-      name,
-    );
-    const round = await trainDpoArm(ctx, 'full_loop', pairs, sel.heldOut, {
-      baseDir,
-      outDir: join(outDir, `round-${r + 1}`),
-      seed,
-      imageSize: first.imageSize,
+    const roundDir = join(outDir, `round-${r + 1}`);
+    // A finished round is read back without mining again, so an interrupted loop resumes cheaply.
+    const round = await cached(join(roundDir, 'round.json'), async () => {
+      const sel = r === 0 ? first : await selectionsFor(ctx, baseDir, name, seed);
+      const pairs = takeBudget(
+        armPairs('full_loop', sel.selections, seed, c.pairs.maxPerSample),
+        perRound,
+        seed,
+        name,
+      );
+      return trainDpoArm(ctx, 'full_loop', pairs, sel.heldOut, {
+        baseDir,
+        outDir: roundDir,
+        seed,
+        imageSize: first.imageSize,
+      });
     });
     baseDir = round.versionDir;
     total.versionDir = round.versionDir;
