@@ -12,6 +12,7 @@ const HELP = `usage: chexpo experiment --model VERSION_DIR --data DIR [--work DI
          [--seed S] [--threads N] [--mining-limit N] [--eval-limit N] [--split test|validation]
          [--epochs N] [--arms a,b,…] [--rounds N] [--held-out N] [--max-pairs N] [--cap-per-cell N]
          [--encoder-auroc A] (findings the finding head separates below A count as invisible)
+         [--error-rate-floor F] (rule-made pairs weighted by the model's own error rate, floor F)
          DPO: [--lr X] [--beta B] [--sft-weight W] [--anchor W] [--replay W] [--focus W]
          continued SFT: [--sft-lr X] [--answer-weight W] [--finding-loss W]
 
@@ -51,6 +52,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       'max-pairs': { type: 'string' },
       'cap-per-cell': { type: 'string' },
       'encoder-auroc': { type: 'string' },
+      'error-rate-floor': { type: 'string' },
       split: { type: 'string', default: 'test' },
       arms: { type: 'string', default: ARM_NAMES.join(',') },
       json: { type: 'boolean', default: false },
@@ -73,6 +75,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     mining: { limit: Number(values['mining-limit']), ...opt('encoder-auroc', 'encoderAuroc') },
     expansion: { k: Number(values.k) },
     balance: { ...opt('max-pairs', 'maxPairs'), ...opt('cap-per-cell', 'capPerCell') },
+    pairs: opt('error-rate-floor', 'errorRateFloor'),
     dpo: {
       epochs: Number(values.epochs),
       ...opt('lr', 'learningRate'),

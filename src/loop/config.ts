@@ -45,7 +45,8 @@ export interface LoopConfig {
   expansion: { enabled: boolean; k: number; maxDistance: number };
   live: { enabled: boolean; limit: number };
   balance: { budgetFraction: number; capPerCell: number; maxPairs?: number };
-  pairs: { kinds: PairKind[]; maxPerSample: number };
+  /** errorRateFloor: weight rule-made pairs by the model's own error rate (pairs/error-rate.ts); unset = off. */
+  pairs: { kinds: PairKind[]; maxPerSample: number; errorRateFloor?: number };
   /** DPO options (see dpo/options.ts for each default and why); seed and threads come from above. */
   dpo: Omit<DpoTrainOptions, 'seed' | 'intraOpThreads'>;
   calibration: { limit: number };
@@ -153,6 +154,9 @@ export function resolveLoopConfig(partial: Partialish<LoopConfig> = {}): LoopCon
   for (const k of c.pairs.kinds)
     if (!PAIR_KINDS.includes(k))
       problems.push(`pairs.kinds: unknown kind '${k}' (known: ${PAIR_KINDS.join(', ')})`);
+  const floor = c.pairs.errorRateFloor;
+  if (floor !== undefined && !(floor >= 0 && floor <= 1))
+    problems.push(`pairs.errorRateFloor must be in [0, 1] (got ${floor})`);
   if (!['sigmoid', 'ipo', 'robust'].includes(c.dpo.lossType))
     problems.push(`dpo.lossType must be sigmoid, ipo or robust (got ${c.dpo.lossType})`);
   if (problems.length > 0) throw new LoopConfigError(`invalid loop configuration: ${problems.join('; ')}`);

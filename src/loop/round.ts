@@ -404,6 +404,7 @@ export async function makePairs(r: RoundContext, selection: Selection, budget: n
       kinds: c.pairs.kinds,
       maxPerSample: c.pairs.maxPerSample,
       seed: c.seed,
+      ...(c.pairs.errorRateFloor === undefined ? {} : { errorRateFloor: c.pairs.errorRateFloor }),
     }),
   );
   generated.unshift(...livePairs(selection.live?.direct ?? [], c.seed));

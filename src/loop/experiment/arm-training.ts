@@ -127,7 +127,7 @@ export async function trainDpoArm(
         samples: replay,
         answerWeight: c.dpo.replayAnswerWeight,
       },
-      heldOut: heldOutPairs(arm, heldOut, at.seed, c.pairs.maxPerSample),
+      heldOut: heldOutPairs(arm, heldOut, at.seed, c.pairs),
       onProgress: (line) => o.log(`  ${line}`),
     });
     return r.summary;
@@ -165,12 +165,7 @@ export async function trainFullLoop(
     // A finished round is read back without mining again, so an interrupted loop resumes cheaply.
     const round = await cached(join(roundDir, 'round.json'), async () => {
       const sel = r === 0 ? first : await selectionsFor(ctx, baseDir, name, seed);
-      const pairs = takeBudget(
-        armPairs('full_loop', sel.selections, seed, c.pairs.maxPerSample),
-        perRound,
-        seed,
-        name,
-      );
+      const pairs = takeBudget(armPairs('full_loop', sel.selections, seed, c.pairs), perRound, seed, name);
       return trainDpoArm(ctx, 'full_loop', pairs, sel.heldOut, {
         baseDir,
         outDir: roundDir,

@@ -6,8 +6,10 @@
 import { splitTarget } from '../../data/instructions/index.ts';
 import { Rng } from '../../data/random.ts';
 import type { PairKind } from '../../store/contract.ts';
+import type { LoopConfig } from '../config.ts';
 import { balancePairDirections } from '../pairs/balance.ts';
 import { sentenceCase } from '../pairs/casing.ts';
+import { RULE_KINDS } from '../pairs/error-rate.ts';
 import { pairsForAll } from '../pairs/index.ts';
 import type { PairCandidate, SelectedSample } from '../types.ts';
 
@@ -43,14 +45,7 @@ export function isDpoArm(arm: ArmName): boolean {
   return arm !== 'sft' && arm !== 'sft_continued';
 }
 
-export const TEXT_KINDS: readonly PairKind[] = [
-  'negation',
-  'laterality',
-  'severity',
-  'location',
-  'confusable',
-  'cooccurrence',
-];
+export const TEXT_KINDS: readonly PairKind[] = RULE_KINDS;
 
 /** The three sample selections the DPO arms draw from. */
 export interface ArmSelections {
@@ -114,9 +109,14 @@ export function armPairs(
   arm: ArmName,
   s: ArmSelections,
   seed: number,
-  maxPerSample: number,
+  pairs: Pick<LoopConfig['pairs'], 'maxPerSample' | 'errorRateFloor'>,
 ): PairCandidate[] {
-  const options = { kinds: armKinds(arm), maxPerSample, seed };
+  const options = {
+    kinds: armKinds(arm),
+    maxPerSample: pairs.maxPerSample,
+    seed,
+    ...(pairs.errorRateFloor === undefined ? {} : { errorRateFloor: pairs.errorRateFloor }),
+  };
   const answersOnly = (sel: SelectedSample[]) =>
     pairsForAll(asSeenBy(arm, sel), options)
       .map(answerOnly)

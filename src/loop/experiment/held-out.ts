@@ -26,8 +26,8 @@ export function heldOutPairs(
   arm: ArmName,
   selection: SelectedSample[],
   seed: number,
-  maxPerSample: number,
+  pairs: Parameters<typeof armPairs>[3],
 ): PairCandidate[] {
   const s: ArmSelections = { random: selection, confidence: selection, confSim: selection };
-  return armPairs(arm, s, seed, maxPerSample);
+  return armPairs(arm, s, seed, pairs);
 }

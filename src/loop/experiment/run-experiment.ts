@@ -168,7 +168,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   // The round's pair budget (loop run's too), then no more than the arm with the fewest pairs has.
   const pairBudget = roundBudget(train.samples.length, c).pairs;
   const dpoArms = o.arms.filter(isDpoArm);
-  const pairsByArm = new Map(dpoArms.map((a) => [a, armPairs(a, s, c.seed, c.pairs.maxPerSample)]));
+  const pairsByArm = new Map(dpoArms.map((a) => [a, armPairs(a, s, c.seed, c.pairs)]));
   const budget = Math.min(pairBudget, ...[...pairsByArm.values()].map((p) => p.length));
   o.log(
     `pair budget ${budget} (round budget ${pairBudget}; per arm: ${[...pairsByArm].map(([a, p]) => `${a} ${p.length}`).join(', ')})`,

@@ -11,6 +11,7 @@ import { PAIR_KINDS, type PairKind } from '../../store/contract.ts';
 import { keepFixable } from '../mining/fixable.ts';
 import type { ImageRef, PairCandidate, SelectedSample } from '../types.ts';
 import { sentenceCase } from './casing.ts';
+import { errorRateWeight } from './error-rate.ts';
 import { PairsError } from './errors.ts';
 import { encodeImageRef } from './image-ref.ts';
 import { confusableDraft } from './kinds/confusable.ts';
@@ -45,6 +46,11 @@ export interface PairsOptions {
   weights?: Partial<Record<PairKind, number>>;
   /** The data set's phantom configuration (for 'add' edits and hallucinated attributes). */
   phantomConfig?: PhantomConfig;
+  /**
+   * When set, a rule-made pair's weight is its kind weight × (floor + (1 − floor) × how often the
+   * model's own answers state that error) (error-rate.ts); unset, kind weights only.
+   */
+  errorRateFloor?: number;
 }
 
 export const DEFAULT_MAX_PER_SAMPLE = 2;
@@ -61,6 +67,9 @@ function checkOptions(options: PairsOptions): void {
   const max = options.maxPerSample ?? DEFAULT_MAX_PER_SAMPLE;
   if (!Number.isInteger(max) || max < 1)
     throw new PairsError('PAIRS_BAD_OPTIONS', `maxPerSample must be a whole number ≥ 1: ${max}`);
+  const floor = options.errorRateFloor;
+  if (floor !== undefined && !(floor >= 0 && floor <= 1))
+    throw new PairsError('PAIRS_BAD_OPTIONS', `errorRateFloor must lie in [0, 1]: ${floor}`);
   for (const k of options.kinds ?? [])
     if (!PAIR_KINDS.includes(k)) throw new PairsError('PAIRS_BAD_OPTIONS', `unknown pair kind '${k}'`);
 }
@@ -100,6 +109,11 @@ function weightOf(kind: PairKind, options: PairsOptions): number {
   return options.weights?.[kind] ?? DEFAULT_KIND_WEIGHTS[kind];
 }
 
+/** A draft's weight: its kind's, scaled by the model's own error rate when that is asked for. */
+function draftWeight(d: Draft, selected: SelectedSample, options: PairsOptions): number {
+  return errorRateWeight(d.kind, weightOf(d.kind, options), selected, d.rejected, options.errorRateFloor);
+}
+
 /** Up to maxPerSample drafts: on-policy first, then a weighted draw without replacement. */
 function pick(drafts: Draft[], selected: SelectedSample, options: PairsOptions): Draft[] {
   const max = options.maxPerSample ?? DEFAULT_MAX_PER_SAMPLE;
@@ -107,7 +121,7 @@ function pick(drafts: Draft[], selected: SelectedSample, options: PairsOptions):
   const rest = drafts.filter((d) => d.kind !== 'on_policy');
   const rng = Rng.derive(options.seed, `pairs:${selected.scored.sample.id}:pick`);
   while (kept.length < max && rest.length > 0) {
-    const i = rng.weighted(rest.map((d) => weightOf(d.kind, options)));
+    const i = rng.weighted(rest.map((d) => draftWeight(d, selected, options)));
     kept.push(rest.splice(i, 1)[0]);
   }
   return kept;
@@ -122,7 +136,7 @@ export function pairsFor(selected: SelectedSample, options: PairsOptions): PairC
     chosen: sentenceCase(sample.target_text),
     rejected: sentenceCase(d.rejected),
     kind: d.kind,
-    weight: weightOf(d.kind, options),
+    weight: draftWeight(d, selected, options),
     chosenImage: image,
     rejectedImage: d.rejectedImage ?? image,
     provenance: {

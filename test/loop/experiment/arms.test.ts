@@ -9,7 +9,7 @@ const selection = cases.flatMap((c) => samplesOf(c).map((s) => selected(c, s)));
 const s = { random: selection, confidence: selection, confSim: selection };
 
 test('answer-only arms keep the answer-plus-rationale format: the sides differ only in the answer', () => {
-  const pairs = armPairs('dpo_random', s, 3, 2);
+  const pairs = armPairs('dpo_random', s, 3, { maxPerSample: 2 });
   assert.ok(pairs.length > 20, `${pairs.length} pairs`);
   let compared = 0;
   for (const p of pairs) {
@@ -24,10 +24,10 @@ test('answer-only arms keep the answer-plus-rationale format: the sides differ o
 });
 
 test('answerOnly leaves reports alone and never ends the rejected side early', () => {
-  const [closed] = armPairs('chexpo', s, 3, 2).filter((p) => p.provenance.task === 'closed');
+  const [closed] = armPairs('chexpo', s, 3, { maxPerSample: 2 }).filter((p) => p.provenance.task === 'closed');
   const a = answerOnly(closed);
   assert.ok(a.rejected.length > splitTarget(a.rejected).answer.length + 5, a.rejected);
-  const [report] = armPairs('chexpo', s, 3, 2).filter((p) => p.provenance.task === 'report');
+  const [report] = armPairs('chexpo', s, 3, { maxPerSample: 2 }).filter((p) => p.provenance.task === 'report');
   if (report) assert.deepEqual(answerOnly(report), report);
 });
 
@@ -37,14 +37,14 @@ test('the CheXPO arms add kinds cumulatively and only the image arms use image c
   assert.ok(!armKinds('chexpo_on_policy').includes('image_counterfactual'));
   assert.ok(armKinds('chexpo_image_cf').includes('image_counterfactual'));
   assert.deepEqual(armKinds('full_loop'), armKinds('chexpo_image_cf'));
-  const kinds = new Set(armPairs('chexpo_image_cf', s, 3, 2).map((p) => p.kind));
+  const kinds = new Set(armPairs('chexpo_image_cf', s, 3, { maxPerSample: 2 }).map((p) => p.kind));
   assert.ok(kinds.has('image_counterfactual'), [...kinds].join(','));
-  assert.ok(!armPairs('chexpo', s, 3, 2).some((p) => p.kind === 'image_counterfactual'));
+  assert.ok(!armPairs('chexpo', s, 3, { maxPerSample: 2 }).some((p) => p.kind === 'image_counterfactual'));
   assert.ok(ARM_NAMES.includes('sft_continued') && ARM_NAMES.includes('full_loop'));
 });
 
 test('the image-only arm builds image counterfactuals alone: same words on both sides, another image', () => {
-  const pairs = armPairs('image_cf_only', s, 3, 2);
+  const pairs = armPairs('image_cf_only', s, 3, { maxPerSample: 2 });
   assert.ok(pairs.length > 10, `${pairs.length} pairs`);
   for (const p of pairs) {
     assert.equal(p.kind, 'image_counterfactual');
