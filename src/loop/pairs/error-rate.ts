@@ -5,18 +5,13 @@
  * answers are off-policy"), so with `errorRateFloor` set such a pair's weight falls towards the floor.
  */
 import { splitTarget } from '../../data/instructions/target.ts';
-import type { PairKind } from '../../store/contract.ts';
+import { PAIR_KINDS, type PairKind } from '../../store/contract.ts';
 import type { SelectedSample } from '../types.ts';
 
 /** Kinds whose rejected side is written by a rule rather than taken from the model or the image. */
-export const RULE_KINDS: readonly PairKind[] = [
-  'negation',
-  'laterality',
-  'severity',
-  'location',
-  'confusable',
-  'cooccurrence',
-];
+export const RULE_KINDS: readonly PairKind[] = PAIR_KINDS.filter(
+  (k) => k !== 'on_policy' && k !== 'image_counterfactual',
+);
 
 /** The stated answer, case and punctuation aside: "Yes." and "yes" make the same error. */
 function answerKey(text: string): string {
