@@ -6,7 +6,7 @@
  * - mining.limit 4000: scoring costs ~16 ms per sample on 2 cores (generation with the KV cache), so
  *   4000 samples (about 480 cases) take ~1 min; the 5% budget is taken of the whole SFT set.
  * - budgetFraction 0.05: the paper's preference set is 5% of the SFT samples, capped at maxPairs 1000
- *   a round: the ablation's full loop spent 1,953 pairs over 2 rounds (docs/results.md).
+ *   a round: the three-arm ablation's full loop spent 1,953 pairs over 2 rounds (docs/results.md).
  * - expansion k 4, maxDistance 0.15 (cosine): neighbours further away rarely share the failure.
  * - dpo: the recipe `chexpo experiment --split validation` chose on v0003/v0004 (lr 3e-5, β 0.1, mDPO
  *   anchor 1, SFT replay 1, answer-token focus 3, 2 epochs); the DPO library's own defaults are the
