@@ -24,10 +24,14 @@ test('answer-only arms keep the answer-plus-rationale format: the sides differ o
 });
 
 test('answerOnly leaves reports alone and never ends the rejected side early', () => {
-  const [closed] = armPairs('chexpo', s, 3, { maxPerSample: 2 }).filter((p) => p.provenance.task === 'closed');
+  const [closed] = armPairs('chexpo', s, 3, { maxPerSample: 2 }).filter(
+    (p) => p.provenance.task === 'closed',
+  );
   const a = answerOnly(closed);
   assert.ok(a.rejected.length > splitTarget(a.rejected).answer.length + 5, a.rejected);
-  const [report] = armPairs('chexpo', s, 3, { maxPerSample: 2 }).filter((p) => p.provenance.task === 'report');
+  const [report] = armPairs('chexpo', s, 3, { maxPerSample: 2 }).filter(
+    (p) => p.provenance.task === 'report',
+  );
   if (report) assert.deepEqual(answerOnly(report), report);
 });
 
