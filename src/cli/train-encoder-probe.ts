@@ -4,6 +4,7 @@ import { FINDING_KEYS } from '../data/types.ts';
 import { auroc } from '../eval/risk-quality.ts';
 import { type ProbeCase, trainEncoderProbe } from '../model/train/encoder-probe.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
+import { parseStemOption } from './stem-option.ts';
 
 const HELP = `usage: chexpo train encoder-probe --model VERSION_DIR --data DIR [options]
 
@@ -11,6 +12,8 @@ Trains the image encoder and the finding head alone (the head's BCE, no language
 head's AUROC per finding on validation cases every --eval-every steps: can this encoder see the finding at all?
   --random-init     start from random weights of the version's config instead of its weights
   --patch N         another patch size (with --random-init), e.g. 8 for 4× the patches at the same input
+  --stem SxW        add a pixel stem (S-px sub-patches, W features each) to the version's encoder; it
+                    starts at zero, so step 0 is the version itself
   --steps N         training steps (default 3000)
   --lr X            peak learning rate (default 1e-3; warm-up, cosine decay to 10%)
   --batch N         images per step (default 64)
@@ -41,6 +44,7 @@ export async function encoderProbeCommand(argv: string[]): Promise<void> {
       data: { type: 'string' },
       'random-init': { type: 'boolean', default: false },
       patch: { type: 'string' },
+      stem: { type: 'string' },
       steps: { type: 'string', default: '3000' },
       lr: { type: 'string', default: '1e-3' },
       batch: { type: 'string', default: '64' },
@@ -67,6 +71,7 @@ export async function encoderProbeCommand(argv: string[]): Promise<void> {
     dataDir: values.data,
     randomInit: values['random-init'],
     ...(values.patch ? { patchSize: int('patch', values.patch) } : {}),
+    ...(values.stem ? { stem: parseStemOption(values.stem) } : {}),
     steps: int('steps', values.steps),
     lr,
     batchSize: int('batch', values.batch),

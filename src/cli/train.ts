@@ -5,6 +5,7 @@ import { trainSft } from '../model/train/train-sft.ts';
 import { writePlot } from '../plots/render.ts';
 import { sftLossSpec } from '../plots/training.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
+import { parseStemOption } from './stem-option.ts';
 
 const HELP = `usage: chexpo train sft --data DIR --out RUN_DIR [options]
        chexpo train encoder-probe --model VERSION_DIR --data DIR [options]   ('chexpo train encoder-probe --help')
@@ -20,6 +21,8 @@ version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png (+ .svg) and RUN_DIR/
   --max-steps N     stop after N steps (checkpointed; --resume continues)
   --resume          continue from RUN_DIR/checkpoint.safetensors
   --init DIR        start from the weights of a version directory (same config) instead of random
+  --stem SxW        with --init: add a pixel stem (S-px sub-patches, W features each) to that version's
+                    encoder; it starts at zero, so step 0 is the version itself (docs/model.md)
   --oversample T=K  repeat samples of task T K times per epoch, e.g. report=3,abnormality_list=2
   --model NAME      tiny (CHEXPO_TINY, 64 px), tiny128 (128 px with the finding head) or test (default tiny)
   --answer-weight W loss weight of answer-bearing tokens (short answers; finding words of reports; default 1)
@@ -54,6 +57,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       threads: { type: 'string' },
       seed: { type: 'string', default: '1' },
       init: { type: 'string' },
+      stem: { type: 'string' },
       oversample: { type: 'string' },
       'finding-loss': { type: 'string', default: '0.5' },
       'finding-weight': { type: 'string' },
@@ -61,6 +65,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     },
   });
   if (!values.data || !values.out) throw new UsageError(`--data and --out are required\n\n${HELP}`);
+  if (values.stem && !values.init) throw new UsageError('--stem extends a version: it needs --init');
   const batchSize = Number(values.batch);
   const bar = new cliProgress.SingleBar(
     { format: 'sft [{bar}] {value}/{total} steps | loss {loss} | {sps} samples/s | {eta_formatted} left' },
@@ -80,6 +85,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       resume: values.resume,
       model: values.model,
       init: values.init,
+      ...(values.stem ? { stem: parseStemOption(values.stem) } : {}),
       oversample: values.oversample ?? '',
       findingLoss: Number(values['finding-loss']),
       findingWeights: values['finding-weight'],

@@ -13,7 +13,7 @@ import { type Feeds, OrtSession, ortTensor } from '../ort/session.ts';
 import { ModelBuilder } from '../vlm/layers.ts';
 import { loadVersionWeights } from '../vlm/version.ts';
 import { encodeImage, findingLogits } from '../vlm/vlm.ts';
-import { initWeights, noWeightDecay } from '../vlm/weights.ts';
+import { extendWeights, initWeights, noWeightDecay } from '../vlm/weights.ts';
 import { adamWStep, initAdamW } from './adamw.ts';
 import { type CaseRow, findingTargets, loadCaseImage, readJsonl } from './dataset.ts';
 import { learningRate } from './schedule.ts';
@@ -25,6 +25,8 @@ export interface EncoderProbeOptions {
   randomInit?: boolean;
   /** Another patch size for the same input (random init only: the weights' shapes change). */
   patchSize?: number;
+  /** Add a pixel stem to the encoder (VlmConfig.stemSubPatch/stemWidth). */
+  stem?: { stemSubPatch: number; stemWidth: number };
   steps: number;
   lr: number;
   batchSize?: number;
@@ -58,8 +60,10 @@ export async function trainEncoderProbe(o: EncoderProbeOptions): Promise<void> {
   const loaded = await loadVersionWeights(o.versionDir);
   if (!loaded.config.findingHead) throw new Error(`${o.versionDir}: this model has no finding head`);
   if (o.patchSize && !o.randomInit) throw new Error('another patch size needs random init');
-  const config = { ...loaded.config, ...(o.patchSize ? { patchSize: o.patchSize } : {}) };
-  const start = o.randomInit ? initWeights(config, o.seed ?? 1) : loaded.weights;
+  const config = { ...loaded.config, ...(o.patchSize ? { patchSize: o.patchSize } : {}), ...o.stem };
+  const start = o.randomInit
+    ? initWeights(config, o.seed ?? 1)
+    : extendWeights(config, loaded.weights, o.seed ?? 1);
   const size = config.imageSize;
   const f = FINDING_KEYS.length;
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '../../data/tokenizer/index.ts';
 import { CHEXPO_TINY, CHEXPO_TINY_128, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
 import { loadVersionWeights, writeVersion } from '../vlm/version.ts';
-import { countParameters, initWeights, noWeightDecay } from '../vlm/weights.ts';
+import { countParameters, extendWeights, initWeights, noWeightDecay } from '../vlm/weights.ts';
 import { loadSplit, oversampleTasks, parseFindingWeights, parseOversample } from './dataset.ts';
 import { modelCard } from './model-card.ts';
 import { runTraining, type StepLog } from './run-training.ts';
@@ -36,6 +36,8 @@ export interface TrainSftOptions {
   model: string;
   /** A version directory to start from (same config) instead of random weights. */
   init?: string;
+  /** With `init`: extend its encoder with a pixel stem (VlmConfig.stemSubPatch/stemWidth). */
+  stem?: { stemSubPatch: number; stemWidth: number };
   /** e.g. report=3,abnormality_list=2 (parseOversample). */
   oversample: string;
   findingLoss: number;
@@ -86,7 +88,7 @@ export async function trainSft(o: TrainSftOptions, events: SftRunEvents = {}): P
     JSON.parse(await readFile(join(o.init ?? o.data, 'tokenizer.json'), 'utf8')),
   );
   const config: VlmConfig = o.init
-    ? (await loadVersionWeights(o.init)).config
+    ? { ...(await loadVersionWeights(o.init)).config, ...o.stem }
     : { ...modelBase(o.model), vocabSize: tokenizer.vocabSize };
   const { seed, batchSize, epochs, threads } = o;
   const loadOptions = { tokenizer, imageSize: config.imageSize, maxSeqLen: config.maxSeqLen };
@@ -115,7 +117,7 @@ export async function trainSft(o: TrainSftOptions, events: SftRunEvents = {}): P
   const epochLog: EpochLog[] = [];
   const steps: StepLog[] = [];
   events.started?.(o.maxSteps ? Math.min(totalSteps, o.maxSteps) : totalSteps, totalSteps);
-  const weights = o.init ? await initialWeights(o.init, config) : initWeights(config, seed);
+  const weights = o.init ? await initialWeights(o.init, config, seed) : initWeights(config, seed);
   await runTraining(program, {
     params: weights,
     shapes: parameterShapes(config),
@@ -183,10 +185,16 @@ function modelBase(name: string): VlmConfig {
   throw new Error(`--model ${name}: expected tiny, tiny128 or test`);
 }
 
-/** Weights of an existing version to continue from; its config must equal the one being trained. */
-async function initialWeights(versionDir: string, config: VlmConfig) {
+/**
+ * Weights of an existing version to continue from; its config must equal the one being trained, but for
+ * a pixel stem this run adds (seeded, starting at zero).
+ */
+async function initialWeights(versionDir: string, config: VlmConfig, seed: number) {
   const loaded = await loadVersionWeights(versionDir);
-  if (JSON.stringify(loaded.config) !== JSON.stringify(config))
-    throw new Error(`--init ${versionDir}: its config differs from this run's (model size or vocabulary)`);
-  return loaded.weights;
+  const { stemSubPatch: _s, stemWidth: _w, ...withoutStem } = config;
+  const parentHasStem = loaded.config.stemSubPatch !== undefined;
+  if (JSON.stringify(loaded.config) === JSON.stringify(config)) return loaded.weights;
+  if (!parentHasStem && JSON.stringify(loaded.config) === JSON.stringify(withoutStem))
+    return extendWeights(config, loaded.weights, seed);
+  throw new Error(`--init ${versionDir}: its config differs from this run's (model size or vocabulary)`);
 }

@@ -39,6 +39,16 @@ export interface VlmConfig {
    * however rarely it is asked about. Absent in configs without it (v0001, v0002).
    */
   findingHead?: number;
+  /**
+   * Optional pixel stem beside the linear patch embedding: every patch is cut into sub-patches of this
+   * side, each mapped by Linear → GELU to `stemWidth` features, and the patch's sub-patch features are
+   * projected to encoderDim and added to the patch embedding (a two-layer convolution with kernel =
+   * stride). It gives the embedding a nonlinearity at pixel scale, which a thin line or a small round
+   * opacity needs; the projection starts at zero, so a model extended with a stem starts as its parent.
+   */
+  stemSubPatch?: number;
+  /** Features per stem sub-patch (with stemSubPatch). */
+  stemWidth?: number;
 }
 
 /**
@@ -103,6 +113,8 @@ export interface Geometry {
   pooledGrid: number;
   /** Patches per pooling window side. */
   pool: number;
+  /** Stem sub-patches per patch (0 without a stem). */
+  stemCells: number;
 }
 
 function check(ok: boolean, message: string): void {
@@ -124,11 +136,15 @@ export function geometry(config: VlmConfig): Geometry {
     config.embeddingDim === config.encoderDim,
     'embeddingDim must equal encoderDim (mean-pooled encoder)',
   );
+  const stem = config.stemSubPatch ?? 0;
+  check((config.stemWidth === undefined) === (stem === 0), 'stemSubPatch and stemWidth go together');
+  check(stem === 0 || config.patchSize % stem === 0, 'patchSize must be a multiple of stemSubPatch');
   return {
     grid,
     patches: grid * grid,
     patchPixels: config.patchSize * config.patchSize,
     pooledGrid,
     pool: grid / pooledGrid,
+    stemCells: stem === 0 ? 0 : (config.patchSize / stem) ** 2,
   };
 }

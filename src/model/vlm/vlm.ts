@@ -27,6 +27,7 @@ export function encodeImage(m: ModelBuilder, image: Tensor): EncodedImage {
   x = op.transpose(x, [0, 1, 3, 2, 4]); // (B, gy, gx, py, px)
   x = op.reshape(x, [-1, patches, patchPixels]); // (B, N, P)
   x = op.add(linear(m, x, 'enc.patch'), m.param('enc.pos')); // (B, N, E)
+  if (m.geo.stemCells > 0) x = op.add(x, pixelStem(m, image)); // (B, N, E)
   for (let i = 0; i < m.config.encoderLayers; i++)
     x = block(m, x, `enc.blocks.${i}`, m.config.encoderHeads).x; // (B, N, E), bidirectional
   x = layerNorm(m, x, 'enc.ln_f'); // (B, N, E)
@@ -42,6 +43,22 @@ export function encodeImage(m: ModelBuilder, image: Tensor): EncodedImage {
   // LLaVA-1.5 projector: Linear → GELU → Linear.
   t = linear(m, gelu(m, linear(m, t, 'proj.fc1')), 'proj.fc2'); // (B, N_img, D)
   return { imageTokens: t, embedding, patchFeatures: x };
+}
+
+/**
+ * The pixel stem: sub-patches of side s → Linear → GELU, a patch's sub-patch features concatenated and
+ * projected to the encoder width. Sub-patches are taken in raster order inside each patch.
+ */
+function pixelStem(m: ModelBuilder, image: Tensor): Tensor {
+  const { grid, patches, stemCells } = m.geo;
+  const s = m.config.stemSubPatch!;
+  const q = m.config.patchSize / s; // sub-patches per patch side
+  let x = op.reshape(image, [-1, grid, q, s, grid, q, s]); // (B, gy, qy, sy, gx, qx, sx)
+  x = op.transpose(x, [0, 1, 4, 2, 5, 3, 6]); // (B, gy, gx, qy, qx, sy, sx)
+  x = op.reshape(x, [-1, patches, stemCells, s * s]); // (B, N, C, s²)
+  x = gelu(m, linear(m, x, 'enc.stem.fc')); // (B, N, C, W)
+  x = op.reshape(x, [-1, patches, stemCells * m.config.stemWidth!]); // (B, N, C·W)
+  return linear(m, x, 'enc.stem.proj'); // (B, N, E)
 }
 
 /**

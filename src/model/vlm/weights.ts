@@ -12,8 +12,12 @@ import { VlmError } from './errors.ts';
 /** Float32 parameter values by name (the trainer's and AdamW's currency). */
 export type Weights = Record<string, Float32Array>;
 
-/** How a parameter is initialised (GPT-2): normal(0, 0.02), residual projections scaled down, LN = 1/0. */
-type InitKind = 'normal' | 'residual' | 'zeros' | 'ones';
+/**
+ * How a parameter is initialised (GPT-2): normal(0, 0.02), residual projections scaled down, LN = 1/0;
+ * 'fanIn' is normal(0, 1/√rows), for the stem's pixel layer, whose inputs are unit-scale pixels and
+ * whose GELU must start in its nonlinear range.
+ */
+type InitKind = 'normal' | 'residual' | 'zeros' | 'ones' | 'fanIn';
 
 export interface ParameterSpec {
   name: string;
@@ -38,6 +42,19 @@ function blockSpecs(prefix: string, width: number, hidden: number): ParameterSpe
   ];
 }
 
+/** The pixel stem (config.stemSubPatch): its projection starts at zero so it adds nothing at first. */
+function stemSpecs(config: VlmConfig, cells: number): ParameterSpec[] {
+  const s = config.stemSubPatch;
+  const w = config.stemWidth;
+  if (!s || !w) return [];
+  return [
+    { name: 'enc.stem.fc.weight', shape: [s * s, w], init: 'fanIn' },
+    { name: 'enc.stem.fc.bias', shape: [w], init: 'zeros' },
+    { name: 'enc.stem.proj.weight', shape: [cells * w, config.encoderDim], init: 'zeros' },
+    { name: 'enc.stem.proj.bias', shape: [config.encoderDim], init: 'zeros' },
+  ];
+}
+
 /**
  * Every parameter of the model, in a fixed order. Linear weights are stored (in, out) so a layer is
  * x @ W + b. The LM head is tied to the token embedding `dec.wte` (GPT-2; no separate head weight).
@@ -50,6 +67,7 @@ export function parameterSpecs(config: VlmConfig): ParameterSpec[] {
     { name: 'enc.patch.weight', shape: [geo.patchPixels, e], init: 'normal' },
     { name: 'enc.patch.bias', shape: [e], init: 'zeros' },
     { name: 'enc.pos', shape: [geo.patches, e], init: 'normal' },
+    ...stemSpecs(config, geo.stemCells),
   ];
   for (let i = 0; i < config.encoderLayers; i++)
     specs.push(...blockSpecs(`enc.blocks.${i}`, e, config.mlpRatio * e));
@@ -91,13 +109,38 @@ export function initWeights(config: VlmConfig, seed: number): Weights {
   for (const spec of parameterSpecs(config)) {
     const size = spec.shape.reduce((a, b) => a * b, 1);
     const layers = spec.name.startsWith('enc.') ? config.encoderLayers : config.decoderLayers;
-    const std = spec.init === 'residual' ? 0.02 / Math.sqrt(2 * layers) : 0.02;
+    const std =
+      spec.init === 'residual'
+        ? 0.02 / Math.sqrt(2 * layers)
+        : spec.init === 'fanIn'
+          ? 1 / Math.sqrt(spec.shape[0])
+          : 0.02;
     const rng = Rng.derive(seed, spec.name);
     const data = new Float32Array(size);
     if (spec.init === 'ones') data.fill(1);
     else if (spec.init !== 'zeros') for (let i = 0; i < size; i++) data[i] = rng.normal(0, std);
     out[spec.name] = data;
   }
+  return out;
+}
+
+/**
+ * A parent's weights carried into a config that adds parameters to it (a pixel stem): shared
+ * parameters must match in size; the new ones get their seeded initialisation.
+ */
+export function extendWeights(config: VlmConfig, parent: Weights, seed: number): Weights {
+  const fresh = initWeights(config, seed);
+  const out: Weights = {};
+  for (const spec of parameterSpecs(config)) {
+    const inherited = parent[spec.name];
+    if (inherited && inherited.length !== fresh[spec.name].length)
+      throw new VlmError('VLM_BAD_WEIGHTS', `${spec.name} differs in size from the parent's`);
+    out[spec.name] = inherited ? Float32Array.from(inherited) : fresh[spec.name];
+  }
+  const known = new Set(Object.keys(out));
+  const dropped = Object.keys(parent).filter((name) => !known.has(name));
+  if (dropped.length > 0)
+    throw new VlmError('VLM_BAD_WEIGHTS', `not in the new config: ${dropped.join(', ')}`);
   return out;
 }
 

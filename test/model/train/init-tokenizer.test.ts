@@ -102,3 +102,30 @@ test('--init continues a model with its own vocabulary: the first loss on fresh 
     `first loss ${firstLoss}, model's loss ${expected}`,
   );
 });
+
+test('--init with --stem adds a pixel stem that starts at zero: the first loss is the parent’s', async () => {
+  const common = ['--model', 'test', '--batch', '8', '--threads', '1', '--val-cases', '2', '--warmup', '2'];
+  const data = join(dir, 'data-11');
+  const parent = join(dir, 'stem-parent');
+  await quiet(() => trainCommand(['sft', '--data', data, '--out', parent, '--max-steps', '3', ...common]));
+  const once = async (out: string, extra: string[]) => {
+    const args = ['sft', '--data', data, '--out', out, '--init', join(parent, 'version'), '--max-steps', '1'];
+    await quiet(() => trainCommand([...args, '--lr', '1e-9', ...extra, ...common]));
+    return JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')).steps[0].loss as number;
+  };
+  const plain = await once(join(dir, 'stem-plain'), []);
+  const stemmed = await once(join(dir, 'stem-on'), ['--stem', '2x3']);
+  assert.ok(Math.abs(plain - stemmed) < 1e-5, `first loss ${stemmed} with the stem, ${plain} without`);
+  const { config, weights } = await loadVersionWeights(join(dir, 'stem-on', 'version'));
+  assert.equal(config.stemSubPatch, 2);
+  assert.equal(config.stemWidth, 3);
+  assert.equal(weights['enc.stem.proj.weight'].length, 4 * 3 * config.encoderDim);
+  await assert.rejects(
+    trainCommand(['sft', '--data', data, '--out', join(dir, 'x'), '--stem', '2x3']),
+    /needs --init/,
+  );
+  await assert.rejects(
+    trainCommand(['sft', '--data', data, '--out', join(dir, 'x'), '--init', parent, '--stem', '2by3']),
+    /SUBPATCHxWIDTH/,
+  );
+});

@@ -155,12 +155,42 @@ test('DPO loss: gradient matches central differences (sigmoid with label smoothi
   assert.deepEqual(report.failures, []);
 });
 
-test('SFT loss with the finding head: the BCE term’s gradient matches central differences (float64)', async () => {
-  const withHead = { ...config, findingHead: 3 };
-  const g = buildSftGraph(withHead, { dtype: 'float64', gelu: 'tanh', findingLossWeight: 0.7 });
+/**
+ * Float64 SFT-gradient check of three coordinates each of `names`, for a config variant and its own
+ * jittered weights (so zero-initialised parameters are not zero and everything upstream gets gradient).
+ */
+async function variantCheck(
+  variant: typeof config,
+  names: readonly string[],
+  extraFeeds: Record<string, ReturnType<typeof ortTensor>>,
+  findingLossWeight: number,
+  seed: number,
+) {
+  const g = buildSftGraph(variant, { dtype: 'float64', gelu: 'tanh', findingLossWeight });
   const session = await trainingSession(toBytes(g, { parametersAs: 'inputs' }));
-  const data = {
-    ...sequenceFeeds(withHead, images, seqs, '', 'float64'),
+  const data = { ...sequenceFeeds(variant, images, seqs, '', 'float64'), ...extraFeeds };
+  const sizes = new Map(parameterSpecs(variant).map((s) => [s.name, s.shape.reduce((a, b) => a * b, 1)]));
+  const r = Rng.derive(seed, 'variant-picks');
+  const chosen = Object.fromEntries(
+    names.map((n) => [n, Array.from({ length: 3 }, () => r.int(0, sizes.get(n)! - 1))]),
+  );
+  const variantWeights = jitteredWeights(initWeights(variant, 3), 0.2, 3);
+  const report = await checkParameterGradients(
+    session,
+    variant,
+    variantWeights,
+    data,
+    chosen,
+    'float64',
+    FLOAT64_TOLERANCE,
+  );
+  await session.release();
+  assert.deepEqual(report.failures, []);
+  assert.ok(report.checked >= 3 * names.length, `checked ${report.checked}`);
+}
+
+test('SFT loss with the finding head: the BCE term’s gradient matches central differences (float64)', async () => {
+  const labels = {
     finding_labels: ortTensor('float64', Float64Array.from([1, 0, 1, 0, 0, 1]), [2, 3]),
     // One unknown label per row: it must not contribute.
     finding_mask: ortTensor('float64', Float64Array.from([1, 1, 0, 1, 0, 1]), [2, 3]),
@@ -171,22 +201,10 @@ test('SFT loss with the finding head: the BCE term’s gradient matches central 
     'enc.patch.weight',
     'enc.blocks.0.mlp.fc.weight',
   ];
-  const sizes = new Map(parameterSpecs(withHead).map((s) => [s.name, s.shape.reduce((a, b) => a * b, 1)]));
-  const r = Rng.derive(21, 'finding-picks');
-  const chosen = Object.fromEntries(
-    names.map((n) => [n, Array.from({ length: 3 }, () => r.int(0, sizes.get(n)! - 1))]),
-  );
-  const headWeights = jitteredWeights(initWeights(withHead, 3), 0.2, 3);
-  const report = await checkParameterGradients(
-    session,
-    withHead,
-    headWeights,
-    data,
-    chosen,
-    'float64',
-    FLOAT64_TOLERANCE,
-  );
-  await session.release();
-  assert.deepEqual(report.failures, []);
-  assert.ok(report.checked >= 12, `checked ${report.checked}`);
+  await variantCheck({ ...config, findingHead: 3 }, names, labels, 0.7, 21);
+});
+
+test('SFT loss with the pixel stem: its gradient matches central differences (float64)', async () => {
+  const names = ['enc.stem.fc.weight', 'enc.stem.fc.bias', 'enc.stem.proj.weight', 'enc.stem.proj.bias'];
+  await variantCheck({ ...config, stemSubPatch: 2, stemWidth: 3 }, names, {}, 0, 23);
 });

@@ -33,7 +33,14 @@ test('parameter count follows the architecture formula', () => {
 });
 
 test('config validation names what is wrong', () => {
-  assert.deepEqual(geometry(CHEXPO_TINY), { grid: 8, patches: 64, patchPixels: 64, pooledGrid: 4, pool: 2 });
+  assert.deepEqual(geometry(CHEXPO_TINY), {
+    grid: 8,
+    patches: 64,
+    patchPixels: 64,
+    pooledGrid: 4,
+    pool: 2,
+    stemCells: 0,
+  });
   const bad = [
     { ...TEST_TINY, patchSize: 5 },
     { ...TEST_TINY, imageTokens: 3 },
