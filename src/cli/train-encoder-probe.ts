@@ -14,6 +14,7 @@ head's AUROC per finding on validation cases every --eval-every steps: can this 
   --patch N         another patch size (with --random-init), e.g. 8 for 4× the patches at the same input
   --stem SxW        add a pixel stem (S-px sub-patches, W features each) to the version's encoder; it
                     starts at zero, so step 0 is the version itself
+  --image-size N    a whole multiple of the version's input, same patch grid (train sft --help)
   --steps N         training steps (default 3000)
   --lr X            peak learning rate (default 1e-3; warm-up, cosine decay to 10%)
   --batch N         images per step (default 64)
@@ -45,6 +46,7 @@ export async function encoderProbeCommand(argv: string[]): Promise<void> {
       'random-init': { type: 'boolean', default: false },
       patch: { type: 'string' },
       stem: { type: 'string' },
+      'image-size': { type: 'string' },
       steps: { type: 'string', default: '3000' },
       lr: { type: 'string', default: '1e-3' },
       batch: { type: 'string', default: '64' },
@@ -72,6 +74,7 @@ export async function encoderProbeCommand(argv: string[]): Promise<void> {
     randomInit: values['random-init'],
     ...(values.patch ? { patchSize: int('patch', values.patch) } : {}),
     ...(values.stem ? { stem: parseStemOption(values.stem) } : {}),
+    ...(values['image-size'] ? { imageSize: int('image-size', values['image-size']) } : {}),
     steps: int('steps', values.steps),
     lr,
     batchSize: int('batch', values.batch),

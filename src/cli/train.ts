@@ -23,6 +23,8 @@ version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png (+ .svg) and RUN_DIR/
   --init DIR        start from the weights of a version directory (same config) instead of random
   --stem SxW        with --init: add a pixel stem (S-px sub-patches, W features each) to that version's
                     encoder; it starts at zero, so step 0 is the version itself (docs/model.md)
+  --image-size N    with --init: a whole multiple of that version's input, same patch grid (patches and
+                    the patch embedding spread k×), so step 0 computes the version's function
   --oversample T=K  repeat samples of task T K times per epoch, e.g. report=3,abnormality_list=2
   --model NAME      tiny (CHEXPO_TINY, 64 px), tiny128 (128 px with the finding head) or test (default tiny)
   --answer-weight W loss weight of answer-bearing tokens (short answers; finding words of reports; default 1)
@@ -58,6 +60,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       seed: { type: 'string', default: '1' },
       init: { type: 'string' },
       stem: { type: 'string' },
+      'image-size': { type: 'string' },
       oversample: { type: 'string' },
       'finding-loss': { type: 'string', default: '0.5' },
       'finding-weight': { type: 'string' },
@@ -65,7 +68,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     },
   });
   if (!values.data || !values.out) throw new UsageError(`--data and --out are required\n\n${HELP}`);
-  if (values.stem && !values.init) throw new UsageError('--stem extends a version: it needs --init');
+  if ((values.stem || values['image-size']) && !values.init)
+    throw new UsageError('--stem and --image-size extend a version: they need --init');
   const batchSize = Number(values.batch);
   const bar = new cliProgress.SingleBar(
     { format: 'sft [{bar}] {value}/{total} steps | loss {loss} | {sps} samples/s | {eta_formatted} left' },
@@ -86,6 +90,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       model: values.model,
       init: values.init,
       ...(values.stem ? { stem: parseStemOption(values.stem) } : {}),
+      ...(values['image-size'] ? { imageSize: Number(values['image-size']) } : {}),
       oversample: values.oversample ?? '',
       findingLoss: Number(values['finding-loss']),
       findingWeights: values['finding-weight'],

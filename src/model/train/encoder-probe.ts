@@ -11,6 +11,7 @@ import { appendGradients } from '../autodiff/index.ts';
 import { Graph, op, toBytes } from '../graph/index.ts';
 import { type Feeds, OrtSession, ortTensor } from '../ort/session.ts';
 import { ModelBuilder } from '../vlm/layers.ts';
+import { rescaleInput } from '../vlm/rescale.ts';
 import { loadVersionWeights } from '../vlm/version.ts';
 import { encodeImage, findingLogits } from '../vlm/vlm.ts';
 import { extendWeights, initWeights, noWeightDecay } from '../vlm/weights.ts';
@@ -27,6 +28,8 @@ export interface EncoderProbeOptions {
   patchSize?: number;
   /** Add a pixel stem to the encoder (VlmConfig.stemSubPatch/stemWidth). */
   stem?: { stemSubPatch: number; stemWidth: number };
+  /** A k× larger input with the same patch grid (rescale.ts; the version's weights only). */
+  imageSize?: number;
   steps: number;
   lr: number;
   batchSize?: number;
@@ -57,7 +60,10 @@ async function loadCases(dataDir: string, split: string, n: number, size: number
 }
 
 export async function trainEncoderProbe(o: EncoderProbeOptions): Promise<void> {
-  const loaded = await loadVersionWeights(o.versionDir);
+  const version = await loadVersionWeights(o.versionDir);
+  if (o.imageSize && o.randomInit)
+    throw new Error('another input size carries the version’s weights: no random init');
+  const loaded = o.imageSize ? rescaleInput(version.config, version.weights, o.imageSize) : version;
   if (!loaded.config.findingHead) throw new Error(`${o.versionDir}: this model has no finding head`);
   if (o.patchSize && !o.randomInit) throw new Error('another patch size needs random init');
   const config = { ...loaded.config, ...(o.patchSize ? { patchSize: o.patchSize } : {}), ...o.stem };

@@ -8,8 +8,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '../../data/tokenizer/index.ts';
 import { CHEXPO_TINY, CHEXPO_TINY_128, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
+import { rescaleInput } from '../vlm/rescale.ts';
 import { loadVersionWeights, writeVersion } from '../vlm/version.ts';
-import { countParameters, extendWeights, initWeights, noWeightDecay } from '../vlm/weights.ts';
+import { countParameters, extendWeights, initWeights, noWeightDecay, type Weights } from '../vlm/weights.ts';
 import { loadSplit, oversampleTasks, parseFindingWeights, parseOversample } from './dataset.ts';
 import { modelCard } from './model-card.ts';
 import { runTraining, type StepLog } from './run-training.ts';
@@ -38,6 +39,8 @@ export interface TrainSftOptions {
   init?: string;
   /** With `init`: extend its encoder with a pixel stem (VlmConfig.stemSubPatch/stemWidth). */
   stem?: { stemSubPatch: number; stemWidth: number };
+  /** With `init`: a k× larger input with the same patch grid (rescale.ts). */
+  imageSize?: number;
   /** e.g. report=3,abnormality_list=2 (parseOversample). */
   oversample: string;
   findingLoss: number;
@@ -87,8 +90,9 @@ export async function trainSft(o: TrainSftOptions, events: SftRunEvents = {}): P
   const tokenizer = Tokenizer.fromJSON(
     JSON.parse(await readFile(join(o.init ?? o.data, 'tokenizer.json'), 'utf8')),
   );
-  const config: VlmConfig = o.init
-    ? { ...(await loadVersionWeights(o.init)).config, ...o.stem }
+  const parent = o.init ? await parentWeights(o.init, o.imageSize) : undefined;
+  const config: VlmConfig = parent
+    ? { ...parent.config, ...o.stem }
     : { ...modelBase(o.model), vocabSize: tokenizer.vocabSize };
   const { seed, batchSize, epochs, threads } = o;
   const loadOptions = { tokenizer, imageSize: config.imageSize, maxSeqLen: config.maxSeqLen };
@@ -117,7 +121,7 @@ export async function trainSft(o: TrainSftOptions, events: SftRunEvents = {}): P
   const epochLog: EpochLog[] = [];
   const steps: StepLog[] = [];
   events.started?.(o.maxSteps ? Math.min(totalSteps, o.maxSteps) : totalSteps, totalSteps);
-  const weights = o.init ? await initialWeights(o.init, config, seed) : initWeights(config, seed);
+  const weights = parent ? initialWeights(parent, config, seed) : initWeights(config, seed);
   await runTraining(program, {
     params: weights,
     shapes: parameterShapes(config),
@@ -185,16 +189,23 @@ function modelBase(name: string): VlmConfig {
   throw new Error(`--model ${name}: expected tiny, tiny128 or test`);
 }
 
-/**
- * Weights of an existing version to continue from; its config must equal the one being trained, but for
- * a pixel stem this run adds (seeded, starting at zero).
- */
-async function initialWeights(versionDir: string, config: VlmConfig, seed: number) {
+/** The version to continue from, carried to a larger input when asked (rescale.ts). */
+async function parentWeights(versionDir: string, imageSize: number | undefined) {
   const loaded = await loadVersionWeights(versionDir);
+  return imageSize ? rescaleInput(loaded.config, loaded.weights, imageSize) : loaded;
+}
+
+/**
+ * Weights of the version to continue from; its config must equal the one being trained, but for a
+ * pixel stem this run adds (seeded, starting at zero).
+ */
+function initialWeights(parent: { config: VlmConfig; weights: Weights }, config: VlmConfig, seed: number) {
   const { stemSubPatch: _s, stemWidth: _w, ...withoutStem } = config;
-  const parentHasStem = loaded.config.stemSubPatch !== undefined;
-  if (JSON.stringify(loaded.config) === JSON.stringify(config)) return loaded.weights;
-  if (!parentHasStem && JSON.stringify(loaded.config) === JSON.stringify(withoutStem))
-    return extendWeights(config, loaded.weights, seed);
-  throw new Error(`--init ${versionDir}: its config differs from this run's (model size or vocabulary)`);
+  if (JSON.stringify(parent.config) === JSON.stringify(config)) return parent.weights;
+  if (
+    parent.config.stemSubPatch === undefined &&
+    JSON.stringify(parent.config) === JSON.stringify(withoutStem)
+  )
+    return extendWeights(config, parent.weights, seed);
+  throw new Error(`--init: the version's config differs from this run's (model size or vocabulary)`);
 }

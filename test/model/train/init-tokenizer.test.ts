@@ -103,7 +103,7 @@ test('--init continues a model with its own vocabulary: the first loss on fresh 
   );
 });
 
-test('--init with --stem adds a pixel stem that starts at zero: the first loss is the parent’s', async () => {
+test('--init with --stem (and --image-size) starts where the parent stands: the first loss is the parent’s', async () => {
   const common = ['--model', 'test', '--batch', '8', '--threads', '1', '--val-cases', '2', '--warmup', '2'];
   const data = join(dir, 'data-11');
   const parent = join(dir, 'stem-parent');
@@ -116,13 +116,17 @@ test('--init with --stem adds a pixel stem that starts at zero: the first loss i
   const plain = await once(join(dir, 'stem-plain'), []);
   const stemmed = await once(join(dir, 'stem-on'), ['--stem', '2x3']);
   assert.ok(Math.abs(plain - stemmed) < 1e-5, `first loss ${stemmed} with the stem, ${plain} without`);
+  // 2× the input (32 px from the 64-px data; the parent's 16 px is its 2×2 box average).
+  const larger = await once(join(dir, 'stem-32'), ['--stem', '2x3', '--image-size', '32']);
+  assert.ok(Math.abs(plain - larger) < 1e-4, `first loss ${larger} at 32 px, ${plain} at 16 px`);
+  assert.equal((await loadVersionWeights(join(dir, 'stem-32', 'version'))).config.patchSize, 8);
   const { config, weights } = await loadVersionWeights(join(dir, 'stem-on', 'version'));
   assert.equal(config.stemSubPatch, 2);
   assert.equal(config.stemWidth, 3);
   assert.equal(weights['enc.stem.proj.weight'].length, 4 * 3 * config.encoderDim);
   await assert.rejects(
     trainCommand(['sft', '--data', data, '--out', join(dir, 'x'), '--stem', '2x3']),
-    /needs --init/,
+    /need --init/,
   );
   await assert.rejects(
     trainCommand(['sft', '--data', data, '--out', join(dir, 'x'), '--init', parent, '--stem', '2by3']),
