@@ -1,6 +1,7 @@
 /** `chexpo train encoder-probe`: the encoder and finding head trained alone, scored by AUROC on validation. */
 import { writeFile } from 'node:fs/promises';
 import { FINDING_KEYS } from '../data/types.ts';
+import { percentileInterval, replicates } from '../eval/bootstrap.ts';
 import { auroc } from '../eval/risk-quality.ts';
 import { type ProbeCase, trainEncoderProbe } from '../model/train/encoder-probe.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
@@ -25,14 +26,28 @@ head's AUROC per finding on validation cases every --eval-every steps: can this 
   --seed S          random init and batch draw (default 1)
   --json FILE       write every evaluation as JSON`;
 
-const aurocs = (logits: Float32Array, cases: readonly ProbeCase[]): Record<string, number> => {
+/** Per finding: (logit, present) of every validation case whose label is known, with its case index. */
+const findingPoints = (logits: Float32Array, cases: readonly ProbeCase[], j: number) => {
   const f = FINDING_KEYS.length;
+  return cases.flatMap((c, i) =>
+    c.mask[j] > 0 ? [{ risk: logits[i * f + j], wrong: c.labels[j] === 1, i }] : [],
+  );
+};
+
+const aurocs = (logits: Float32Array, cases: readonly ProbeCase[]): Record<string, number> =>
+  Object.fromEntries(FINDING_KEYS.map((key, j) => [key, auroc(findingPoints(logits, cases, j))]));
+
+/** 95% case-bootstrap intervals of each finding's AUROC (1,000 seeded replicates). */
+const aurocIntervals = (
+  logits: Float32Array,
+  cases: readonly ProbeCase[],
+): Record<string, [number, number]> => {
+  const draws = [...replicates(cases.length, 1000, 1)];
   return Object.fromEntries(
     FINDING_KEYS.map((key, j) => {
-      const points = cases.flatMap((c, i) =>
-        c.mask[j] > 0 ? [{ risk: logits[i * f + j], wrong: c.labels[j] === 1 }] : [],
-      );
-      return [key, auroc(points)];
+      const points = findingPoints(logits, cases, j);
+      const values = draws.map((counts) => auroc(points.flatMap((p) => Array(counts[p.i]).fill(p))));
+      return [key, percentileInterval(values, 0.95)];
     }),
   );
 };
@@ -67,7 +82,12 @@ export async function encoderProbeCommand(argv: string[]): Promise<void> {
   const lr = Number(values.lr);
   if (!(lr > 0)) throw new UsageError('--lr must be > 0');
   if (values.patch && !values['random-init']) throw new UsageError('--patch needs --random-init');
-  const evaluations: { step: number; auroc: Record<string, number> }[] = [];
+  const evaluations: {
+    step: number;
+    auroc: Record<string, number>;
+    interval95?: Record<string, [number, number]>;
+  }[] = [];
+  const steps = int('steps', values.steps);
   await trainEncoderProbe({
     versionDir: values.model,
     dataDir: values.data,
@@ -75,7 +95,7 @@ export async function encoderProbeCommand(argv: string[]): Promise<void> {
     ...(values.patch ? { patchSize: int('patch', values.patch) } : {}),
     ...(values.stem ? { stem: parseStemOption(values.stem) } : {}),
     ...(values['image-size'] ? { imageSize: int('image-size', values['image-size']) } : {}),
-    steps: int('steps', values.steps),
+    steps,
     lr,
     batchSize: int('batch', values.batch),
     trainCases: int('train-cases', values['train-cases']),
@@ -88,10 +108,14 @@ export async function encoderProbeCommand(argv: string[]): Promise<void> {
     },
     onEval: (step, logits, cases) => {
       const a = aurocs(logits, cases);
-      evaluations.push({ step, auroc: a });
+      // The last evaluation (and the first: the start) carry intervals, so runs compare honestly.
+      const interval95 = step === steps || step === 0 ? aurocIntervals(logits, cases) : undefined;
+      evaluations.push({ step, auroc: a, ...(interval95 ? { interval95 } : {}) });
+      const shown = (k: string, v: number) =>
+        `${k} ${v.toFixed(3)}${interval95 ? ` [${interval95[k].map((x) => x.toFixed(3)).join(', ')}]` : ''}`;
       console.log(
         `step ${step} AUROC: ${Object.entries(a)
-          .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+          .map(([k, v]) => shown(k, v))
           .join(', ')}`,
       );
     },

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { encoderProbeCommand } from '../../../src/cli/train-encoder-probe.ts';
 import { auroc } from '../../../src/eval/risk-quality.ts';
 import { probeFindingHead } from '../../../src/inference/offline/finding-head.ts';
 import { type ProbeCase, trainEncoderProbe } from '../../../src/model/train/encoder-probe.ts';
@@ -93,4 +96,50 @@ test('random init draws fresh weights; another patch size needs random init', as
     }),
     /random init/,
   );
+});
+
+test('the probe command prints and writes the start and the end with 95% case-bootstrap intervals', async () => {
+  const out = join(fx.dataDir, 'probe.json');
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => lines.push(line);
+  try {
+    await encoderProbeCommand(
+      [
+        '--model',
+        versionDir,
+        '--data',
+        fx.dataDir,
+        '--steps',
+        '4',
+        '--eval-every',
+        '2',
+        '--batch',
+        '8',
+      ].concat(['--train-cases', '40', '--val-cases', '40', '--json', out]),
+    );
+  } finally {
+    console.log = log;
+  }
+  const evals = JSON.parse(await readFile(out, 'utf8')) as {
+    step: number;
+    auroc: Record<string, number | null>;
+    interval95?: Record<string, [number | null, number | null]>;
+  }[];
+  assert.deepEqual(
+    evals.map((e) => [e.step, e.interval95 !== undefined]),
+    [
+      [0, true],
+      [2, false],
+      [4, true],
+    ],
+  );
+  const bounded = Object.entries(evals[2].auroc).filter(([, a]) => typeof a === 'number');
+  assert.ok(bounded.length > 0, 'a finding with both classes');
+  for (const [k, a] of bounded) {
+    const [lo, hi] = evals[2].interval95![k] as [number, number];
+    assert.ok(lo <= (a as number) && (a as number) <= hi, `${k}: ${a} outside [${lo}, ${hi}]`);
+    if ((a as number) > 0 && (a as number) < 1) assert.ok(hi > lo, `${k}: a zero-width interval`);
+  }
+  assert.ok(lines.some((l) => /^step 4 AUROC: .*\[\d\.\d{3}, \d\.\d{3}\]/.test(l)));
 });
