@@ -1,7 +1,7 @@
 /** `chexpo train encoder-probe`: the encoder and finding head trained alone, scored by AUROC on validation. */
 import { writeFile } from 'node:fs/promises';
 import { FINDING_KEYS } from '../data/types.ts';
-import { percentileInterval, replicates } from '../eval/bootstrap.ts';
+import { aurocIntervals } from '../eval/auroc-interval.ts';
 import { auroc } from '../eval/risk-quality.ts';
 import { type ProbeCase, trainEncoderProbe } from '../model/train/encoder-probe.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
@@ -30,7 +30,7 @@ head's AUROC per finding on validation cases every --eval-every steps: can this 
 const findingPoints = (logits: Float32Array, cases: readonly ProbeCase[], j: number) => {
   const f = FINDING_KEYS.length;
   return cases.flatMap((c, i) =>
-    c.mask[j] > 0 ? [{ risk: logits[i * f + j], wrong: c.labels[j] === 1, i }] : [],
+    c.mask[j] > 0 ? [{ risk: logits[i * f + j], wrong: c.labels[j] === 1, caseIndex: i }] : [],
   );
 };
 
@@ -38,18 +38,13 @@ const aurocs = (logits: Float32Array, cases: readonly ProbeCase[]): Record<strin
   Object.fromEntries(FINDING_KEYS.map((key, j) => [key, auroc(findingPoints(logits, cases, j))]));
 
 /** 95% case-bootstrap intervals of each finding's AUROC (1,000 seeded replicates). */
-const aurocIntervals = (
+const aurocIntervalsByFinding = (
   logits: Float32Array,
   cases: readonly ProbeCase[],
 ): Record<string, [number, number]> => {
-  const draws = [...replicates(cases.length, 1000, 1)];
-  return Object.fromEntries(
-    FINDING_KEYS.map((key, j) => {
-      const points = findingPoints(logits, cases, j);
-      const values = draws.map((counts) => auroc(points.flatMap((p) => Array(counts[p.i]).fill(p))));
-      return [key, percentileInterval(values, 0.95)];
-    }),
-  );
+  const sets = FINDING_KEYS.map((_, j) => findingPoints(logits, cases, j));
+  const intervals = aurocIntervals(sets, cases.length);
+  return Object.fromEntries(FINDING_KEYS.map((key, j) => [key, intervals[j]]));
 };
 
 export async function encoderProbeCommand(argv: string[]): Promise<void> {
@@ -109,7 +104,7 @@ export async function encoderProbeCommand(argv: string[]): Promise<void> {
     onEval: (step, logits, cases) => {
       const a = aurocs(logits, cases);
       // The last evaluation (and the first: the start) carry intervals, so runs compare honestly.
-      const interval95 = step === steps || step === 0 ? aurocIntervals(logits, cases) : undefined;
+      const interval95 = step === steps || step === 0 ? aurocIntervalsByFinding(logits, cases) : undefined;
       evaluations.push({ step, auroc: a, ...(interval95 ? { interval95 } : {}) });
       const shown = (k: string, v: number) =>
         `${k} ${v.toFixed(3)}${interval95 ? ` [${interval95[k].map((x) => x.toFixed(3)).join(', ')}]` : ''}`;

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { FINDING_KEYS, type FindingKey, type Split } from '../../data/types.ts';
+import { aurocIntervals, type CasePoint } from '../../eval/auroc-interval.ts';
 import { auroc } from '../../eval/risk-quality.ts';
 import { Graph } from '../../model/graph/index.ts';
 import { OrtSession, ortTensor } from '../../model/ort/session.ts';
@@ -21,6 +22,8 @@ export interface FindingHeadScore {
   known: number;
   /** NaN when a class is missing. */
   auroc: number;
+  /** 95% case-bootstrap interval (1,000 replicates). */
+  interval95: [number, number];
 }
 
 export interface FindingHeadOptions {
@@ -47,7 +50,7 @@ export async function probeFindingHead(
   let rows = await readJsonl<CaseRow>(join(dataDir, 'cases', `${split}.jsonl`));
   if (o.cases !== undefined) rows = rows.slice(0, o.cases);
   const f = FINDING_KEYS.length;
-  const points = FINDING_KEYS.map(() => [] as { risk: number; wrong: boolean }[]);
+  const points = FINDING_KEYS.map(() => [] as CasePoint[]);
   const batch = o.batchSize ?? 32;
   const pixels = config.imageSize * config.imageSize;
   try {
@@ -63,28 +66,33 @@ export async function probeFindingHead(
       for (const [k, row] of part.entries()) {
         const { labels, mask } = findingTargets(row.findings);
         for (let j = 0; j < f; j++)
-          if (mask[j] > 0) points[j].push({ risk: logits[k * f + j], wrong: labels[j] === 1 });
+          if (mask[j] > 0)
+            points[j].push({ risk: logits[k * f + j], wrong: labels[j] === 1, caseIndex: i + k });
       }
     }
   } finally {
     await session.release();
   }
+  const intervals = aurocIntervals(points, rows.length);
   return FINDING_KEYS.map((finding, j) => ({
     finding,
     positives: points[j].filter((p) => p.wrong).length,
     known: points[j].length,
     auroc: auroc(points[j]),
+    interval95: intervals[j],
   }));
 }
 
 export function formatFindingHead(scores: readonly FindingHeadScore[]): string {
   const lines = [
-    'finding             positives / known  head AUROC',
-    '------------------  -----------------  ----------',
+    'finding             positives / known  head AUROC [95% CI]',
+    '------------------  -----------------  -------------------------',
   ];
+  const ci = ([lo, hi]: [number, number]) =>
+    Number.isNaN(lo) ? '' : ` [${lo.toFixed(3)}, ${hi.toFixed(3)}]`;
   for (const s of scores)
     lines.push(
-      `${s.finding.replaceAll('_', ' ').padEnd(18)}  ${`${s.positives} / ${s.known}`.padEnd(17)}  ${Number.isNaN(s.auroc) ? '-' : s.auroc.toFixed(3)}`,
+      `${s.finding.replaceAll('_', ' ').padEnd(18)}  ${`${s.positives} / ${s.known}`.padEnd(17)}  ${Number.isNaN(s.auroc) ? '-' : `${s.auroc.toFixed(3)}${ci(s.interval95)}`}`,
     );
   return lines.join('\n');
 }

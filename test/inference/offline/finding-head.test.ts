@@ -28,8 +28,11 @@ test('the probe counts each finding’s labels from the cases, and a constant he
     const known = rows.flatMap((r) => (r.findings ?? []).filter((f) => f.name === s.finding));
     assert.equal(s.known, known.length, s.finding);
     assert.equal(s.positives, known.filter((f) => f.present).length, s.finding);
-    if (s.positives > 0 && s.positives < s.known) assert.equal(s.auroc, 0.5, s.finding);
-    else assert.ok(Number.isNaN(s.auroc), `${s.finding}: one class only`);
+    if (s.positives > 0 && s.positives < s.known) {
+      assert.equal(s.auroc, 0.5, s.finding);
+      // All ties in every replicate too: the interval collapses onto 0.5.
+      assert.deepEqual(s.interval95, [0.5, 0.5], s.finding);
+    } else assert.ok(Number.isNaN(s.auroc), `${s.finding}: one class only`);
   }
   assert.ok(
     scores.some((s) => s.auroc === 0.5),
@@ -43,7 +46,12 @@ test('scores do not depend on the batch size, and a model without the head is re
   const single = await probeFindingHead(dir, fx.dataDir, 'train', { batchSize: 1, cases: 1000 });
   for (const [i, s] of whole.entries()) {
     if (Number.isNaN(s.auroc)) assert.ok(Number.isNaN(single[i].auroc));
-    else assert.ok(Math.abs(s.auroc - single[i].auroc) < 1e-9, s.finding);
+    else {
+      assert.ok(Math.abs(s.auroc - single[i].auroc) < 1e-9, s.finding);
+      const [lo, hi] = s.interval95;
+      assert.ok(lo <= s.auroc && s.auroc <= hi, `${s.finding}: ${s.auroc} outside [${lo}, ${hi}]`);
+      assert.deepEqual(single[i].interval95, s.interval95, 'the same seeded case replicates');
+    }
   }
   assert.ok(
     whole.some((s) => !Number.isNaN(s.auroc) && s.auroc !== 0.5),
