@@ -15,12 +15,14 @@ import { CHEXPO_VERSION_FILES, Registry } from '../registry/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo release --model RUN/version --data DIR --registry ROOT --name NAME [--version ID] [--set-current]
-  [--eval-limit N] [--calibration-limit N] [--no-controls] [--seed S] [--threads K]
+  [--parent ID] [--eval-limit N] [--calibration-limit N] [--no-controls] [--seed S] [--threads K]
 
 Fits calibrator.json and ood.json on the validation split, evaluates on the test split (bootstrap
 intervals, seed S) with the controls of 'chexpo eval' (permuted images, image-blind baselines fitted on
 train, visibility), writes RUN/eval.json, RUN/reliability.png and RUN/per-finding.png (each with its .svg)
 and publishes the version into ROOT/NAME with its manifest.
+  --parent ID            the version this one was trained from (train sft --init); default: the registry's
+                         CURRENT, which is wrong for a release trained from another version
   --eval-limit N         test samples, whole cases in a seeded order (default: all)
   --calibration-limit N  validation samples the calibrator is fitted on (default: all)
   --json                 progress on stderr; stdout: one JSON object (name, version, files, current, eval)`;
@@ -34,6 +36,7 @@ export async function releaseCommand(argv: string[]): Promise<void> {
       registry: { type: 'string' },
       name: { type: 'string', default: 'chexpo-tiny' },
       version: { type: 'string' },
+      parent: { type: 'string' },
       'set-current': { type: 'boolean', default: false },
       'eval-limit': { type: 'string' },
       'calibration-limit': { type: 'string' },
@@ -53,6 +56,7 @@ export async function releaseCommand(argv: string[]): Promise<void> {
       registry: values.registry,
       name: values.name,
       version: values.version,
+      ...(values.parent ? { parent: values.parent } : {}),
       setCurrent: values['set-current'],
       evalLimit: values['eval-limit'] ? Number(values['eval-limit']) : undefined,
       calibrationLimit: values['calibration-limit'] ? Number(values['calibration-limit']) : undefined,
@@ -75,6 +79,8 @@ export interface ReleaseOptions {
   name: string;
   /** The version id (default: the registry's). */
   version?: string;
+  /** The version it was trained from; default the registry's CURRENT. */
+  parent?: string;
   setCurrent: boolean;
   /** Test samples, whole cases in a seeded order (default: all). */
   evalLimit?: number;
@@ -158,6 +164,7 @@ export async function release(o: ReleaseOptions, say: (line: string) => void): P
   try {
     const manifest = await registry.publish(o.model, {
       version: o.version,
+      ...(o.parent ? { parent: o.parent } : {}),
       config,
       data: {
         seed: Number(dataManifest.seed ?? 0),
