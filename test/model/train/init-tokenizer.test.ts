@@ -124,6 +124,8 @@ test('--init with --stem (and --image-size) starts where the parent stands: the 
   assert.equal(config.stemSubPatch, 2);
   assert.equal(config.stemWidth, 3);
   assert.equal(weights['enc.stem.proj.weight'].length, 4 * 3 * config.encoderDim);
+  const card = await readFile(join(dir, 'stem-on', 'version', 'model-card.md'), 'utf8');
+  assert.match(card, /pixel stem \(2×2-pixel sub-patches, 3 features each\)/);
   await assert.rejects(
     trainCommand(['sft', '--data', data, '--out', join(dir, 'x'), '--stem', '2x3']),
     /need --init/,
