@@ -103,6 +103,8 @@ export interface Released {
 /** Calibrates, evaluates and publishes a staging version (the steps above); progress lines go to `say`. */
 export async function release(o: ReleaseOptions, say: (line: string) => void): Promise<Released> {
   const { seed, threads } = o;
+  // Read before the minutes of calibration and evaluation, so a missing training record fails first.
+  const metrics = await readTrainingMetrics(o.model);
   say('fitting the risk calibrator and OOD reference on the validation split…');
   const calibration = await fitCalibration(o.model, o.data, { seed, threads, limit: o.calibrationLimit });
   say(`calibration (in-sample): ${JSON.stringify(calibration.quality)}`);
@@ -159,7 +161,6 @@ export async function release(o: ReleaseOptions, say: (line: string) => void): P
 
   const config = JSON.parse(await readFile(join(o.model, 'config.json'), 'utf8'));
   const dataManifest = JSON.parse(await readFile(join(o.data, 'manifest.json'), 'utf8'));
-  const metrics = JSON.parse(await readFile(join(runDir, 'metrics.json'), 'utf8').catch(() => '{}'));
   const registry = await Registry.open(o.registry, o.name, { requiredFiles: CHEXPO_VERSION_FILES });
   try {
     const manifest = await registry.publish(o.model, {
@@ -177,7 +178,7 @@ export async function release(o: ReleaseOptions, say: (line: string) => void): P
         metrics: {
           steps: metrics.steps?.length ?? 0,
           minutes: metrics.minutes ?? 0,
-          final_val_nll: metrics.epochs?.at(-1)?.valNll ?? Number.NaN,
+          final_val_nll: metrics.finalValNll,
         },
       },
       eval: evalRecord,
@@ -197,4 +198,29 @@ export async function release(o: ReleaseOptions, say: (line: string) => void): P
   } finally {
     registry.close();
   }
+}
+
+interface TrainingMetrics {
+  command?: string;
+  steps?: unknown[];
+  minutes?: number;
+  finalValNll: number;
+}
+
+/** RUN/metrics.json of `chexpo train sft`: the manifest records the run's validation NLL, so it must exist. */
+async function readTrainingMetrics(model: string): Promise<TrainingMetrics> {
+  const file = join(dirname(model), 'metrics.json');
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text === null)
+    throw new UsageError(
+      `${file} not found: release publishes a training run's output, RUN/version beside the RUN/metrics.json ` +
+        `that \`chexpo train sft --out RUN\` writes; pass --model RUN/version of such a run`,
+    );
+  const metrics = JSON.parse(text);
+  const finalValNll = metrics.epochs?.at(-1)?.valNll;
+  if (!Number.isFinite(finalValNll))
+    throw new UsageError(
+      `${file} has no validation NLL (epochs[].valNll): the training run did not finish an epoch's validation`,
+    );
+  return { ...metrics, finalValNll };
 }

@@ -49,3 +49,25 @@ test('release records the version it was trained from as the parent; without --p
     await registry.close();
   }
 });
+
+test('release without the training run record fails first, naming the missing file', async () => {
+  const root = join(fx.dataDir, '..', 'registry-no-metrics');
+  const model = await fx.version(join('bare', 'version'), fx.config, initWeights(fx.config, 4));
+  const said: string[] = [];
+  await assert.rejects(
+    release(
+      {
+        model,
+        data: fx.dataDir,
+        registry: root,
+        name: 'chexpo-tiny',
+        controls: false,
+        seed: 0,
+        setCurrent: false,
+      },
+      (line) => said.push(line),
+    ),
+    (e: Error) => e.name === 'UsageError' && /bare\/metrics\.json not found/.test(e.message),
+  );
+  assert.deepEqual(said, [], 'nothing was calibrated or evaluated before the check');
+});
