@@ -13,6 +13,7 @@ const HELP = `usage: chexpo experiment --model VERSION_DIR --data DIR [--work DI
          [--epochs N] [--arms a,b,…] [--rounds N] [--held-out N] [--max-pairs N] [--cap-per-cell N]
          [--encoder-auroc A] (findings the finding head separates below A count as invisible)
          [--error-rate-floor F] (rule-made pairs weighted by the model's own error rate, floor F)
+         [--absent-per-present R] (keep up to R absent-favouring pairs per present-favouring one; default 1)
          DPO: [--lr X] [--beta B] [--sft-weight W] [--anchor W] [--replay W] [--focus W]
          continued SFT: [--sft-lr X] [--answer-weight W] [--finding-loss W]
 
@@ -53,6 +54,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       'cap-per-cell': { type: 'string' },
       'encoder-auroc': { type: 'string' },
       'error-rate-floor': { type: 'string' },
+      'absent-per-present': { type: 'string' },
       split: { type: 'string', default: 'test' },
       arms: { type: 'string', default: ARM_NAMES.join(',') },
       json: { type: 'boolean', default: false },
@@ -75,7 +77,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     mining: { limit: Number(values['mining-limit']), ...opt('encoder-auroc', 'encoderAuroc') },
     expansion: { k: Number(values.k) },
     balance: { ...opt('max-pairs', 'maxPairs'), ...opt('cap-per-cell', 'capPerCell') },
-    pairs: opt('error-rate-floor', 'errorRateFloor'),
+    pairs: { ...opt('error-rate-floor', 'errorRateFloor'), ...opt('absent-per-present', 'absentPerPresent') },
     dpo: {
       epochs: Number(values.epochs),
       ...opt('lr', 'learningRate'),

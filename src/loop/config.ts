@@ -45,8 +45,11 @@ export interface LoopConfig {
   expansion: { enabled: boolean; k: number; maxDistance: number };
   live: { enabled: boolean; limit: number };
   balance: { budgetFraction: number; capPerCell: number; maxPairs?: number };
-  /** errorRateFloor: weight rule-made pairs by the model's own error rate (pairs/error-rate.ts); unset = off. */
-  pairs: { kinds: PairKind[]; maxPerSample: number; errorRateFloor?: number };
+  /**
+   * errorRateFloor: weight rule-made pairs by the model's own error rate (pairs/error-rate.ts); unset = off.
+   * absentPerPresent: absent-favouring pairs kept per present-favouring one (pairs/balance.ts); unset = 1.
+   */
+  pairs: { kinds: PairKind[]; maxPerSample: number; errorRateFloor?: number; absentPerPresent?: number };
   /** DPO options (see dpo/options.ts for each default and why); seed and threads come from above. */
   dpo: Omit<DpoTrainOptions, 'seed' | 'intraOpThreads'>;
   calibration: { limit: number };
@@ -157,6 +160,9 @@ export function resolveLoopConfig(partial: Partialish<LoopConfig> = {}): LoopCon
   const floor = c.pairs.errorRateFloor;
   if (floor !== undefined && !(floor >= 0 && floor <= 1))
     problems.push(`pairs.errorRateFloor must be in [0, 1] (got ${floor})`);
+  const ratio = c.pairs.absentPerPresent;
+  if (ratio !== undefined && !(ratio > 0 && Number.isFinite(ratio)))
+    problems.push(`pairs.absentPerPresent must be a positive number (got ${ratio})`);
   if (!['sigmoid', 'ipo', 'robust'].includes(c.dpo.lossType))
     problems.push(`dpo.lossType must be sigmoid, ipo or robust (got ${c.dpo.lossType})`);
   if (problems.length > 0) throw new LoopConfigError(`invalid loop configuration: ${problems.join('; ')}`);

@@ -109,8 +109,10 @@ export function armPairs(
   arm: ArmName,
   s: ArmSelections,
   seed: number,
-  pairs: Pick<LoopConfig['pairs'], 'maxPerSample' | 'errorRateFloor'>,
+  pairs: Pick<LoopConfig['pairs'], 'maxPerSample' | 'errorRateFloor' | 'absentPerPresent'>,
 ): PairCandidate[] {
+  const balance = (candidates: PairCandidate[]) =>
+    balancePairDirections(candidates, 2, pairs.absentPerPresent ?? 1);
   const options = {
     kinds: armKinds(arm),
     maxPerSample: pairs.maxPerSample,
@@ -123,17 +125,17 @@ export function armPairs(
       .filter((p) => p.chosen !== p.rejected);
   switch (arm) {
     case 'dpo_random':
-      return balancePairDirections(answersOnly(s.random));
+      return balance(answersOnly(s.random));
     case 'dpo_confidence':
-      return balancePairDirections(answersOnly(s.confidence));
+      return balance(answersOnly(s.confidence));
     case 'dpo_conf_sim':
-      return balancePairDirections(answersOnly(s.confSim));
+      return balance(answersOnly(s.confSim));
     case 'chexpo':
     case 'chexpo_on_policy':
     case 'chexpo_image_cf':
     case 'image_cf_only':
     case 'full_loop':
-      return balancePairDirections(pairsForAll(asSeenBy(arm, s.confSim), options));
+      return balance(pairsForAll(asSeenBy(arm, s.confSim), options));
     default:
       return [];
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TaskType } from '../../../src/data/types.ts';
+import { LoopConfigError, resolveLoopConfig } from '../../../src/loop/config.ts';
 import { answerPresence, balancePairDirections, pairDirection } from '../../../src/loop/pairs/balance.ts';
 import type { ImageRef, PairCandidate } from '../../../src/loop/types.ts';
 
@@ -96,4 +97,30 @@ test('directions are capped to each other per finding and task; pairs without on
     'cn2',
     'r0',
   ]);
+});
+
+test('absentPerPresent tilts the caps: r absent-favouring pairs per present-favouring one', () => {
+  const closed = (id: string, chosen: string, rejected: string) =>
+    pair(id, 'closed', 'nodule', chosen, rejected);
+  const pairs = [
+    ...Array.from({ length: 6 }, (_, i) => closed(`y${i}`, 'yes', 'no')),
+    ...Array.from({ length: 6 }, (_, i) => closed(`n${i}`, 'no', 'yes')),
+  ];
+  const count = (kept: { provenance: { sample_id: string } }[], prefix: string) =>
+    kept.filter((p) => p.provenance.sample_id.startsWith(prefix)).length;
+  const balanced = balancePairDirections(pairs, 2);
+  assert.deepEqual([count(balanced, 'y'), count(balanced, 'n')], [6, 6]);
+  // r = 2: present capped to 6 / 2 = 3, absent to 6 · 2 → all 6 it has.
+  const tilted = balancePairDirections(pairs, 2, 2);
+  assert.deepEqual([count(tilted, 'y'), count(tilted, 'n')], [3, 6]);
+  // r = 0.5 mirrors it.
+  const toPresent = balancePairDirections(pairs, 2, 0.5);
+  assert.deepEqual([count(toPresent, 'y'), count(toPresent, 'n')], [6, 3]);
+  assert.throws(() => balancePairDirections(pairs, 2, 0), RangeError);
+});
+
+test('the loop configuration takes absentPerPresent, unset by default, and refuses a non-positive one', () => {
+  assert.equal(resolveLoopConfig().pairs.absentPerPresent, undefined);
+  assert.equal(resolveLoopConfig({ pairs: { absentPerPresent: 1.5 } }).pairs.absentPerPresent, 1.5);
+  assert.throws(() => resolveLoopConfig({ pairs: { absentPerPresent: 0 } }), LoopConfigError);
 });
