@@ -25,6 +25,8 @@ version directory), RUN_DIR/metrics.json, RUN_DIR/loss.png (+ .svg) and RUN_DIR/
                     encoder; it starts at zero, so step 0 is the version itself (docs/model.md)
   --image-size N    with --init: a whole multiple of that version's input, same patch grid (patches and
                     the patch embedding spread k×), so step 0 computes the version's function
+  --finding-evidence  with --init: the decoder reads the finding head (its logits, projected, are added to
+                    every image token); the projection starts at zero, so step 0 is the version itself
   --oversample T=K  repeat samples of task T K times per epoch, e.g. report=3,abnormality_list=2
   --model NAME      tiny (CHEXPO_TINY, 64 px), tiny128 (128 px with the finding head) or test (default tiny)
   --answer-weight W loss weight of answer-bearing tokens (short answers; finding words of reports; default 1)
@@ -61,6 +63,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       init: { type: 'string' },
       stem: { type: 'string' },
       'image-size': { type: 'string' },
+      'finding-evidence': { type: 'boolean', default: false },
       oversample: { type: 'string' },
       'finding-loss': { type: 'string', default: '0.5' },
       'finding-weight': { type: 'string' },
@@ -68,8 +71,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     },
   });
   if (!values.data || !values.out) throw new UsageError(`--data and --out are required\n\n${HELP}`);
-  if ((values.stem || values['image-size']) && !values.init)
-    throw new UsageError('--stem and --image-size extend a version: they need --init');
+  if ((values.stem || values['image-size'] || values['finding-evidence']) && !values.init)
+    throw new UsageError('--stem, --image-size and --finding-evidence extend a version: they need --init');
   const batchSize = Number(values.batch);
   const bar = new cliProgress.SingleBar(
     { format: 'sft [{bar}] {value}/{total} steps | loss {loss} | {sps} samples/s | {eta_formatted} left' },
@@ -91,6 +94,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       init: values.init,
       ...(values.stem ? { stem: parseStemOption(values.stem) } : {}),
       ...(values['image-size'] ? { imageSize: Number(values['image-size']) } : {}),
+      findingEvidence: values['finding-evidence'],
       oversample: values.oversample ?? '',
       findingLoss: Number(values['finding-loss']),
       findingWeights: values['finding-weight'],

@@ -21,7 +21,7 @@ radiographs; the server reports a high hallucination risk for images outside its
 
 ## Model
 - ${f.parameters.toLocaleString('en-US')} parameters: ViT encoder (${f.config.encoderLayers} layers, width ${f.config.encoderDim}) on
-  ${f.config.imageSize}×${f.config.imageSize} inputs in ${f.config.patchSize}×${f.config.patchSize} patches${f.config.stemSubPatch ? ` with a pixel stem (${f.config.stemSubPatch}×${f.config.stemSubPatch}-pixel sub-patches, ${f.config.stemWidth} features each)` : ''}, pooled to ${f.config.imageTokens} image tokens; causal decoder
+  ${f.config.imageSize}×${f.config.imageSize} inputs in ${f.config.patchSize}×${f.config.patchSize} patches${f.config.stemSubPatch ? ` with a pixel stem (${f.config.stemSubPatch}×${f.config.stemSubPatch}-pixel sub-patches, ${f.config.stemWidth} features each)` : ''}, pooled to ${f.config.imageTokens} image tokens${f.config.findingEvidence ? " that also carry the finding head's logits" : ''}; causal decoder
   (${f.config.decoderLayers} layers, width ${f.config.decoderDim}, ${f.config.decoderHeads} heads), tied word-level LM head (${f.config.vocabSize} tokens).
 - Serving graphs: encoder.onnx, prefill.onnx, step.onnx (ONNX opset 18, default domain; weights as external
   data in weights.safetensors).

@@ -7,7 +7,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '../../data/tokenizer/index.ts';
-import { CHEXPO_TINY, CHEXPO_TINY_128, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
+import { CHEXPO_TINY, CHEXPO_TINY_128, EXTENSION_FIELDS, TEST_TINY, type VlmConfig } from '../vlm/config.ts';
 import { rescaleInput } from '../vlm/rescale.ts';
 import { loadVersionWeights, writeVersion } from '../vlm/version.ts';
 import { countParameters, extendWeights, initWeights, noWeightDecay, type Weights } from '../vlm/weights.ts';
@@ -39,6 +39,8 @@ export interface TrainSftOptions {
   init?: string;
   /** With `init`: extend its encoder with a pixel stem (VlmConfig.stemSubPatch/stemWidth). */
   stem?: { stemSubPatch: number; stemWidth: number };
+  /** With `init`: the decoder reads the finding head (VlmConfig.findingEvidence). */
+  findingEvidence?: boolean;
   /** With `init`: a k× larger input with the same patch grid (rescale.ts). */
   imageSize?: number;
   /** e.g. report=3,abnormality_list=2 (parseOversample). */
@@ -92,7 +94,7 @@ export async function trainSft(o: TrainSftOptions, events: SftRunEvents = {}): P
   );
   const parent = o.init ? await parentWeights(o.init, o.imageSize) : undefined;
   const config: VlmConfig = parent
-    ? { ...parent.config, ...o.stem }
+    ? { ...parent.config, ...o.stem, ...(o.findingEvidence ? { findingEvidence: true } : {}) }
     : { ...modelBase(o.model), vocabSize: tokenizer.vocabSize };
   const { seed, batchSize, epochs, threads } = o;
   const loadOptions = { tokenizer, imageSize: config.imageSize, maxSeqLen: config.maxSeqLen };
@@ -196,16 +198,16 @@ async function parentWeights(versionDir: string, imageSize: number | undefined) 
 }
 
 /**
- * Weights of the version to continue from; its config must equal the one being trained, but for a
- * pixel stem this run adds (seeded, starting at zero).
+ * Weights of the version to continue from; its config must equal the one being trained, but for the
+ * extensions this run adds (EXTENSION_FIELDS: a pixel stem, the finding evidence; starting at zero).
  */
 function initialWeights(parent: { config: VlmConfig; weights: Weights }, config: VlmConfig, seed: number) {
-  const { stemSubPatch: _s, stemWidth: _w, ...withoutStem } = config;
   if (JSON.stringify(parent.config) === JSON.stringify(config)) return parent.weights;
-  if (
-    parent.config.stemSubPatch === undefined &&
-    JSON.stringify(parent.config) === JSON.stringify(withoutStem)
-  )
-    return extendWeights(config, parent.weights, seed);
+  const extendable = new Set<string>(EXTENSION_FIELDS);
+  const shared = Object.entries(parent.config).every(
+    ([key, value]) => (config as unknown as Record<string, unknown>)[key] === value,
+  );
+  const added = Object.keys(config).filter((key) => !(key in parent.config));
+  if (shared && added.every((key) => extendable.has(key))) return extendWeights(config, parent.weights, seed);
   throw new Error(`--init: the version's config differs from this run's (model size or vocabulary)`);
 }

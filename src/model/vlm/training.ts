@@ -39,7 +39,7 @@ export function buildSftGraph(config: VlmConfig, options: SftBuildOptions = {}):
   let loss = nll;
   const weight = options.findingLossWeight ?? 0;
   if (config.findingHead && weight > 0) {
-    const findings = findingLoss(m, seq.encoded.patchFeatures);
+    const findings = findingLoss(m, seq.encoded.findingLogits ?? findingLogits(m, seq.encoded.patchFeatures));
     g.output(findings, 'finding_loss');
     g.output(nll, 'token_nll');
     loss = op.add(nll, op.mul(findings, weight));
@@ -58,11 +58,10 @@ export interface SftBuildOptions extends TrainingBuildOptions {
  * Masked mean BCE of the finding head: inputs finding_labels (B, F) 0/1 and finding_mask (B, F), 1 where
  * the label is known. BCE with logits = softplus(l) − y·l, stable for large |l|.
  */
-function findingLoss(m: ModelBuilder, patchFeatures: Tensor): Tensor {
+function findingLoss(m: ModelBuilder, logits: Tensor): Tensor {
   const f = m.config.findingHead!;
   const labels = m.g.input('finding_labels', m.dtype, ['batch', f]);
-  const mask = m.g.input('finding_mask', m.dtype, ['batch', f]);
-  const logits = findingLogits(m, patchFeatures); // (B, F)
+  const mask = m.g.input('finding_mask', m.dtype, ['batch', f]); // logits: (B, F)
   const bce = op.sub(op.softplus(logits), op.mul(labels, logits)); // (B, F)
   const known = op.reduceSum(mask, { keepdims: false }); // ()
   const safe = op.where(op.greater(known, 0), known, 1); // ()

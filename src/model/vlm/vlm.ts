@@ -16,6 +16,8 @@ export interface EncodedImage {
   embedding: Tensor;
   /** (B, N, encoderDim): the encoder's output per patch, before pooling. */
   patchFeatures: Tensor;
+  /** (B, F): the finding head's logits, when the image tokens carry them (config.findingEvidence). */
+  findingLogits?: Tensor;
 }
 
 /** Image (B, 1, H, W) → image tokens and the pooled embedding. */
@@ -42,7 +44,10 @@ export function encodeImage(m: ModelBuilder, image: Tensor): EncodedImage {
   t = op.reshape(t, [-1, imageTokens, e]); // (B, N_img, E)
   // LLaVA-1.5 projector: Linear → GELU → Linear.
   t = linear(m, gelu(m, linear(m, t, 'proj.fc1')), 'proj.fc2'); // (B, N_img, D)
-  return { imageTokens: t, embedding, patchFeatures: x };
+  if (!m.config.findingEvidence) return { imageTokens: t, embedding, patchFeatures: x };
+  const logits = findingLogits(m, x); // (B, F)
+  const evidence = op.unsqueeze(linear(m, logits, 'proj.findings'), [1]); // (B, 1, D)
+  return { imageTokens: op.add(t, evidence), embedding, patchFeatures: x, findingLogits: logits };
 }
 
 /**

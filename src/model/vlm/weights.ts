@@ -84,6 +84,12 @@ export function parameterSpecs(config: VlmConfig): ParameterSpec[] {
     { name: 'proj.fc1.bias', shape: [d], init: 'zeros' },
     { name: 'proj.fc2.weight', shape: [d, d], init: 'normal' },
     { name: 'proj.fc2.bias', shape: [d], init: 'zeros' },
+    ...(config.findingEvidence && config.findingHead
+      ? [
+          { name: 'proj.findings.weight', shape: [config.findingHead, d], init: 'zeros' as const },
+          { name: 'proj.findings.bias', shape: [d], init: 'zeros' as const },
+        ]
+      : []),
     { name: 'dec.wte', shape: [config.vocabSize, d], init: 'normal' },
     { name: 'dec.wpe', shape: [config.maxSeqLen, d], init: 'normal' },
   );
@@ -125,7 +131,8 @@ export function initWeights(config: VlmConfig, seed: number): Weights {
 }
 
 /**
- * A parent's weights carried into a config that adds parameters to it (a pixel stem): shared
+ * A parent's weights carried into a config that adds parameters to it (a pixel stem, the finding
+ * evidence): shared
  * parameters must match in size; the new ones get their seeded initialisation.
  */
 export function extendWeights(config: VlmConfig, parent: Weights, seed: number): Weights {

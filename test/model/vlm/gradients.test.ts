@@ -208,3 +208,13 @@ test('SFT loss with the pixel stem: its gradient matches central differences (fl
   const names = ['enc.stem.fc.weight', 'enc.stem.fc.bias', 'enc.stem.proj.weight', 'enc.stem.proj.bias'];
   await variantCheck({ ...config, stemSubPatch: 2, stemWidth: 3 }, names, {}, 0, 23);
 });
+
+test('SFT loss with the finding evidence read by the decoder: gradients through both paths (float64)', async () => {
+  const labels = {
+    finding_labels: ortTensor('float64', Float64Array.from([1, 0, 1, 0, 0, 1]), [2, 3]),
+    finding_mask: ortTensor('float64', Float64Array.from([1, 1, 1, 1, 1, 1]), [2, 3]),
+  };
+  // enc.findings gets gradient from the BCE and, through proj.findings, from the token NLL.
+  const names = ['proj.findings.weight', 'proj.findings.bias', 'enc.findings.weight', 'enc.findings.bias'];
+  await variantCheck({ ...config, findingHead: 3, findingEvidence: true }, names, labels, 0.7, 25);
+});

@@ -100,6 +100,22 @@ export async function servingSessions(config: VlmConfig, weights: Weights) {
 
 export type Serving = Awaited<ReturnType<typeof servingSessions>>;
 
+/** The serving encoder's image tokens for two seeded random images. */
+export async function encodedImageTokens(
+  config: VlmConfig,
+  weights: Weights,
+  seed: number,
+): Promise<Float32Array> {
+  const sessions = await servingSessions(config, weights);
+  const s = config.imageSize;
+  const out = await sessions.encoder.run(
+    { image: ortTensor('float32', randomImages(config, 2, seed), [2, 1, s, s]) },
+    ['image_tokens'],
+  );
+  await Promise.all(Object.values(sessions).map((x) => x.release()));
+  return out.image_tokens.data as Float32Array;
+}
+
 export { toBytes };
 
 /** initWeights plus noise on every value (biases and norms included) so no gradient is trivially 0. */

@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ortTensor } from '../../../src/model/ort/session.ts';
 import { geometry, TEST_TINY, type VlmConfig } from '../../../src/model/vlm/config.ts';
 import { VlmError } from '../../../src/model/vlm/errors.ts';
 import { extendWeights, initWeights, type Weights } from '../../../src/model/vlm/weights.ts';
-import { randomImages, servingSessions } from './helpers.ts';
+import { encodedImageTokens } from './helpers.ts';
 
 const withStem: VlmConfig = { ...TEST_TINY, stemSubPatch: 2, stemWidth: 3 };
 
-async function imageTokens(config: VlmConfig, weights: Weights): Promise<Float32Array> {
-  const sessions = await servingSessions(config, weights);
-  const s = config.imageSize;
-  const out = await sessions.encoder.run(
-    { image: ortTensor('float32', randomImages(config, 2, 5), [2, 1, s, s]) },
-    ['image_tokens'],
-  );
-  await Promise.all(Object.values(sessions).map((x) => x.release()));
-  return out.image_tokens.data as Float32Array;
-}
+const imageTokens = (config: VlmConfig, weights: Weights) => encodedImageTokens(config, weights, 5);
 
 test('a stem-extended model starts as its parent (zero projection), and the stem changes it once trained', async () => {
   const parent = initWeights(TEST_TINY, 4);
