@@ -6,6 +6,7 @@
 import type { Tokenizer } from '../data/tokenizer/index.ts';
 import { type LogitsProcessor, type ServingSessions, suppressTokens } from '../inference/generate.ts';
 import { oodScorer, oodScorerFromJson } from '../inference/ood/index.ts';
+import { operatingPointBias } from '../inference/operating-point.ts';
 import { type RiskModel, riskModel } from '../inference/risk.ts';
 import { OrtSession } from '../model/ort/session.ts';
 import type { VlmConfig } from '../model/vlm/config.ts';
@@ -21,6 +22,8 @@ export interface ModelRuntime {
   ood: (embedding: Float32Array, input: Float32Array) => number;
   /** Framing tokens the model must never generate. */
   processors: LogitsProcessor[];
+  /** The version's closed-answer operating point (operating-point.json) as a decoding bias, if any. */
+  answerBias?: LogitsProcessor;
 }
 
 export async function loadRuntime(init: WorkerInit): Promise<ModelRuntime> {
@@ -50,5 +53,6 @@ export async function loadRuntime(init: WorkerInit): Promise<ModelRuntime> {
     risk: riskModel(version.calibrator, oodScorerFromJson(version.ood)?.flagQuantile),
     ood: oodScorer(version.ood, version.config.embeddingDim),
     processors: [suppressTokens([t.padId, t.bosId, t.sepId, t.imageId])],
+    answerBias: operatingPointBias(t, version.operatingPoint),
   };
 }

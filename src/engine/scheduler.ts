@@ -263,12 +263,16 @@ export class Scheduler {
       job.generateStart = now();
       job.embedding = encoded.embeddings[i];
       job.oodScore = this.rt.ood(job.embedding, job.prepared.input);
+      // The version's operating point applies to questions (yes/no ones; the bias itself skips open values).
+      const bias = this.rt.answerBias;
+      const question = job.request.task === 'vqa' && !(job.request.options && job.request.options.length > 0);
       return {
         request: job.id,
         promptLength: job.prepared.promptIds.length,
         maxTokens: job.maxTokens,
         ids: [],
         tokens: [],
+        ...(bias && question ? { processors: [bias] } : {}),
       };
     });
     const fresh = await prefill(

@@ -53,6 +53,13 @@ export interface LoopConfig {
   /** DPO options (see dpo/options.ts for each default and why); seed and threads come from above. */
   dpo: Omit<DpoTrainOptions, 'seed' | 'intraOpThreads'>;
   calibration: { limit: number };
+  /**
+   * fit: also fit the candidate's closed-answer operating point on the calibration answers
+   * (src/inference/operating-point.ts): the most sensitive yes threshold whose POPE adversarial
+   * yes-ratio and closed hallucination stay within the limits, which default to the served version's
+   * own on the same validation samples (no worse than what serves). Off by default.
+   */
+  operatingPoint: { fit: boolean; maxAdversarialYes?: number; maxClosedHallucination?: number };
   eval: { limit: number; seed: number; resamples: number };
   gate: GateOptions;
 }
@@ -82,6 +89,7 @@ export const DEFAULT_LOOP_CONFIG: LoopConfig = {
     focusWeight: 3,
   },
   calibration: { limit: 3000 },
+  operatingPoint: { fit: false },
   eval: { limit: 3000, seed: 0, resamples: 1000 },
   gate: {},
 };
@@ -163,6 +171,13 @@ export function resolveLoopConfig(partial: Partialish<LoopConfig> = {}): LoopCon
   const ratio = c.pairs.absentPerPresent;
   if (ratio !== undefined && !(ratio > 0 && Number.isFinite(ratio)))
     problems.push(`pairs.absentPerPresent must be a positive number (got ${ratio})`);
+  for (const k of ['maxAdversarialYes', 'maxClosedHallucination'] as const) {
+    const x = c.operatingPoint[k];
+    if (x !== undefined && !(x >= 0 && x <= 1))
+      problems.push(`operatingPoint.${k} must be in [0, 1] (got ${x})`);
+  }
+  if (typeof c.operatingPoint.fit !== 'boolean')
+    problems.push(`operatingPoint.fit must be true or false (got ${c.operatingPoint.fit})`);
   if (!['sigmoid', 'ipo', 'robust'].includes(c.dpo.lossType))
     problems.push(`dpo.lossType must be sigmoid, ipo or robust (got ${c.dpo.lossType})`);
   if (problems.length > 0) throw new LoopConfigError(`invalid loop configuration: ${problems.join('; ')}`);

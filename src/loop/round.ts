@@ -22,11 +22,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng } from '../data/random.ts';
 import type { InstructionSample } from '../data/types.ts';
-import { formatComparison } from '../eval/index.ts';
+import { evaluate as evaluateMetrics, formatComparison } from '../eval/index.ts';
 import { visibleFindings } from '../eval/visibility.ts';
 import { renderedSize } from '../inference/offline/controls.ts';
+import { readSplit, selectSamples } from '../inference/offline/dataset.ts';
 import type { OpenedVersion, SplitData } from '../inference/offline/index.ts';
-import { fitCalibration } from '../inference/offline/run.ts';
+import { fitCalibration, runSplit } from '../inference/offline/run.ts';
+import type { OperatingPointLimits } from '../inference/operating-point.ts';
 import { gateSpec } from '../plots/eval.ts';
 import { confidenceCurveSpec } from '../plots/mining.ts';
 import { writePlot } from '../plots/render.ts';
@@ -456,12 +458,45 @@ function replaySource(
   return { dataDir, cases: train.cases, samples, answerWeight: c.dpo.replayAnswerWeight };
 }
 
-/** 5. Calibration: the candidate's risk calibrator refitted on its own answers. */
+/**
+ * 5. Calibration: the candidate's risk calibrator refitted on its own answers, and (operatingPoint.fit)
+ * its closed-answer operating point first, within limits that default to the served version's own.
+ */
 export async function calibrate(r: RoundContext, candidateDir: string): Promise<void> {
   const c = r.config;
-  await r.stage('calibration', () =>
-    fitCalibration(candidateDir, r.dataDir, { threads: c.threads, limit: c.calibration.limit, seed: c.seed }),
+  const run = { threads: c.threads, limit: c.calibration.limit, seed: c.seed };
+  const result = await r.stage('calibration', async () =>
+    fitCalibration(candidateDir, r.dataDir, {
+      ...run,
+      ...(c.operatingPoint.fit ? { operatingPoint: await operatingPointLimits(r, run) } : {}),
+    }),
   );
+  const op = result.operatingPoint;
+  if (op) {
+    const row = op.table.find((t) => t.threshold === op.closed_yes_threshold)!;
+    const { maxAdversarialYes: a, maxClosedHallucination: h } = op.fitted.limits;
+    r.log(
+      `operating point: yes when P(yes) > ${op.closed_yes_threshold} (validation: adversarial yes ${row.adversarial_yes.toFixed(3)} ≤ ${a.toFixed(3)}, closed hallucination ${row.hallucination_closed.toFixed(3)} ≤ ${h.toFixed(3)}, omission ${row.omission_closed.toFixed(3)}, primary ${row.primary.toFixed(3)}${op.fitted.met ? '' : '; limits not met at any threshold'})`,
+    );
+  }
+}
+
+/** The configured limits, or the served version's own POPE adversarial yes and closed hallucination on validation. */
+async function operatingPointLimits(
+  r: RoundContext,
+  run: { threads: number; limit: number; seed: number },
+): Promise<OperatingPointLimits> {
+  const { maxAdversarialYes, maxClosedHallucination } = r.config.operatingPoint;
+  if (maxAdversarialYes !== undefined && maxClosedHallucination !== undefined)
+    return { maxAdversarialYes, maxClosedHallucination };
+  const validation = await readSplit(r.dataDir, 'validation');
+  const samples = selectSamples(validation.samples, run.limit, run.seed);
+  const predictions = await runSplit(r.servedDir, r.dataDir, 'validation', run);
+  const { metrics } = evaluateMetrics(samples, predictions, { cases: validation.cases, resamples: 0 });
+  return {
+    maxAdversarialYes: maxAdversarialYes ?? metrics['pope.adversarial_yes_ratio']?.value ?? 0,
+    maxClosedHallucination: maxClosedHallucination ?? metrics['hallucination.closed']?.value ?? 0,
+  };
 }
 
 export interface Evaluated {

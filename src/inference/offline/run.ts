@@ -33,6 +33,13 @@ import {
   type OodScorer,
   oodScorerFromJson,
 } from '../ood/index.ts';
+import {
+  fitOperatingPoint,
+  OPERATING_POINT_FILE,
+  type OperatingPoint,
+  type OperatingPointLimits,
+  operatingPointBias,
+} from '../operating-point.ts';
 import { caseInput, type DataCase, readSplit, seededPick, selectSamples } from './dataset.ts';
 
 export interface RunPrediction extends Prediction {
@@ -71,6 +78,8 @@ export interface OpenedVersion {
   generator: Generator;
   calibrator?: RiskCalibrator;
   ood?: OodScorer;
+  /** The version's closed-answer operating point as a decoding bias (operating-point.json), if any. */
+  answerBias?: LogitsProcessor;
   close(): Promise<void>;
 }
 
@@ -93,6 +102,7 @@ export async function openVersion(dir: string, options: { threads?: number } = {
     generator,
     calibrator: version.calibrator === undefined ? undefined : RiskCalibrator.fromJSON(version.calibrator),
     ood: version.ood === undefined ? undefined : oodScorerFromJson(version.ood),
+    answerBias: operatingPointBias(t, version.operatingPoint),
     close: async () => {
       await Promise.all([encoder.release(), prefill.release(), step.release()]);
     },
@@ -173,7 +183,7 @@ export async function predictSamples(
         imageTokens: imageTokens[row.get(s.case_id)!],
         promptIds: fits[k] ? prompts[k] : [tokenizer.bosId],
         maxTokens: fits[k] ? maxTokens : 0,
-        processors: options.processorsFor?.(s),
+        processors: answerProcessors(model, s, options),
       })),
     );
     batch.forEach((s, k) => {
@@ -202,6 +212,34 @@ export async function predictSamples(
     options.onProgress?.(out.length, sorted.length);
   }
   return out;
+}
+
+/** A sample's processors: the operating point's bias on questions (as the engine applies it), then its own. */
+function answerProcessors(
+  model: OpenedVersion,
+  s: InstructionSample,
+  options: RunOptions,
+): readonly LogitsProcessor[] | undefined {
+  const own = options.processorsFor?.(s);
+  if (!model.answerBias || (s.task !== 'closed' && s.task !== 'open')) return own;
+  return [model.answerBias, ...(own ?? [])];
+}
+
+/** The predictions of the samples the operating point's bias applies to, generated again with it. */
+async function rePredictBiased(
+  model: OpenedVersion,
+  dataDir: string,
+  cases: readonly DataCase[],
+  samples: readonly InstructionSample[],
+  predictions: readonly RunPrediction[],
+  options: RunOptions,
+): Promise<RunPrediction[]> {
+  if (!model.answerBias) return [...predictions];
+  const biased = samples.filter((s) => s.task === 'closed' || s.task === 'open');
+  const again = new Map(
+    (await predictSamples(model, dataDir, cases, biased, options)).map((p) => [p.sample_id, p]),
+  );
+  return predictions.map((p) => again.get(p.sample_id) ?? p);
 }
 
 /** A seeded permutation of case ids with no fixed point: every case gets another patient's image. */
@@ -239,6 +277,11 @@ export interface CalibrationOptions extends RunOptions {
   k?: number;
   /** Calibrator fit options (L2 penalty). */
   fit?: FitOptions;
+  /**
+   * Also fit the closed-answer operating point within these limits on the same validation answers
+   * (written as operating-point.json; the calibrator is then fitted on the answers it gives).
+   */
+  operatingPoint?: OperatingPointLimits;
 }
 
 export interface CalibrationResult {
@@ -247,6 +290,8 @@ export interface CalibrationResult {
   predictions: RunPrediction[];
   /** In-sample fit quality on the validation predictions (a held-out check is the test split's job). */
   quality: RiskQuality;
+  /** The fitted operating point, when one was asked for. */
+  operatingPoint?: OperatingPoint;
 }
 
 /**
@@ -283,7 +328,15 @@ export async function fitCalibration(
     const ood = OodDetector.fit(reference, heldOut, { falseFlagRate: options.oodFalseFlagRate });
     model.ood = { score: (e, input) => ood.score(e, input), flagQuantile: ood.flagQuantile };
     const samples = selectSamples(validation.samples, options.limit, seed);
-    const predictions = await predictSamples(model, dataDir, validation.cases, samples, options);
+    if (options.operatingPoint) model.answerBias = undefined;
+    let predictions = await predictSamples(model, dataDir, validation.cases, samples, options);
+    let operatingPoint: OperatingPoint | undefined;
+    if (options.operatingPoint) {
+      operatingPoint = fitOperatingPoint(samples, predictions, validation.cases, options.operatingPoint);
+      await writeFile(join(versionDir, OPERATING_POINT_FILE), `${JSON.stringify(operatingPoint, null, 2)}\n`);
+      model.answerBias = operatingPointBias(model.version.tokenizer, operatingPoint);
+      predictions = await rePredictBiased(model, dataDir, validation.cases, samples, predictions, options);
+    }
     const scored = scoreAll(samples, predictions, validation.cases);
     const scores = [...scored.byCase.values()].flat();
     const byId = new Map(predictions.map((p) => [p.sample_id, p]));
@@ -302,6 +355,7 @@ export async function fitCalibration(
         risk: calibrator.predictRisk({ ...p, ood_score: p.ood }),
       })),
       quality: riskQuality(calibrator, examples),
+      ...(operatingPoint ? { operatingPoint } : {}),
     };
   } finally {
     await model.close();

@@ -6,6 +6,7 @@
  *                        pointing into weights.safetensors, so graphs are code and weights are data
  *   tokenizer.json       the word-level tokenizer
  *   calibrator.json, ood.json   optional: risk calibrator and out-of-distribution reference
+ *   operating-point.json optional: the closed-answer yes threshold (src/inference/operating-point.ts)
  *   model-card.md
  * Any exported model that keeps these graph names and I/O (see index.ts) can be served in its place.
  */
@@ -42,6 +43,7 @@ export interface LoadedVersion {
   graphs: Record<GraphName, string>;
   calibrator?: unknown;
   ood?: unknown;
+  operatingPoint?: unknown;
 }
 
 const BUILDERS: Record<GraphName, (c: VlmConfig) => Graph> = {
@@ -106,6 +108,7 @@ export async function loadVersion(dir: string): Promise<LoadedVersion> {
     graphs,
     calibrator: await optional('calibrator.json'),
     ood: await optional('ood.json'),
+    operatingPoint: await optional('operating-point.json'),
   };
 }
 

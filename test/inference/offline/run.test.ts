@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,6 +17,7 @@ import {
   runSplit,
 } from '../../../src/inference/offline/index.ts';
 import { oodScorer } from '../../../src/inference/ood/index.ts';
+import { OPERATING_POINT_FILE, THRESHOLD_GRID } from '../../../src/inference/operating-point.ts';
 import { TEST_TINY, type VlmConfig } from '../../../src/model/vlm/config.ts';
 import { loadVersion, writeVersion } from '../../../src/model/vlm/version.ts';
 import { initWeights } from '../../../src/model/vlm/weights.ts';
@@ -116,6 +117,33 @@ test('fitCalibration writes calibrator.json and ood.json; later runs carry risk 
     assert.ok(p.risk !== undefined && p.risk > 0 && p.risk < 1, `risk ${p.risk}`);
     assert.ok(p.ood >= 0 && p.ood <= 1);
   }
+});
+
+test('fitCalibration fits the operating point on request; openVersion serves its bias and refuses a bad file', async () => {
+  const dir = join(root, 'with-operating-point');
+  await cp(versionDir, dir, { recursive: true });
+  const fitted = await fitCalibration(dir, dataDir, {
+    batchSize: 8,
+    maxTokens: MAX_TOKENS,
+    referenceImages: 16,
+    operatingPoint: { maxAdversarialYes: 1, maxClosedHallucination: 1 },
+  });
+  const written = JSON.parse(await readFile(join(dir, OPERATING_POINT_FILE), 'utf8'));
+  const op = fitted.operatingPoint;
+  assert.ok(op);
+  assert.deepEqual(written, op);
+  assert.equal(written.closed_yes_threshold, 0.5, 'limits any answer meets keep the model its own argmax');
+  assert.equal(written.fitted.samples, (await readSplit(dataDir, 'validation')).samples.length);
+  assert.equal(written.table.length, THRESHOLD_GRID.length);
+  const plain = await openVersion(dir);
+  assert.equal(plain.answerBias, undefined, 'threshold 0.5 is no bias');
+  await plain.close();
+  await writeFile(join(dir, OPERATING_POINT_FILE), JSON.stringify({ ...written, closed_yes_threshold: 0.9 }));
+  const biased = await openVersion(dir);
+  assert.equal(typeof biased.answerBias, 'function');
+  await biased.close();
+  await writeFile(join(dir, OPERATING_POINT_FILE), JSON.stringify({ closed_yes_threshold: 2 }));
+  await assert.rejects(openVersion(dir), { code: 'CHEXPO_ERR_EVALRUN_BAD_OPERATING_POINT' });
 });
 
 test('OOD mechanics on the random model: noise and shifted images score above the held-out images', async () => {
