@@ -7,7 +7,13 @@ import { TEMPLATES } from '../../src/data/instructions/templates.ts';
 import { Rng } from '../../src/data/random.ts';
 import { Tokenizer } from '../../src/data/tokenizer/index.ts';
 import { Engine, type EngineOptions } from '../../src/engine/index.ts';
-import { initWeights, TEST_TINY, type VlmConfig, writeVersion } from '../../src/model/vlm/index.ts';
+import {
+  initWeights,
+  TEST_TINY,
+  type VlmConfig,
+  type Weights,
+  writeVersion,
+} from '../../src/model/vlm/index.ts';
 import { Registry } from '../../src/registry/index.ts';
 import { REAL_CR_DICOM } from '../fixtures/paths.ts';
 
@@ -26,7 +32,15 @@ export interface TempRegistry {
   /** Writes a random-init version (seed picks the weights), publishes it; `current` also moves CURRENT. */
   publish(
     seed: number,
-    options?: { current?: boolean; config?: Partial<VlmConfig>; brokenGraph?: boolean },
+    options?: {
+      current?: boolean;
+      config?: Partial<VlmConfig>;
+      brokenGraph?: boolean;
+      /** Edits the random weights before they are written (the tokenizer is passed for ids). */
+      weights?: (w: Weights, tokenizer: Tokenizer) => void;
+      /** Extra files of the version (e.g. operating-point.json), by name. */
+      files?: Record<string, string>;
+    },
   ): Promise<string>;
   cleanup(): Promise<void>;
 }
@@ -47,12 +61,11 @@ export async function tempRegistry(): Promise<TempRegistry> {
         vocabSize: tokenizer.vocabSize,
       };
       const staging = join(root, `staging-${n++}`);
-      await writeVersion(staging, {
-        config,
-        weights: initWeights(config, seed),
-        tokenizer,
-        modelCard: '# test\n',
-      });
+      const weights = initWeights(config, seed);
+      options.weights?.(weights, tokenizer);
+      await writeVersion(staging, { config, weights, tokenizer, modelCard: '# test\n' });
+      for (const [name, text] of Object.entries(options.files ?? {}))
+        await writeFile(join(staging, name), text);
       // A graph ORT cannot parse, hashed into the manifest: verification passes, loading fails.
       if (options.brokenGraph) await writeFile(join(staging, 'step.onnx'), 'not an onnx graph');
       const manifest = await registry.publish(staging, { config: { seed } }, { mode: 'move' });
