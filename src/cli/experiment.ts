@@ -6,6 +6,7 @@ import { resolveLoopConfig } from '../loop/config.ts';
 import { ARM_NAMES, type ArmName } from '../loop/experiment/arms.ts';
 import { resultsDoc, resultsJson, resultsTable } from '../loop/experiment/results-doc.ts';
 import { runExperiment } from '../loop/experiment/run-experiment.ts';
+import type { ImageDirection } from '../loop/pairs/balance.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 const HELP = `usage: chexpo experiment --model VERSION_DIR --data DIR [--work DIR] [--out docs/results.md]
@@ -14,6 +15,7 @@ const HELP = `usage: chexpo experiment --model VERSION_DIR --data DIR [--work DI
          [--encoder-auroc A] (findings the finding head separates below A count as invisible)
          [--error-rate-floor F] (rule-made pairs weighted by the model's own error rate, floor F)
          [--absent-per-present R] (keep up to R absent-favouring pairs per present-favouring one; default 1)
+         [--image-direction edit|answer] (read an image counterfactual's direction from its edit or its answer; default edit)
          DPO: [--lr X] [--beta B] [--sft-weight W] [--anchor W] [--replay W] [--focus W]
          continued SFT: [--sft-lr X] [--answer-weight W] [--finding-loss W]
 
@@ -55,6 +57,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       'encoder-auroc': { type: 'string' },
       'error-rate-floor': { type: 'string' },
       'absent-per-present': { type: 'string' },
+      'image-direction': { type: 'string' },
       split: { type: 'string', default: 'test' },
       arms: { type: 'string', default: ARM_NAMES.join(',') },
       json: { type: 'boolean', default: false },
@@ -77,7 +80,11 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     mining: { limit: Number(values['mining-limit']), ...opt('encoder-auroc', 'encoderAuroc') },
     expansion: { k: Number(values.k) },
     balance: { ...opt('max-pairs', 'maxPairs'), ...opt('cap-per-cell', 'capPerCell') },
-    pairs: { ...opt('error-rate-floor', 'errorRateFloor'), ...opt('absent-per-present', 'absentPerPresent') },
+    pairs: {
+      ...opt('error-rate-floor', 'errorRateFloor'),
+      ...opt('absent-per-present', 'absentPerPresent'),
+      ...(values['image-direction'] ? { imageDirection: values['image-direction'] as ImageDirection } : {}),
+    },
     dpo: {
       epochs: Number(values.epochs),
       ...opt('lr', 'learningRate'),

@@ -20,6 +20,7 @@ import type { GateOptions } from '../eval/gate.ts';
 import type { PairKind } from '../store/contract.ts';
 import { PAIR_KINDS } from '../store/contract.ts';
 import { DEFAULT_DPO_TRAIN, type DpoTrainOptions } from './dpo/options.ts';
+import type { ImageDirection } from './pairs/balance.ts';
 import type { SelectExtras } from './round.ts';
 
 export interface LoopConfig {
@@ -48,8 +49,15 @@ export interface LoopConfig {
   /**
    * errorRateFloor: weight rule-made pairs by the model's own error rate (pairs/error-rate.ts); unset = off.
    * absentPerPresent: absent-favouring pairs kept per present-favouring one (pairs/balance.ts); unset = 1.
+   * imageDirection: how an image counterfactual's direction is read (pairs/balance.ts); unset = 'edit'.
    */
-  pairs: { kinds: PairKind[]; maxPerSample: number; errorRateFloor?: number; absentPerPresent?: number };
+  pairs: {
+    kinds: PairKind[];
+    maxPerSample: number;
+    errorRateFloor?: number;
+    absentPerPresent?: number;
+    imageDirection?: ImageDirection;
+  };
   /** DPO options (see dpo/options.ts for each default and why); seed and threads come from above. */
   dpo: Omit<DpoTrainOptions, 'seed' | 'intraOpThreads'>;
   calibration: { limit: number };
@@ -178,6 +186,9 @@ export function resolveLoopConfig(partial: Partialish<LoopConfig> = {}): LoopCon
   }
   if (typeof c.operatingPoint.fit !== 'boolean')
     problems.push(`operatingPoint.fit must be true or false (got ${c.operatingPoint.fit})`);
+  const imageDirection = c.pairs.imageDirection;
+  if (imageDirection !== undefined && imageDirection !== 'edit' && imageDirection !== 'answer')
+    problems.push(`pairs.imageDirection must be edit or answer (got ${imageDirection})`);
   if (!['sigmoid', 'ipo', 'robust'].includes(c.dpo.lossType))
     problems.push(`dpo.lossType must be sigmoid, ipo or robust (got ${c.dpo.lossType})`);
   if (problems.length > 0) throw new LoopConfigError(`invalid loop configuration: ${problems.join('; ')}`);

@@ -410,7 +410,7 @@ export async function makePairs(r: RoundContext, selection: Selection, budget: n
     }),
   );
   generated.unshift(...livePairs(selection.live?.direct ?? [], c.seed));
-  const balanced = balancePairDirections(generated, 2, c.pairs.absentPerPresent ?? 1);
+  const balanced = balancePairDirections(generated, 2, c.pairs.absentPerPresent ?? 1, c.pairs.imageDirection);
   r.log(`pairs: ${generated.length} generated, ${balanced.length} after direction balancing`);
   const pairs = balanced.slice(0, budget);
   const counts = { pairs: pairs.length, pairs_by_kind: summarizePairs(pairs).byKind };

@@ -109,10 +109,10 @@ export function armPairs(
   arm: ArmName,
   s: ArmSelections,
   seed: number,
-  pairs: Pick<LoopConfig['pairs'], 'maxPerSample' | 'errorRateFloor' | 'absentPerPresent'>,
+  pairs: Pick<LoopConfig['pairs'], 'maxPerSample' | 'errorRateFloor' | 'absentPerPresent' | 'imageDirection'>,
 ): PairCandidate[] {
   const balance = (candidates: PairCandidate[]) =>
-    balancePairDirections(candidates, 2, pairs.absentPerPresent ?? 1);
+    balancePairDirections(candidates, 2, pairs.absentPerPresent ?? 1, pairs.imageDirection);
   const options = {
     kinds: armKinds(arm),
     maxPerSample: pairs.maxPerSample,

@@ -21,7 +21,9 @@
  * gives it little mass, so on a base that omits more than it hallucinates the "present" pairs pull
  * harder (v0005: closed hallucination 0.107 → 0.165 under balanced counts). `absentPerPresent` r
  * sets the operating point instead: up to r absent-favouring pairs per present-favouring one (1 =
- * balanced), chosen on the validation split.
+ * balanced), chosen on the validation split. On v0006 a larger r raised "yes" (validation: adversarial
+ * yes 0.270 at r 3, 0.284 at r 6), so `imageDirection` 'answer' reads image counterfactuals by the
+ * answer they raise instead (docs/results.md).
  */
 import { ABSENT_ANSWER, splitTarget } from '../../data/instructions/index.ts';
 import type { PairCandidate } from '../types.ts';
@@ -42,13 +44,23 @@ export function answerPresence(task: PairCandidate['provenance']['task'], text: 
   }
 }
 
+/**
+ * What an image counterfactual's direction is read from: `edit`, the presence the edit teaches (a
+ * removed finding → absent); `answer`, the presence of the answer both sides share, which DPO with
+ * mDPO's anchor raises on the real image (a removed finding → the answer says present).
+ */
+export type ImageDirection = 'edit' | 'answer';
+
 /** The presence a pair favours where its two images look alike; null when it favours neither. */
-export function pairDirection(p: PairCandidate): Presence | null {
+export function pairDirection(p: PairCandidate, imageDirection: ImageDirection = 'edit'): Presence | null {
   const { task, finding } = p.provenance;
   if (p.rejectedImage.kind === 'phantom_edit') {
     const { edit } = p.rejectedImage;
-    if (edit.finding !== finding || answerPresence(task, p.chosen) === null) return null;
-    return edit.change === 'remove' ? 'absent' : edit.change === 'add' ? 'present' : null;
+    const answer = answerPresence(task, p.chosen);
+    if (edit.finding !== finding || answer === null) return null;
+    if (edit.change !== 'remove' && edit.change !== 'add') return null;
+    if (imageDirection === 'answer') return answer;
+    return edit.change === 'remove' ? 'absent' : 'present';
   }
   const chosen = answerPresence(task, p.chosen);
   const rejected = answerPresence(task, p.rejected);
@@ -59,13 +71,14 @@ export function balancePairDirections(
   pairs: readonly PairCandidate[],
   floor = 2,
   absentPerPresent = 1,
+  imageDirection: ImageDirection = 'edit',
 ): PairCandidate[] {
   if (!(absentPerPresent > 0 && Number.isFinite(absentPerPresent)))
     throw new RangeError(`absentPerPresent must be a positive number (got ${absentPerPresent})`);
   const keyOf = (p: PairCandidate): string => `${p.provenance.finding ?? 'none'}|${p.provenance.task}`;
   const counts = new Map<string, Record<Presence, number>>();
   for (const p of pairs) {
-    const direction = pairDirection(p);
+    const direction = pairDirection(p, imageDirection);
     if (!direction) continue;
     const c = counts.get(keyOf(p)) ?? { present: 0, absent: 0 };
     c[direction]++;
@@ -73,7 +86,7 @@ export function balancePairDirections(
   }
   const taken = new Map<string, Record<Presence, number>>();
   return pairs.filter((p) => {
-    const direction = pairDirection(p);
+    const direction = pairDirection(p, imageDirection);
     if (!direction) return true;
     const c = counts.get(keyOf(p))!;
     const cap = Math.max(

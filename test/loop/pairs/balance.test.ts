@@ -124,3 +124,35 @@ test('the loop configuration takes absentPerPresent, unset by default, and refus
   assert.equal(resolveLoopConfig({ pairs: { absentPerPresent: 1.5 } }).pairs.absentPerPresent, 1.5);
   assert.throws(() => resolveLoopConfig({ pairs: { absentPerPresent: 0 } }), LoopConfigError);
 });
+
+test("imageDirection 'answer' reads an image counterfactual by the answer both sides share", () => {
+  const closedCf = (answer: string, change: unknown) =>
+    pair('a', 'closed', 'nodule', answer, answer, edited('nodule', change));
+  // A removed finding: the shared answer is "yes" (present on the real image).
+  assert.equal(pairDirection(closedCf('yes', 'remove')), 'absent');
+  assert.equal(pairDirection(closedCf('yes', 'remove'), 'answer'), 'present');
+  assert.equal(pairDirection(closedCf('no', 'add'), 'answer'), 'absent');
+  assert.equal(pairDirection(closedCf('yes', { side: 'left' }), 'answer'), null);
+  // Balancing follows the reading: three "yes" counterfactuals against one text pair favouring absent.
+  const pairs = [
+    ...Array.from({ length: 3 }, (_, i) => ({ ...closedCf('yes', 'remove'), prompt: `cf${i}` })),
+    pair('t', 'closed', 'nodule', 'no', 'yes'),
+  ];
+  assert.equal(
+    balancePairDirections(pairs, 1, 1, 'edit').length,
+    1,
+    'edit: four absent-favouring, none present → floor 1',
+  );
+  assert.equal(
+    balancePairDirections(pairs, 1, 1, 'answer').length,
+    2,
+    'answer: three present against one absent → 1 each',
+  );
+  assert.deepEqual(
+    balancePairDirections(pairs, 1, 3, 'answer').map((p) => p.prompt),
+    ['cf0', 'q'],
+    'answer, r 3: present capped at absent / 3 → floor 1; the absent one kept',
+  );
+  assert.equal(resolveLoopConfig({ pairs: { imageDirection: 'answer' } }).pairs.imageDirection, 'answer');
+  assert.throws(() => resolveLoopConfig({ pairs: { imageDirection: 'x' as 'edit' } }), LoopConfigError);
+});
