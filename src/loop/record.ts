@@ -36,6 +36,12 @@ export interface RunRecordDoc {
   /** Share of retrieved neighbours that were really hard (wrong or unsure). */
   retrieval_precision: number | null;
   dpo: RunRecordDpo | null;
+  /** The candidate's fitted closed-answer operating point (config operatingPoint.fit), absent otherwise. */
+  operating_point?: {
+    closed_yes_threshold: number;
+    limits: { maxAdversarialYes: number; maxClosedHallucination: number };
+    met: boolean;
+  };
   /** Primary scores on the held-out test subset (never mined). */
   eval: { split: 'test'; samples: number; seed: number; current: number; candidate: number } | null;
   /** The promotion gate's decision and every check's evidence. */

@@ -462,7 +462,10 @@ function replaySource(
  * 5. Calibration: the candidate's risk calibrator refitted on its own answers, and (operatingPoint.fit)
  * its closed-answer operating point first, within limits that default to the served version's own.
  */
-export async function calibrate(r: RoundContext, candidateDir: string): Promise<void> {
+export async function calibrate(
+  r: RoundContext,
+  candidateDir: string,
+): Promise<RunRecordDoc['operating_point'] | undefined> {
   const c = r.config;
   const run = { threads: c.threads, limit: c.calibration.limit, seed: c.seed };
   const result = await r.stage('calibration', async () =>
@@ -478,7 +481,9 @@ export async function calibrate(r: RoundContext, candidateDir: string): Promise<
     r.log(
       `operating point: yes when P(yes) > ${op.closed_yes_threshold} (validation: adversarial yes ${row.adversarial_yes.toFixed(3)} ≤ ${a.toFixed(3)}, closed hallucination ${row.hallucination_closed.toFixed(3)} ≤ ${h.toFixed(3)}, omission ${row.omission_closed.toFixed(3)}, primary ${row.primary.toFixed(3)}${op.fitted.met ? '' : '; limits not met at any threshold'})`,
     );
+    return { closed_yes_threshold: op.closed_yes_threshold, limits: op.fitted.limits, met: op.fitted.met };
   }
+  return undefined;
 }
 
 /** The configured limits, or the served version's own POPE adversarial yes and closed hallucination on validation. */

@@ -159,7 +159,8 @@ async function runStages(
   Object.assign(rec.counts, pairs.counts);
   const candidate = await trainCandidate(r, pairs.pairs);
   rec.dpo = candidate.dpo;
-  await calibrate(r, candidate.versionDir);
+  const operatingPoint = await calibrate(r, candidate.versionDir);
+  if (operatingPoint) rec.operating_point = operatingPoint;
   const evaluated = await evaluate(r, candidate.versionDir);
   rec.eval = evaluated.eval;
   rec.gate = evaluated.gate;
