@@ -65,7 +65,8 @@ export interface LoopConfig {
    * fit: also fit the candidate's closed-answer operating point on the calibration answers
    * (src/inference/operating-point.ts): the most sensitive yes threshold whose POPE adversarial
    * yes-ratio and closed hallucination stay within the limits, which default to the served version's
-   * own on the same validation samples (no worse than what serves). Off by default.
+   * own on the same validation samples (no worse than what serves). On by default: a candidate without
+   * one would be judged at another operating point than the version it replaces.
    */
   operatingPoint: { fit: boolean; maxAdversarialYes?: number; maxClosedHallucination?: number };
   eval: { limit: number; seed: number; resamples: number };
@@ -97,7 +98,7 @@ export const DEFAULT_LOOP_CONFIG: LoopConfig = {
     focusWeight: 3,
   },
   calibration: { limit: 3000 },
-  operatingPoint: { fit: false },
+  operatingPoint: { fit: true },
   eval: { limit: 3000, seed: 0, resamples: 1000 },
   gate: {},
 };

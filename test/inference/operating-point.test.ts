@@ -125,8 +125,9 @@ test('fitOperatingPoint picks the most sensitive threshold within the limits, or
   assert.equal(never.fitted.met, false);
 });
 
-test('the loop configuration fits no operating point by default and validates its limits', () => {
-  assert.deepEqual(resolveLoopConfig().operatingPoint, { fit: false });
+test('the loop configuration fits the operating point by default and validates its limits', () => {
+  assert.deepEqual(resolveLoopConfig().operatingPoint, { fit: true });
+  assert.deepEqual(resolveLoopConfig({ operatingPoint: { fit: false } }).operatingPoint, { fit: false });
   const c = resolveLoopConfig({ operatingPoint: { fit: true, maxAdversarialYes: 0.05 } });
   assert.deepEqual(c.operatingPoint, { fit: true, maxAdversarialYes: 0.05 });
   assert.throws(() => resolveLoopConfig({ operatingPoint: { maxClosedHallucination: 2 } }), LoopConfigError);

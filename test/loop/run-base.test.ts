@@ -37,10 +37,10 @@ test(
         f.run('run-e', small, { registryRoot: otherRoot, base: 'v0099' }),
         (e: { code?: string }) => e.code === 'LOOP_UNKNOWN_BASE',
       );
-      // With the operating point fitted too: within the served version's own validation limits.
+      // The operating point is fitted by default, within the served version's own validation limits.
       const { record } = await f.run(
         'run-d',
-        { ...small, gate: lenientGate, operatingPoint: { fit: true } },
+        { ...small, gate: lenientGate },
         { registryRoot: otherRoot, base: 'v0002' },
       );
       assert.equal(record.status, 'promoted', JSON.stringify(record.error));
