@@ -14,7 +14,7 @@ export class EvaluationRunError extends defineErrors(
       when: 'A data set that does not hold together (a missing file, a sample of an unknown case): not a chexpo data set, or a damaged one.',
     },
     CHEXPO_ERR_EVALRUN_BAD_OPERATING_POINT: {
-      when: 'An operating-point.json that is not a chexpo.operating-point/1 document with closed_yes_threshold in [0.5, 1), or a fit with no closed questions: refit it with the loop (operatingPoint.fit).',
+      when: 'An operating-point.json that is not a chexpo.operating-point/1 document with closed_yes_threshold in [0.5, 1), or a threshold outside it: refit it with the loop (operatingPoint.fit).',
     },
     CHEXPO_ERR_EVALRUN_BAD_OPTION: {
       when: 'An option of the offline run out of range (batch size or limit < 1, a false-flag rate ∉ (0, 1)).',
